@@ -1,0 +1,97 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from lib.colors import WCAG_AA_NORMAL_TEXT, contrast_with_white
+from lib.images import ImageRejected, process_image
+
+from .models import ChangeProject, Membership
+
+RICH_TEXT_ATTRS = {"rows": 6, "class": "rich-text", "data-rich-text": "1"}
+
+
+class ProjectForm(forms.ModelForm):
+    """The story, sponsor, dates and brand kit of a change project."""
+
+    logo_upload = forms.FileField(label=_("Logo"), required=False, help_text=_("JPEG, PNG or WebP."))
+    hero_upload = forms.FileField(
+        label=_("Hero image"), required=False, help_text=_("JPEG, PNG or WebP, at least 1200 px wide.")
+    )
+    hero_alt = forms.CharField(
+        label=_("Hero image description (alt text)"),
+        required=False,
+        max_length=250,
+        help_text=_("What the image shows, for people who cannot see it."),
+    )
+
+    class Meta:
+        model = ChangeProject
+        fields = [
+            "name", "lede", "why", "what_changes", "how_it_affects_me",
+            "sponsor_name", "sponsor_title", "go_live", "status", "tracking_mode",
+            "primary_color", "accent_color",
+        ]
+        widgets = {
+            "lede": forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
+            "why": forms.Textarea(attrs=RICH_TEXT_ATTRS),
+            "what_changes": forms.Textarea(attrs=RICH_TEXT_ATTRS),
+            "how_it_affects_me": forms.Textarea(attrs=RICH_TEXT_ATTRS),
+            "go_live": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "primary_color": forms.TextInput(attrs={"type": "color"}),
+            "accent_color": forms.TextInput(attrs={"type": "color"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.hero_image_id:
+            self.fields["hero_alt"].initial = self.instance.hero_image.alt_text
+
+    def _check_contrast(self, field: str) -> str:
+        color = self.cleaned_data[field].lower()
+        ratio = contrast_with_white(color)
+        if ratio < WCAG_AA_NORMAL_TEXT:
+            raise forms.ValidationError(
+                _("White text on %(color)s has a contrast of %(ratio).1f:1; WCAG AA needs 4.5:1. Choose a darker colour."),
+                params={"color": color, "ratio": ratio},
+                code="contrast",
+            )
+        return color
+
+    def clean_primary_color(self) -> str:
+        return self._check_contrast("primary_color")
+
+    def clean_accent_color(self) -> str:
+        return self._check_contrast("accent_color")
+
+    def _clean_image(self, field: str):
+        upload = self.cleaned_data.get(field)
+        if not upload:
+            return None
+        try:
+            return process_image(upload)
+        except ImageRejected as exc:
+            raise forms.ValidationError(str(exc), code="image") from None
+
+    def clean_logo_upload(self):
+        return self._clean_image("logo_upload")
+
+    def clean_hero_upload(self):
+        return self._clean_image("hero_upload")
+
+    def clean(self):
+        cleaned = super().clean()
+        has_hero = cleaned.get("hero_upload") or self.instance.hero_image_id
+        if has_hero and not cleaned.get("hero_alt"):
+            self.add_error("hero_alt", _("Describe the hero image for people who cannot see it."))
+        return cleaned
+
+    def project_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email of an existing user"))
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.EDITOR)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)

@@ -1,0 +1,214 @@
+"""Load the demo organisation and its launch. Running it twice changes nothing."""
+
+import io
+import math
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw
+
+from audiences import demo
+from audiences.models import Audience
+from campaigns import services
+from campaigns.models import ChangeProject, Membership
+from lib.images import process_image
+
+User = get_user_model()
+
+DEMO_SLUG = "atlas"
+CHANGE_MANAGER_PERMISSIONS = [
+    "audiences.view_employee", "audiences.add_employee", "audiences.change_employee",
+    "audiences.view_directoryimport", "audiences.add_directoryimport",
+    "audiences.view_audience", "audiences.add_audience", "audiences.change_audience", "audiences.delete_audience",
+    "campaigns.view_changeproject", "campaigns.change_changeproject",
+    "campaigns.view_membership", "campaigns.view_projectimage",
+]
+
+WHY = (
+    "<p>Våra tre ekonomi- och inköpssystem är över femton år gamla. Leverantören slutar stödja dem nästa år, "
+    "och i dag tar en enkel beställning i genomsnitt <strong>fyra dagar</strong> från behov till order.</p>"
+    "<p>Med Atlas samlar vi inköp, fakturor och uppföljning på ett ställe. Det frigör tid för kundnära arbete "
+    "och ger oss säkrare siffror.</p>"
+)
+WHAT = (
+    "<ul><li>Beställningar, attest och fakturor görs i Atlas, i webbläsaren eller mobilen.</li>"
+    "<li>Pappersblanketten för inköp försvinner.</li>"
+    "<li>Du ser status på dina beställningar direkt.</li></ul>"
+)
+HOW = (
+    "<p>Beställer du material eller attesterar fakturor börjar du använda Atlas den dag vi går live. "
+    "Alla andra får en enklare vardag: färre påminnelser och snabbare leveranser.</p>"
+    "<p>Du får en kort utbildning på din ort innan dess, och support på plats första veckan.</p>"
+)
+
+
+def _png(draw_fn, size: tuple[int, int]) -> io.BytesIO:
+    image = Image.new("RGB", size, "#13294b")
+    draw_fn(ImageDraw.Draw(image), size)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    out.seek(0)
+    out.name = "demo.png"
+    return out
+
+
+def _draw_hero(draw: ImageDraw.ImageDraw, size: tuple[int, int]) -> None:
+    w, h = size
+    for y in range(h):
+        t = y / h
+        draw.line([(0, y), (w, y)], fill=(int(19 + 20 * t), int(41 + 60 * t), int(75 + 70 * t)))
+    for i in range(9):
+        r = 80 + 40 * i
+        cx, cy = int(w * 0.78), int(h * 0.55)
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=(242, 177, 52), width=3)
+    for i in range(40):
+        x = int(w * 0.05 + i * w * 0.018)
+        bar = int(h * 0.15 + (h * 0.35) * (0.5 + 0.5 * math.sin(i / 3)))
+        draw.rectangle([x, h - bar, x + int(w * 0.012), h], fill=(255, 255, 255))
+
+
+def _draw_logo(draw: ImageDraw.ImageDraw, size: tuple[int, int]) -> None:
+    w, h = size
+    draw.rectangle([0, 0, w, h], fill=(19, 41, 75))
+    draw.polygon([(w * 0.2, h * 0.8), (w * 0.5, h * 0.15), (w * 0.8, h * 0.8)], fill=(242, 177, 52))
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisation (Norrström Energi AB) and its launch of the Atlas system. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--employees", type=int, default=340)
+
+    @transaction.atomic
+    def handle(self, *args, employees: int, **options):
+        group, _ = Group.objects.get_or_create(name="Change managers")
+        perms = []
+        for dotted in CHANGE_MANAGER_PERMISSIONS:
+            app_label, codename = dotted.split(".")
+            perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(perms)
+
+        self._user("admin", "launchpad-admin", "Admin", "Launchpad", superuser=True)
+        manager = self._user("demo", "launchpad-demo", "Sara", "Lindqvist", group=group)
+        editor = self._user("anna", "launchpad-demo", "Anna", "Berg", group=group)
+        sponsor = self._user("karin", "launchpad-demo", "Karin", "Åström")
+
+        self._employees(employees)
+        project = self._project(manager, editor, sponsor)
+        self._audiences(project, manager)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: {demo.ORGANISATION}, project “{project.name}”. "
+                f"Log in as demo / launchpad-demo (admin / launchpad-admin for the admin)."
+            )
+        )
+
+    def _user(self, username, password, first, last, *, superuser=False, group=None):
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "email": f"{username}@{demo.EMAIL_DOMAIN}",
+                "first_name": first,
+                "last_name": last,
+                "is_staff": True,
+                "is_superuser": superuser,
+            },
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+        if group:
+            user.groups.add(group)
+        return user
+
+    def _employees(self, count: int) -> None:
+        from audiences.models import Employee
+
+        for row in demo.demo_employee_rows(count):
+            Employee.objects.update_or_create(
+                employee_number=row["Anställningsnummer"],
+                defaults={
+                    "email": row["E-post"],
+                    "first_name": row["Förnamn"],
+                    "last_name": row["Efternamn"],
+                    "department": row["Avdelning"],
+                    "site": row["Ort"],
+                    "title": row["Befattning"],
+                    "manager": row["Chef"],
+                    "language": row["Språk"],
+                },
+            )
+
+    def _project(self, manager, editor, sponsor) -> ChangeProject:
+        project = ChangeProject.objects.filter(slug=DEMO_SLUG).first()
+        if project is None:
+            project = services.project_create(
+                by=manager,
+                slug=DEMO_SLUG,
+                name="Atlas – vårt nya affärssystem",
+                lede=(
+                    "Den 14 januari byter vi till Atlas, ett gemensamt system för inköp och fakturor. "
+                    "Det gör din vardag enklare – och här får du veta hur."
+                ),
+                why=WHY,
+                what_changes=WHAT,
+                how_it_affects_me=HOW,
+                sponsor_name="Karin Åström",
+                sponsor_title="Ekonomichef",
+                go_live=timezone.localdate() + timedelta(days=42),
+                status=ChangeProject.Status.LAUNCHING,
+                tracking_mode=ChangeProject.TrackingMode.ANONYMOUS,
+                primary_color="#13294b",
+                accent_color="#b5451b",
+            )
+            Membership.objects.create(project=project, user=editor, role=Membership.Role.EDITOR, invited_by=manager)
+            Membership.objects.create(project=project, user=sponsor, role=Membership.Role.VIEWER, invited_by=manager)
+        if project.hero_image_id is None:
+            services.project_set_image(
+                project=project,
+                slot="hero_image",
+                processed=process_image(_png(_draw_hero, (1800, 900))),
+                by=manager,
+                alt_text="Abstrakt bild av stapeldiagram under en gul sol",
+                name="atlas-hero.png",
+            )
+        if project.logo_id is None:
+            services.project_set_image(
+                project=project,
+                slot="logo",
+                processed=process_image(_png(_draw_logo, (240, 240))),
+                by=manager,
+                alt_text="Norrström Energi",
+                name="norrstrom-logo.png",
+            )
+        return project
+
+    def _audiences(self, project: ChangeProject, by) -> None:
+        definitions = [
+            ("Alla medarbetare", "Everyone in the directory", {"combine": "and", "rules": []}),
+            ("Beställare och attestanter", "Those who order and approve invoices every week", {
+                "combine": "or",
+                "rules": [
+                    {"field": "department", "op": "in", "values": ["Inköp", "Ekonomi"]},
+                    {"field": "title", "op": "contains", "values": ["Arbetsledare", "chef"]},
+                ],
+            }),
+            ("Drift och lager i Västerås", "The workshop floor and the warehouse, who rarely read email", {
+                "combine": "and",
+                "rules": [
+                    {"field": "department", "op": "in", "values": ["Drift och underhåll", "Lager och logistik"]},
+                    {"field": "site", "op": "in", "values": ["Västerås"]},
+                ],
+            }),
+            ("Kundservice", "", {"combine": "and", "rules": [{"field": "department", "op": "in", "values": ["Kundservice"]}]}),
+        ]
+        for name, description, rules in definitions:
+            Audience.objects.get_or_create(
+                project=project,
+                name=name,
+                defaults={"description": description, "kind": Audience.Kind.RULES, "rules": rules, "created_by": by},
+            )

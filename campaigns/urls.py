@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("", views.project_list, name="project_list"),
+    path("new/", views.project_create, name="project_create"),
+    path("<slug:slug>/", views.project_detail, name="project_detail"),
+    path("<slug:slug>/edit/", views.project_edit, name="project_edit"),
+    path("<slug:slug>/delete/", views.project_delete, name="project_delete"),
+    path("<slug:slug>/team/", views.team, name="team"),
+    path("<slug:slug>/team/<int:member_id>/role/", views.member_role, name="member_role"),
+    path("<slug:slug>/team/<int:member_id>/remove/", views.member_remove, name="member_remove"),
+    path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
+]

@@ -1,0 +1,95 @@
+"""Shared test setup: the cast (owner, editor, viewer, outsider) and the CI service rules.
+
+Under CI=true a missing service or browser is a failure, never a skip.
+"""
+
+import os
+import shutil
+
+os.environ.setdefault("LAUNCHPAD_TESTING", "true")
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest  # noqa: E402
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_service(what: str, available: bool, how: str) -> None:
+    """Skip on a laptop without the service, fail in CI."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not available: {how}")
+    pytest.skip(f"{what} not available ({how})")
+
+
+def pytest_configure(config):
+    if IN_CI:
+        from django.conf import settings
+
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            raise pytest.UsageError(f"CI must run on PostgreSQL (DATABASE_URL), not {engine}")
+        if not settings.REDIS_URL:
+            raise pytest.UsageError("CI must run with REDIS_URL set")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def make(username: str, **extra):
+        return django_user_model.objects.create_user(
+            username=username, email=f"{username}@example.se", password="correct horse battery", **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("owner", first_name="Olle", last_name="Ägare")
+
+
+@pytest.fixture
+def editor(make_user):
+    return make_user("editor")
+
+
+@pytest.fixture
+def viewer(make_user):
+    return make_user("viewer")
+
+
+@pytest.fixture
+def outsider(make_user):
+    return make_user("outsider")
+
+
+@pytest.fixture
+def project(owner, editor, viewer):
+    from campaigns import services
+    from campaigns.models import Membership
+
+    p = services.project_create(
+        by=owner,
+        name="Nytt ekonomisystem",
+        lede="Den 1 mars byter vi ekonomisystem. Här är varför, och vad det betyder för dig.",
+        why="<p>Det gamla systemet är uttjänt.</p>",
+        go_live="2027-03-01",
+        sponsor_name="Karin Lind",
+        sponsor_title="CFO",
+    )
+    Membership.objects.create(project=p, user=editor, role=Membership.Role.EDITOR)
+    Membership.objects.create(project=p, user=viewer, role=Membership.Role.VIEWER)
+    return p
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    require_service("Chromium", bool(path), "apt-get install chromium")
+    return path

@@ -1,0 +1,35 @@
+"""Serving uploaded media: only known file types, never sniffed, never listed."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404
+from django.views.decorators.http import require_safe
+
+SERVED_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".vtt": "text/vtt",
+}
+
+@require_safe
+def serve_media(request, path: str):
+    """Serve a file under MEDIA_ROOT. File names are random, so knowing one is the permission."""
+    root = Path(settings.MEDIA_ROOT).resolve()
+    target = (root / path).resolve()
+    suffix = target.suffix.lower()
+    if not target.is_relative_to(root) or suffix not in SERVED_TYPES or not target.is_file():
+        raise Http404
+    response = FileResponse(target.open("rb"), content_type=SERVED_TYPES[suffix])
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if suffix == ".pdf":
+        response["Content-Disposition"] = f'inline; filename="{target.name}"'
+    return response
+
