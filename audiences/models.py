@@ -140,3 +140,6 @@ class AudienceMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["audience", "employee"], name="audience_member_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} in {self.audience_id}"
