@@ -1,0 +1,154 @@
+"""Writes to the launch plan: assets, their status and approval, plan templates. Every change is audited.
+
+Kept beside `services.py` (projects and teams) because the plan is a workspace of its own.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from lib.richtext import sanitize_html
+
+from .models import Asset, AssetEvent, ChangeProject, Membership, PlanTemplate, PlanTemplateItem
+
+logger = logging.getLogger(__name__)
+
+RICH_FIELDS = ("body",)
+# Fields whose change withdraws an approval: what employees would see, and to whom it goes.
+CONTENT_FIELDS = (
+    "subject", "preheader", "sender_kind", "sender_name", "sender_email", "button_label", "meeting",
+    "headline", "body", "image", "video", "captions", "video_url", "audiences", "channel",
+)
+
+# status -> statuses a user may move it to (DONE is set by the sender, not by hand)
+TRANSITIONS = {
+    Asset.Status.DRAFT: {Asset.Status.READY, Asset.Status.CANCELLED},
+    Asset.Status.READY: {Asset.Status.DRAFT, Asset.Status.APPROVED, Asset.Status.CANCELLED},
+    Asset.Status.APPROVED: {Asset.Status.DRAFT, Asset.Status.SCHEDULED, Asset.Status.CANCELLED},
+    Asset.Status.SCHEDULED: {Asset.Status.APPROVED, Asset.Status.CANCELLED},
+    Asset.Status.DONE: set(),
+    Asset.Status.CANCELLED: {Asset.Status.DRAFT},
+}
+
+
+def _audit(asset: Asset, by, action: str, **detail) -> AssetEvent:
+    return AssetEvent.objects.create(asset=asset, actor=by, action=action, detail=detail)
+
+
+def _display(value) -> str:
+    if hasattr(value, "all"):
+        return ", ".join(sorted(str(v) for v in value.all()))
+    return "" if value is None else str(value)
+
+
+@transaction.atomic
+def asset_create(*, project: ChangeProject, by, audiences=(), **fields) -> Asset:
+    """Add an asset to the plan as a draft."""
+    for name in RICH_FIELDS:
+        if name in fields:
+            fields[name] = sanitize_html(fields[name])
+    asset = Asset(project=project, created_by=by, **fields)
+    asset.full_clean(exclude=["video", "captions"])
+    asset.save()
+    if audiences:
+        asset.audiences.set(audiences)
+    _audit(asset, by, AssetEvent.Action.CREATED, title=asset.title)
+    return asset
+
+
+@transaction.atomic
+def asset_update(*, asset: Asset, by, audiences=None, **fields) -> Asset:
+    """Change an asset; the changed fields are audited, and a content change withdraws an approval."""
+    asset = Asset.objects.select_for_update().get(pk=asset.pk)
+    for name in RICH_FIELDS:
+        if name in fields:
+            fields[name] = sanitize_html(fields[name])
+    changed: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        old = getattr(asset, name)
+        if old != value:
+            changed[name] = [_display(old), _display(value)]
+            setattr(asset, name, value)
+    if audiences is not None:
+        old_ids = set(asset.audiences.values_list("pk", flat=True))
+        new_ids = {a.pk for a in audiences}
+        if old_ids != new_ids:
+            changed["audiences"] = [_display(asset.audiences), ", ".join(sorted(str(a) for a in audiences))]
+            asset.audiences.set(audiences)
+    if not changed:
+        return asset
+    asset.full_clean(exclude=["video", "captions"])
+    withdrawn = asset.status in (Asset.Status.APPROVED, Asset.Status.SCHEDULED) and any(
+        name in CONTENT_FIELDS for name in changed
+    )
+    if withdrawn and asset.project.requires_approval:
+        changed["status"] = [asset.get_status_display(), Asset.Status.READY.label]
+        asset.status = Asset.Status.READY
+    asset.save()
+    _audit(asset, by, AssetEvent.Action.CHANGED, fields=changed)
+    return asset
+
+
+@transaction.atomic
+def asset_set_status(*, asset: Asset, status: str, by) -> Asset:
+    """Move an asset along draft → ready → approved → scheduled, or cancel it.
+
+    Approving takes an owner. Scheduling takes an approval unless the project waives it.
+    """
+    asset = Asset.objects.select_for_update().select_related("project").get(pk=asset.pk)
+    project = asset.project
+    role = Membership.objects.filter(project=project, user=by).values_list("role", flat=True).first()
+    if role not in (Membership.Role.OWNER, Membership.Role.EDITOR):
+        raise PermissionDenied
+    allowed = set(TRANSITIONS[asset.status])
+    if not project.requires_approval and asset.status in (Asset.Status.DRAFT, Asset.Status.READY):
+        allowed.add(Asset.Status.SCHEDULED)
+    if status not in allowed:
+        raise ValidationError(
+            _("A %(from)s asset cannot become %(to)s.")
+            % {"from": asset.get_status_display().lower(), "to": Asset.Status(status).label.lower()}
+        )
+    if status == Asset.Status.APPROVED and role != Membership.Role.OWNER:
+        raise ValidationError(_("Only an owner of the project can approve."))
+    old = asset.get_status_display()
+    asset.status = status
+    asset.save(update_fields=["status", "updated_at"])
+    action = {
+        Asset.Status.APPROVED: AssetEvent.Action.APPROVED,
+        Asset.Status.SCHEDULED: AssetEvent.Action.SCHEDULED,
+    }.get(status, AssetEvent.Action.STATUS)
+    _audit(asset, by, action, status=[old, asset.get_status_display()])
+    logger.info("asset %s: %s -> %s by user %s", asset.pk, old, status, by.pk)
+    return asset
+
+
+@transaction.atomic
+def plan_apply_template(
+    *, project: ChangeProject, template: PlanTemplate, items: list[PlanTemplateItem] | None = None, by, audiences=()
+) -> list[Asset]:
+    """Add the accepted items of a plan template to the project as draft assets."""
+    chosen = list(items) if items is not None else list(template.items.all())
+    assets = []
+    for item in chosen:
+        if item.template_id != template.pk:
+            raise ValidationError(_("That item belongs to another template."))
+        assets.append(
+            asset_create(
+                project=project,
+                by=by,
+                audiences=audiences,
+                channel=item.channel,
+                stage=item.stage,
+                title=item.title,
+                offset_days=item.offset_days,
+                subject=item.subject,
+                headline=item.title if item.channel != "email" else "",
+                body=item.body,
+                sender_kind=item.sender_kind,
+                button_label=_("Read more") if item.channel == "email" else "",
+                is_milestone=item.channel in ("meeting", "news") or item.offset_days == 0,
+            )
+        )
+    return assets
