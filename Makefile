@@ -26,7 +26,7 @@ run: install
 	@echo "  Log in as demo / launchpad-demo (a change manager in the demo organisation)"
 	@echo "  Admin: http://localhost:$(PORT)/admin/ as admin / launchpad-admin"
 	@echo ""
-	PORT=$(PORT) $(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
