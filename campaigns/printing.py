@@ -1,0 +1,350 @@
+"""Printed handouts, posters and flyers: variants, their content hash, the PDF and its page previews.
+
+A print asset has one `PrintRender` per variant (site × language × trim or print-ready).
+`print_request` makes sure the variants exist, marks the ones whose content changed and
+queues the worker after commit; `print_render` does the work for one variant and is safe
+to run twice (a conditional UPDATE claims the row). The HTML is rendered by Django from
+`templates/print/`, so its hash covers content, brand, language, QR code and template; the
+PDF is rebuilt only when that hash changes.
+"""
+
+import hashlib
+import io
+import logging
+import uuid
+import zipfile
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.defaultfilters import striptags, truncatewords
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from lib.colors import contrast_with_white
+from lib.pdf import RenderTimeout, html_to_pdf
+from lib.richtext import render_html
+
+from .models import Asset, Channel, ChangeProject, MeetingSession, Membership, PrintRender
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = {
+    Channel.HANDOUT: "print/handout.html",
+    Channel.POSTER: "print/poster.html",
+    Channel.FLYER: "print/flyer.html",
+}
+# Seconds one render may take inside the worker (SIGALRM); the Celery task's limits sit above it.
+RENDER_TIMEOUT = 60
+# A row left "rendering" this long was killed by the hard time limit or a lost worker.
+STUCK_AFTER = timedelta(minutes=10)
+PREVIEW_WIDTH_PX = 900
+
+
+class PrintUnavailable(Exception):
+    """The asset is not a print asset."""
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def template_version() -> str:
+    """A digest of every print template and the shipped font, so a template change re-renders."""
+    digest = hashlib.sha256()
+    folders = [Path(settings.BASE_DIR) / "templates" / "print", Path(settings.BASE_DIR) / "static" / "fonts"]
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(folder)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def landing_url(*, project: ChangeProject, token: str) -> str:
+    """The address a printed QR code opens: the landing page, with the printed piece as source."""
+    return f"{settings.SITE_URL}/l/{project.slug}/?src={token}"
+
+
+def print_sites(*, asset: Asset) -> list[str]:
+    """The sites a poster or flyer needs its own version for; [""] means one general version."""
+    if asset.channel == Channel.HANDOUT or asset.meeting_id is None:
+        return [""]
+    sites = sorted(
+        set(MeetingSession.objects.filter(meeting_id=asset.meeting_id).exclude(site="").values_list("site", flat=True))
+    )
+    return sites if len(sites) >= 2 else [""]
+
+
+def _sessions(asset: Asset, site: str) -> list[MeetingSession]:
+    if asset.meeting_id:
+        sessions = MeetingSession.objects.filter(meeting_id=asset.meeting_id)
+    else:
+        sessions = MeetingSession.objects.filter(
+            meeting__project_id=asset.project_id, meeting__channel=Channel.MEETING
+        ).exclude(meeting__status=Asset.Status.CANCELLED)
+    if site:
+        sessions = sessions.filter(Q(site=site) | Q(site="", online_url__gt=""))
+    return list(sessions.filter(ends_at__gte=timezone.now()).order_by("starts_at")[:12])
+
+
+def _contacts(project: ChangeProject) -> list[dict]:
+    contacts = []
+    owners = Membership.objects.filter(project=project, role=Membership.Role.OWNER).select_related("user")
+    for membership in owners.order_by("created_at")[:2]:
+        user = membership.user
+        contacts.append(
+            {"name": user.get_full_name() or user.username, "role": _("Change manager"), "email": user.email}
+        )
+    if project.sponsor_name:
+        contacts.append({"name": project.sponsor_name, "role": project.sponsor_title or _("Sponsor"), "email": ""})
+    return contacts
+
+
+def _text_on(color: str) -> str:
+    return "#ffffff" if contrast_with_white(color) >= 4.5 else "#16181d"
+
+
+def _qr_svg(url: str, color: str) -> str:
+    import segno
+
+    dark = color if contrast_with_white(color) >= 7 else "#000000"
+    # A vector QR code; the print CSS gives it its size (at least 3 cm on posters).
+    return segno.make(url, error="m", micro=False).svg_inline(scale=1, border=0, omitsize=True, dark=dark)
+
+
+def print_context(*, render: PrintRender) -> dict:
+    """Everything a print template shows for one variant."""
+    asset = render.asset
+    project = asset.project
+    image = asset.image or project.hero_image
+    url = landing_url(project=project, token=render.qr_token)
+    short_text = asset.body or project.lede
+    return {
+        "project": project,
+        "asset": asset,
+        "render": render,
+        "language": render.language,
+        "print_ready": render.print_ready,
+        "site": render.site,
+        "headline": asset.headline or project.name,
+        "lede": project.lede,
+        "body": render_html(asset.body),
+        "short_text": truncatewords(striptags(short_text), 40),
+        "why": render_html(project.why),
+        "what_changes": render_html(project.what_changes),
+        "how_it_affects_me": render_html(project.how_it_affects_me),
+        "sessions": _sessions(asset, render.site),
+        "contacts": _contacts(project),
+        "qr_svg": mark_safe(_qr_svg(url, project.primary_color)),  # noqa: S308 - generated by segno
+        "landing_url": url,
+        "landing_display": f"{settings.SITE_URL.split('://', 1)[-1]}/l/{project.slug}",
+        "primary": project.primary_color,
+        "accent": project.accent_color,
+        "on_primary": _text_on(project.primary_color),
+        "on_accent": _text_on(project.accent_color),
+        "logo_url": project.logo.print.url if project.logo else "",
+        "image_url": image.print.url if image else "",
+        "image_alt": image.alt_text if image else "",
+    }
+
+
+def print_html(*, render: PrintRender) -> str:
+    """The variant's HTML in its own language."""
+    with translation.override(render.language):
+        return render_to_string(TEMPLATES[render.asset.channel], print_context(render=render))
+
+
+def content_hash(html: str) -> str:
+    return hashlib.sha256(f"{template_version()}\n{html}".encode()).hexdigest()
+
+
+def print_renders_for_project(*, project: ChangeProject) -> list[PrintRender]:
+    """The current PDFs of a project's print assets (cancelled assets left out)."""
+    return list(
+        PrintRender.objects.filter(
+            asset__project=project, asset__channel__in=list(TEMPLATES), status=PrintRender.Status.DONE
+        )
+        .exclude(asset__status=Asset.Status.CANCELLED)
+        .exclude(pdf="")
+        .select_related("asset")
+        .order_by("asset__offset_days", "asset_id", "site", "language", "print_ready")
+    )
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+def _variants(asset: Asset, language: str | None, print_ready: bool | None) -> set[tuple[str, str, bool]]:
+    sites = print_sites(asset=asset)
+    combos = set(asset.print_renders.values_list("language", "print_ready").distinct())
+    if language is not None or print_ready is not None:
+        combos.add((language or settings.LANGUAGE_CODE[:2], bool(print_ready)))
+    if not combos:
+        combos.add((settings.LANGUAGE_CODE[:2], False))
+    return {(site, lang, ready) for site in sites for (lang, ready) in combos}
+
+
+@transaction.atomic
+def print_request(
+    *, asset: Asset, language: str | None = None, print_ready: bool | None = None, force: bool = False
+) -> list[PrintRender]:
+    """Bring the asset's variants up to date and queue the worker for the ones that changed.
+
+    Creates the variants it needs (one per site for a poster of a meeting held at several
+    sites; `language`/`print_ready` add one), drops variants of sites that no longer exist,
+    and marks a variant pending when its content hash changed (or always, with `force`).
+    """
+    if asset.channel not in TEMPLATES:
+        raise PrintUnavailable(asset.channel)
+    wanted = _variants(asset, language, print_ready)
+    renders = []
+    for existing in asset.print_renders.select_for_update():
+        if (existing.site, existing.language, existing.print_ready) not in wanted:
+            _delete_files(existing)
+            existing.delete()
+    for site, lang, ready in sorted(wanted):
+        render, _created = PrintRender.objects.get_or_create(asset=asset, site=site, language=lang, print_ready=ready)
+        render.asset = asset
+        changed = content_hash(print_html(render=render)) != render.content_hash
+        if force or changed or render.status == PrintRender.Status.FAILED:
+            PrintRender.objects.filter(pk=render.pk).update(
+                status=PrintRender.Status.PENDING, requested_at=timezone.now(), attempts=0, error=""
+            )
+            render.refresh_from_db()
+        renders.append(render)
+    if any(r.status == PrintRender.Status.PENDING for r in renders):
+        from .print_tasks import render_print
+
+        asset_id = asset.pk
+        transaction.on_commit(lambda: render_print.delay(asset_id))
+    return renders
+
+
+def print_request_project(*, project: ChangeProject, force: bool = False) -> list[PrintRender]:
+    """`print_request` for every print asset of a project that is not cancelled."""
+    renders = []
+    assets = project.assets.filter(channel__in=list(TEMPLATES)).exclude(status=Asset.Status.CANCELLED)
+    for asset in assets.select_related("project"):
+        renders.extend(print_request(asset=asset, force=force))
+    return renders
+
+
+def _claim(render: PrintRender) -> bool:
+    """Move the row to rendering unless another worker has it; True if this caller does the work."""
+    now = timezone.now()
+    free = ~Q(status=PrintRender.Status.RENDERING) | Q(started_at__lt=now - STUCK_AFTER)
+    claimed = (
+        PrintRender.objects.filter(free, pk=render.pk)
+        .update(status=PrintRender.Status.RENDERING, started_at=now, attempts=F("attempts") + 1)
+    )
+    return claimed == 1
+
+
+def _fail(render: PrintRender, reason: str) -> None:
+    PrintRender.objects.filter(pk=render.pk).update(status=PrintRender.Status.FAILED, error=reason[:500])
+    render.refresh_from_db()
+
+
+def _delete_files(render: PrintRender) -> None:
+    names = [render.pdf.name, *render.previews] if render.pdf else list(render.previews)
+    for name in names:
+        if name:
+            default_storage.delete(name)
+
+
+def pdf_previews(pdf: bytes, *, width_px: int = PREVIEW_WIDTH_PX) -> list[bytes]:
+    """One PNG per page of `pdf`, `width_px` wide."""
+    import pypdfium2 as pdfium
+
+    pngs = []
+    document = pdfium.PdfDocument(pdf)
+    try:
+        for page in document:
+            bitmap = page.render(scale=width_px / page.get_width())
+            out = io.BytesIO()
+            bitmap.to_pil().save(out, "PNG")
+            pngs.append(out.getvalue())
+            page.close()
+    finally:
+        document.close()
+    return pngs
+
+
+def print_render(*, render: PrintRender, force: bool = False) -> PrintRender:
+    """Render one variant to PDF and page previews, unless its content hash is unchanged.
+
+    Safe to run twice: a second caller finds the row claimed (or up to date) and returns.
+    A render that is refused, fails or runs out of time leaves the variant failed, with the reason.
+    """
+    render = PrintRender.objects.select_related("asset__project__logo", "asset__project__hero_image", "asset__image").get(
+        pk=render.pk
+    )
+    html = print_html(render=render)
+    digest = content_hash(html)
+    if not force and render.status == PrintRender.Status.DONE and render.content_hash == digest and render.pdf:
+        return render
+    if render.status == PrintRender.Status.RENDERING and render.started_at and render.started_at < timezone.now() - STUCK_AFTER:
+        _fail(render, _("The render was stopped: it took too long or used too much memory."))
+        return render
+    if not _claim(render):
+        return render
+    started = timezone.now()
+    try:
+        pdf = html_to_pdf(html, base_url=settings.SITE_URL + "/", timeout=RENDER_TIMEOUT)
+        previews = pdf_previews(pdf)
+    except RenderTimeout:
+        logger.warning("print render %s stopped at the time limit of %ss", render.pk, RENDER_TIMEOUT)
+        _fail(render, _("The render took longer than %(seconds)s seconds and was stopped. Shorten the text or use a smaller image.") % {"seconds": RENDER_TIMEOUT})
+        return render
+    except Exception as exc:  # the reason is shown to the user; the worker carries on
+        if type(exc).__name__ == "SoftTimeLimitExceeded":
+            _fail(render, _("The render took too long and was stopped."))
+            raise
+        logger.exception("print render %s failed", render.pk)
+        _fail(render, _("The PDF could not be made: %(error)s") % {"error": type(exc).__name__})
+        return render
+    old = PrintRender(pdf=render.pdf.name, previews=render.previews)
+    render.pdf.save(render.filename, ContentFile(pdf), save=False)
+    render.previews = [
+        default_storage.save(f"projects/{render.asset.project_id}/print/{uuid.uuid4().hex}-p{n}.png", ContentFile(png))
+        for n, png in enumerate(previews, start=1)
+    ]
+    render.page_count = len(previews)
+    render.content_hash = digest
+    render.status = PrintRender.Status.DONE
+    render.error = ""
+    render.rendered_at = timezone.now()
+    render.save(update_fields=["pdf", "previews", "page_count", "content_hash", "status", "error", "rendered_at"])
+    _delete_files(old)
+    logger.info("print render %s done in %.2fs", render.pk, (timezone.now() - started).total_seconds())
+    return render
+
+
+def print_render_asset(*, asset_id: int) -> list[PrintRender]:
+    """Render every pending or out-of-date variant of one asset (the worker's entry point)."""
+    renders = PrintRender.objects.filter(asset_id=asset_id)
+    return [print_render(render=render) for render in renders]
+
+
+def print_pack(*, renders: Iterable[PrintRender]) -> bytes:
+    """A ZIP of the given PDFs, one file per variant."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        used: set[str] = set()
+        for render in renders:
+            name, n = render.filename, 2
+            while name in used:
+                name, n = f"{render.filename[:-4]}-{n}.pdf", n + 1
+            used.add(name)
+            with render.pdf.open("rb") as pdf:
+                archive.writestr(name, pdf.read())
+    return out.getvalue()

@@ -1,0 +1,135 @@
+"""HTML to PDF with WeasyPrint, fetching nothing but our own files.
+
+WeasyPrint would happily open any URL a document names: `file:///etc/passwd` as an
+image, `http://169.254.169.254/` in an `@import`, the Redis port on localhost. The
+fetcher here opens no network connection at all. It accepts `data:` URIs (size-capped)
+and files inside MEDIA_ROOT and the static folders, addressed either as `file:` URLs
+or as our own `/media/…` and `/static/…` URLs under `base_url`; each path is resolved
+(symlinks and `..` included) and must still lie inside its folder. Everything else is
+refused with a warning in the log, and WeasyPrint leaves the resource out.
+
+A render also has a time limit (SIGALRM, when called on the main thread, as in a
+Celery prefork worker or a management command); the Celery task's soft and hard time
+limits back it up for the rare case of a long call inside native code.
+"""
+
+import logging
+import mimetypes
+import signal
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from django.conf import settings
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logger = logging.getLogger(__name__)
+
+MAX_DATA_URI_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 25 * 1024 * 1024
+
+
+class FetchRefused(ValueError):
+    """A document asked for a resource outside what a render may read."""
+
+
+class RenderTimeout(Exception):
+    """The render took longer than its time limit."""
+
+
+def allowed_roots() -> list[Path]:
+    """The folders a render may read from: media, the collected static files and our static sources."""
+    roots = [settings.MEDIA_ROOT, settings.STATIC_ROOT, *settings.STATICFILES_DIRS]
+    return [Path(root).resolve() for root in roots if root]
+
+
+class SafeFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher limited to `data:` URIs and our own media and static files."""
+
+    def __init__(self, base_url: str):
+        super().__init__(allowed_protocols=("data",), allow_redirects=False, fail_on_errors=False)
+        self.media_prefix = urljoin(base_url, settings.MEDIA_URL)
+        self.static_prefix = urljoin(base_url, settings.STATIC_URL)
+        self.media_roots = [Path(settings.MEDIA_ROOT).resolve()]
+        self.static_roots = [Path(r).resolve() for r in (settings.STATIC_ROOT, *settings.STATICFILES_DIRS) if r]
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        try:
+            return self._fetch(url)
+        except FetchRefused as exc:
+            logger.warning("pdf render refused to fetch %.200r: %s", url, exc)
+            raise
+
+    def _fetch(self, url: str) -> URLFetcherResponse:
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme == "data":
+            if len(url) > MAX_DATA_URI_BYTES * 4 // 3 + 100:
+                raise FetchRefused("data URI too large")
+            return super().fetch(url)
+        if scheme == "file":
+            parts = urlsplit(url)
+            if parts.netloc not in ("", "localhost"):
+                raise FetchRefused("file URL on another host")
+            return self._file(Path(unquote(parts.path)), self.media_roots + self.static_roots, url)
+        bare = url.split("#", 1)[0].split("?", 1)[0]
+        for prefix, roots in ((self.media_prefix, self.media_roots), (self.static_prefix, self.static_roots)):
+            if bare.startswith(prefix):
+                relative = unquote(bare[len(prefix):])
+                return self._file_in_roots(relative, roots, url)
+        raise FetchRefused("not a data URI or one of our media or static files")
+
+    def _file_in_roots(self, relative: str, roots: list[Path], url: str) -> URLFetcherResponse:
+        if not relative or relative.startswith("/") or "\\" in relative or "\x00" in relative:
+            raise FetchRefused("bad path")
+        for root in roots:
+            candidate = (root / relative).resolve()
+            if candidate.is_relative_to(root) and candidate.is_file():
+                return self._open(candidate, url)
+        raise FetchRefused("no such file in our media or static folders")
+
+    def _file(self, path: Path, roots: list[Path], url: str) -> URLFetcherResponse:
+        if "\x00" in str(path):
+            raise FetchRefused("bad path")
+        resolved = path.resolve()
+        if not any(resolved.is_relative_to(root) for root in roots):
+            raise FetchRefused("file outside our media and static folders")
+        if not resolved.is_file():
+            raise FetchRefused("no such file")
+        return self._open(resolved, url)
+
+    def _open(self, path: Path, url: str) -> URLFetcherResponse:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise FetchRefused("file too large")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Raise RenderTimeout in the block after `seconds`; a no-op off the main thread or without a limit."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expired(signum, frame):
+        raise RenderTimeout(f"stopped after {seconds:g} seconds")
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def html_to_pdf(html: str, *, base_url: str, timeout: float | None = None) -> bytes:
+    """Render `html` to PDF bytes; resources resolve against `base_url` through `SafeFetcher`.
+
+    Raises RenderTimeout when `timeout` seconds pass first.
+    """
+    with time_limit(timeout):
+        document = HTML(string=html, base_url=base_url, url_fetcher=SafeFetcher(base_url))
+        return document.write_pdf()
