@@ -1,0 +1,200 @@
+"""Reads of the directory and of audiences.
+
+Resolving an audience is one SQL query whatever its size: rules become one WHERE
+clause, a list becomes one join. Only active, never-erased employees are members.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.lookups import IContains, In, IsNull
+
+from .models import Audience, AudienceMember, Employee
+
+# Employee fields a rule may look at; extra attributes are written "extra.<key>".
+RULE_FIELDS = ("department", "site", "title", "manager", "language", "email")
+EXTRA_PREFIX = "extra."
+RULE_OPS = ("in", "not_in", "contains")
+COMBINES = ("and", "or")
+
+EXPORT_FIELDS = (
+    "employee_number",
+    "first_name",
+    "last_name",
+    "email",
+    "department",
+    "site",
+    "title",
+    "manager",
+    "language",
+    "is_active",
+)
+
+
+def reachable_employees() -> QuerySet[Employee]:
+    """Everyone an audience may contain: active and never erased."""
+    return Employee.objects.filter(is_active=True, erased_at__isnull=True)
+
+
+def _rule_q(rule: dict[str, Any]) -> Q:
+    field, op = rule["field"], rule["op"]
+    values = [str(v) for v in rule.get("values", []) if str(v) != ""]
+    if field.startswith(EXTRA_PREFIX):
+        # KeyTextTransform takes the key literally, so a key holding "__" cannot chain lookups.
+        target = KeyTextTransform(field.removeprefix(EXTRA_PREFIX), "extra")
+        if op == "in":
+            return Q(In(target, values))
+        if op == "not_in":
+            return ~Q(In(target, values)) | Q(IsNull(target, True))
+        contains = Q()
+        for value in values:
+            contains |= Q(IContains(target, value))
+        return contains
+    if field not in RULE_FIELDS:
+        raise ValueError(f"unknown rule field {field!r}")
+    if op == "in":
+        return Q(**{f"{field}__in": values})
+    if op == "not_in":
+        return ~Q(**{f"{field}__in": values})
+    if op == "contains":
+        contains = Q()
+        for value in values:
+            contains |= Q(**{f"{field}__icontains": value})
+        return contains
+    raise ValueError(f"unknown rule operator {op!r}")
+
+
+def rules_q(rules: dict[str, Any]) -> Q:
+    """The WHERE clause of a rules definition; no rules (or only empty ones) match everyone."""
+    combine = rules.get("combine", "and")
+    if combine not in COMBINES:
+        raise ValueError(f"unknown combination {combine!r}")
+    q = Q()
+    for rule in rules.get("rules", []):
+        if not [v for v in rule.get("values", []) if str(v) != ""]:
+            continue
+        q = (q & _rule_q(rule)) if combine == "and" else (q | _rule_q(rule))
+    return q
+
+
+def _audience_q(audience: Audience) -> Q:
+    """A condition on Employee that holds for the audience's members (before the active filter)."""
+    if audience.kind == Audience.Kind.LIST:
+        return Q(Exists(AudienceMember.objects.filter(audience_id=audience.pk, employee_id=OuterRef("pk"))))
+    return rules_q(audience.rules or {})
+
+
+def employees_matching(*, rules: dict[str, Any]) -> QuerySet[Employee]:
+    """Active, never-erased employees matching `rules` (also for unsaved rules while editing)."""
+    return reachable_employees().filter(rules_q(rules))
+
+
+def audience_members(*, audience: Audience) -> QuerySet[Employee]:
+    """The audience's members as one query: active and never-erased employees only."""
+    if audience.kind == Audience.Kind.LIST:
+        return reachable_employees().filter(audiencemember__audience=audience)
+    return employees_matching(rules=audience.rules or {})
+
+
+def _flag(q: Q) -> ExpressionWrapper | Value:
+    return ExpressionWrapper(q, output_field=BooleanField()) if q else Value(True)
+
+
+@dataclass(frozen=True)
+class AudienceOverview:
+    """Sizes of a project's audiences and how many people each pair shares."""
+
+    audiences: list[Audience]
+    sizes: dict[int, int]
+    overlaps: dict[frozenset[int], int]
+
+    def overlap(self, a: Audience, b: Audience) -> int:
+        return self.overlaps.get(frozenset((a.pk, b.pk)), 0)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per audience: the audience, its size, and its overlap with every audience (None on the diagonal)."""
+        return [
+            {
+                "audience": a,
+                "size": self.sizes.get(a.pk, 0),
+                "overlaps": [None if a.pk == b.pk else self.overlap(a, b) for b in self.audiences],
+            }
+            for a in self.audiences
+        ]
+
+
+def audience_sizes_and_overlaps(*, project) -> AudienceOverview:
+    """Each audience's size and pairwise overlaps, in two queries whatever the number of people.
+
+    Every employee gets one boolean per audience; the database groups employees by that
+    combination, so the result has at most one row per distinct combination, and sizes
+    and overlaps are summed from it here.
+    """
+    audiences = list(project.audiences.all())
+    if not audiences:
+        return AudienceOverview(audiences=[], sizes={}, overlaps={})
+    flags = {f"in_{i}": _flag(_audience_q(a)) for i, a in enumerate(audiences)}
+    groups = reachable_employees().annotate(**flags).order_by().values(*flags).annotate(n=Count("pk"))
+    sizes: Counter[int] = Counter()
+    overlaps: Counter[frozenset[int]] = Counter()
+    for group in groups:
+        inside = [a.pk for i, a in enumerate(audiences) if group[f"in_{i}"]]
+        for pk in inside:
+            sizes[pk] += group["n"]
+        for a, b in combinations(inside, 2):
+            overlaps[frozenset((a, b))] += group["n"]
+    return AudienceOverview(audiences=audiences, sizes=dict(sizes), overlaps=dict(overlaps))
+
+
+def employee_audiences(*, employee: Employee, user) -> list[Audience]:
+    """The audiences, in the projects `user` is a member of, that `employee` belongs to (two queries)."""
+    audiences = list(
+        Audience.objects.filter(project__memberships__user=user)
+        .select_related("project")
+        .order_by("project__name", "name")
+    )
+    if not audiences:
+        return []
+    flags = {f"in_{i}": _flag(_audience_q(a)) for i, a in enumerate(audiences)}
+    row = Employee.objects.filter(pk=employee.pk).annotate(**flags).values(*flags).first() or {}
+    return [a for i, a in enumerate(audiences) if row.get(f"in_{i}")]
+
+
+def employee_search(
+    *, query: str = "", department: str = "", site: str = "", active: bool | None = None
+) -> QuerySet[Employee]:
+    """The directory filtered by free text (every word must match a name, email, ID or title) and facets."""
+    employees = Employee.objects.all()
+    for word in query.split():
+        employees = employees.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(employee_number__icontains=word)
+            | Q(title__icontains=word)
+        )
+    if department:
+        employees = employees.filter(department=department)
+    if site:
+        employees = employees.filter(site=site)
+    if active is not None:
+        employees = employees.filter(is_active=active)
+    return employees
+
+
+def directory_facets() -> dict[str, list[str]]:
+    """The departments and sites present in the directory, for filters and rule suggestions."""
+
+    def distinct(field: str) -> list[str]:
+        return list(Employee.objects.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct())
+
+    return {"departments": distinct("department"), "sites": distinct("site")}
+
+
+def employee_export_rows(employees: QuerySet[Employee]) -> QuerySet:
+    """Rows for a spreadsheet, in the order of EXPORT_FIELDS, as one query."""
+    return employees.values_list(*EXPORT_FIELDS)

@@ -1,0 +1,71 @@
+import csv
+import datetime
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+
+from lib.spreadsheets import neutralise, spreadsheet_response, write_csv, write_xlsx
+
+HOSTILE = ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def read_csv(content: bytes) -> list[list[str]]:
+    assert content.startswith(b"\xef\xbb\xbf"), "a BOM, so Excel reads UTF-8"
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+
+
+def read_xlsx(content: bytes) -> list[list]:
+    sheet = load_workbook(io.BytesIO(content)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_text_that_could_be_a_formula_gets_a_leading_quote(value):
+    assert neutralise(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["Åsa Öberg", "a=b", "", "'already", 5, -5, None])
+def test_harmless_values_are_left_alone(value):
+    assert neutralise(value) == value
+
+
+def test_csv_is_formula_safe_when_read_back():
+    content = write_csv([[v, "Åsa"] for v in HOSTILE], ["value", "name"])
+    rows = read_csv(content)
+    assert rows[0] == ["value", "name"]
+    assert [row[0] for row in rows[1:]] == ["'" + v for v in HOSTILE]
+    assert all(row[1] == "Åsa" for row in rows[1:])
+
+
+def test_xlsx_is_formula_safe_when_read_back():
+    content = write_xlsx([[v, "Åsa"] for v in HOSTILE if v != "\rx"], ["value", "name"])
+    sheet = load_workbook(io.BytesIO(content)).active
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == ["'" + v for v in HOSTILE if v != "\rx"]
+    assert all(c.data_type == "s" for c in cells), "stored as text, never as a formula"
+
+
+def test_xlsx_keeps_numbers_and_drops_characters_xml_cannot_hold():
+    content = write_xlsx([[-5, "a\x00b", None, True]], ["n", "text", "empty", "flag"])
+    assert read_xlsx(content)[1] == [-5, "ab", None, True]
+
+
+def test_aware_datetimes_are_written_in_local_time(settings):
+    settings.TIME_ZONE = "Europe/Stockholm"
+    moment = datetime.datetime(2027, 3, 1, 8, 0, tzinfo=ZoneInfo("UTC"))
+    assert read_xlsx(write_xlsx([[moment]], ["when"]))[1] == [datetime.datetime(2027, 3, 1, 9, 0)]
+    assert read_csv(write_csv([[moment]], ["when"]))[1] == ["2027-03-01 09:00:00"]
+
+
+def test_a_download_is_an_attachment_with_the_right_type():
+    response = spreadsheet_response([["Åsa"]], ["name"], fmt="xlsx", filename="Målgrupp")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    assert "M%C3%A5lgrupp.xlsx" in response["Content-Disposition"]
+
+
+def test_an_unknown_format_is_refused():
+    with pytest.raises(ValueError):
+        spreadsheet_response([], ["name"], fmt="ods", filename="x")
