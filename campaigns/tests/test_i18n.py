@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+SWEDISH_CATALOGUE = Path(settings.BASE_DIR) / "locale" / "sv" / "LC_MESSAGES" / "django.mo"
+
+
+def _switch(client, language: str, next_url: str):
+    return client.post(reverse("set_language"), {"language": language, "next": next_url})
+
+
+def test_the_switcher_is_on_every_page(client, owner):
+    client.force_login(owner)
+    content = client.get(reverse("campaigns:project_list")).content.decode()
+    assert f'action="{reverse("set_language")}"' in content
+    assert 'value="sv"' in content and 'value="en"' in content
+
+
+def test_it_switches_to_english_and_back_to_swedish(client, owner):
+    client.force_login(owner)
+    page = reverse("campaigns:project_list")
+
+    response = _switch(client, "en", page)
+    assert response.status_code == 302
+    assert response["Location"] == page
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    content = client.get(page).content.decode()
+    assert '<html lang="en">' in content
+    assert "Your change projects" in content
+
+    response = _switch(client, "sv", page)
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "sv"
+    content = client.get(page).content.decode()
+    assert '<html lang="sv">' in content
+    if SWEDISH_CATALOGUE.exists():
+        assert "Your change projects" not in content
+
+
+def test_swedish_is_the_default(client):
+    assert '<html lang="sv">' in client.get(reverse("login")).content.decode()
+
+
+def test_the_browser_language_is_honoured(client):
+    response = client.get(reverse("login"), headers={"accept-language": "en-GB,en;q=0.9"})
+    assert '<html lang="en">' in response.content.decode()
+
+
+def test_it_refuses_a_language_it_does_not_ship(client):
+    _switch(client, "de", reverse("login"))
+    assert '<html lang="sv">' in client.get(reverse("login")).content.decode()
+
+
+def test_it_does_not_redirect_off_site(client):
+    response = _switch(client, "en", "https://evil.example/")
+    assert response.status_code == 302
+    assert not response["Location"].startswith("https://evil.example")
+
+
+@pytest.mark.skipif(not SWEDISH_CATALOGUE.exists(), reason="Swedish catalogue not compiled yet (make messages)")
+def test_the_login_page_speaks_swedish(client):
+    content = client.get(reverse("login")).content.decode()
+    assert '<html lang="sv">' in content
+    assert "Log in" not in content
