@@ -30,10 +30,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from lib.colors import contrast_with_white
-from lib.pdf import RenderTimeout, html_to_pdf
 from lib.richtext import render_html
 
-from .models import Asset, Channel, ChangeProject, MeetingSession, Membership, PrintRender
+from .models import Asset, ChangeProject, Channel, MeetingSession, Membership, PrintRender
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +66,15 @@ def template_version() -> str:
                 digest.update(str(path.relative_to(folder)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def is_stuck(render: PrintRender) -> bool:
+    """A render left "rendering" by a worker that was killed (hard time limit, out of memory, lost)."""
+    return (
+        render.status == PrintRender.Status.RENDERING
+        and render.started_at is not None
+        and render.started_at < timezone.now() - STUCK_AFTER
+    )
 
 
 def landing_url(*, project: ChangeProject, token: str) -> str:
@@ -195,13 +203,19 @@ def _variants(asset: Asset, language: str | None, print_ready: bool | None) -> s
 
 @transaction.atomic
 def print_request(
-    *, asset: Asset, language: str | None = None, print_ready: bool | None = None, force: bool = False
+    *,
+    asset: Asset,
+    language: str | None = None,
+    print_ready: bool | None = None,
+    force: bool = False,
+    enqueue: bool = True,
 ) -> list[PrintRender]:
     """Bring the asset's variants up to date and queue the worker for the ones that changed.
 
     Creates the variants it needs (one per site for a poster of a meeting held at several
     sites; `language`/`print_ready` add one), drops variants of sites that no longer exist,
     and marks a variant pending when its content hash changed (or always, with `force`).
+    With `enqueue=False` the caller renders the pending variants itself.
     """
     if asset.channel not in TEMPLATES:
         raise PrintUnavailable(asset.channel)
@@ -221,7 +235,7 @@ def print_request(
             )
             render.refresh_from_db()
         renders.append(render)
-    if any(r.status == PrintRender.Status.PENDING for r in renders):
+    if enqueue and any(r.status == PrintRender.Status.PENDING for r in renders):
         from .print_tasks import render_print
 
         asset_id = asset.pk
@@ -229,12 +243,12 @@ def print_request(
     return renders
 
 
-def print_request_project(*, project: ChangeProject, force: bool = False) -> list[PrintRender]:
+def print_request_project(*, project: ChangeProject, force: bool = False, enqueue: bool = True) -> list[PrintRender]:
     """`print_request` for every print asset of a project that is not cancelled."""
     renders = []
     assets = project.assets.filter(channel__in=list(TEMPLATES)).exclude(status=Asset.Status.CANCELLED)
     for asset in assets.select_related("project"):
-        renders.extend(print_request(asset=asset, force=force))
+        renders.extend(print_request(asset=asset, force=force, enqueue=enqueue))
     return renders
 
 
@@ -242,9 +256,8 @@ def _claim(render: PrintRender) -> bool:
     """Move the row to rendering unless another worker has it; True if this caller does the work."""
     now = timezone.now()
     free = ~Q(status=PrintRender.Status.RENDERING) | Q(started_at__lt=now - STUCK_AFTER)
-    claimed = (
-        PrintRender.objects.filter(free, pk=render.pk)
-        .update(status=PrintRender.Status.RENDERING, started_at=now, attempts=F("attempts") + 1)
+    claimed = PrintRender.objects.filter(free, pk=render.pk).update(
+        status=PrintRender.Status.RENDERING, started_at=now, attempts=F("attempts") + 1
     )
     return claimed == 1
 
@@ -285,25 +298,34 @@ def print_render(*, render: PrintRender, force: bool = False) -> PrintRender:
     Safe to run twice: a second caller finds the row claimed (or up to date) and returns.
     A render that is refused, fails or runs out of time leaves the variant failed, with the reason.
     """
-    render = PrintRender.objects.select_related("asset__project__logo", "asset__project__hero_image", "asset__image").get(
-        pk=render.pk
-    )
+    render = PrintRender.objects.select_related(
+        "asset__project__logo", "asset__project__hero_image", "asset__image"
+    ).get(pk=render.pk)
     html = print_html(render=render)
     digest = content_hash(html)
     if not force and render.status == PrintRender.Status.DONE and render.content_hash == digest and render.pdf:
         return render
-    if render.status == PrintRender.Status.RENDERING and render.started_at and render.started_at < timezone.now() - STUCK_AFTER:
+    if is_stuck(render) and not force:
         _fail(render, _("The render was stopped: it took too long or used too much memory."))
         return render
     if not _claim(render):
         return render
+    # WeasyPrint is imported here, not at module level, so web processes that only list renders stay lean.
+    from lib.pdf import RenderTimeout, html_to_pdf
+
     started = timezone.now()
     try:
         pdf = html_to_pdf(html, base_url=settings.SITE_URL + "/", timeout=RENDER_TIMEOUT)
         previews = pdf_previews(pdf)
     except RenderTimeout:
         logger.warning("print render %s stopped at the time limit of %ss", render.pk, RENDER_TIMEOUT)
-        _fail(render, _("The render took longer than %(seconds)s seconds and was stopped. Shorten the text or use a smaller image.") % {"seconds": RENDER_TIMEOUT})
+        _fail(
+            render,
+            _(
+                "The render took longer than %(seconds)s seconds and was stopped. Shorten the text or use a smaller image."
+            )
+            % {"seconds": RENDER_TIMEOUT},
+        )
         return render
     except Exception as exc:  # the reason is shown to the user; the worker carries on
         if type(exc).__name__ == "SoftTimeLimitExceeded":

@@ -26,6 +26,8 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 logger = logging.getLogger(__name__)
+# WeasyPrint logs every layout step at INFO; a worker log needs only its warnings (refused fetches).
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 MAX_DATA_URI_BYTES = 5 * 1024 * 1024
 MAX_FILE_BYTES = 25 * 1024 * 1024
@@ -76,7 +78,7 @@ class SafeFetcher(URLFetcher):
         bare = url.split("#", 1)[0].split("?", 1)[0]
         for prefix, roots in ((self.media_prefix, self.media_roots), (self.static_prefix, self.static_roots)):
             if bare.startswith(prefix):
-                relative = unquote(bare[len(prefix):])
+                relative = unquote(bare[len(prefix) :])
                 return self._file_in_roots(relative, roots, url)
         raise FetchRefused("not a data URI or one of our media or static files")
 

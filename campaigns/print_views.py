@@ -1,0 +1,149 @@
+"""Print builder: the render state of handouts, posters and flyers, their previews, PDFs and the print pack.
+
+Viewers may look and download; editors and owners may (re-)render; outsiders get a 404.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST, require_safe
+
+from . import printing
+from .models import Asset, PrintRender
+from .permissions import get_project_for_user
+
+
+class RenderForm(forms.Form):
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"),
+        choices=PrintRender.Language.choices,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    print_ready = forms.BooleanField(label=gettext_lazy("Print-ready: 3 mm bleed and crop marks"), required=False)
+    force = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+def _print_asset(project, asset_id: int) -> Asset:
+    return get_object_or_404(project.assets.filter(channel__in=list(printing.TEMPLATES)), pk=asset_id)
+
+
+def _render_of(project, render_id: int) -> PrintRender:
+    return get_object_or_404(
+        PrintRender.objects.select_related("asset"),
+        pk=render_id,
+        asset__project=project,
+        status=PrintRender.Status.DONE,
+    )
+
+
+@require_safe
+@login_required
+def print_overview(request, slug):
+    project, membership = get_project_for_user(request, slug)
+    assets = (
+        project.assets.filter(channel__in=list(printing.TEMPLATES))
+        .exclude(status=Asset.Status.CANCELLED)
+        .prefetch_related("print_renders")
+        .order_by("offset_days", "id")
+    )
+    return render(
+        request,
+        "campaigns/print_overview.html",
+        {"project": project, "membership": membership, "assets": assets},
+    )
+
+
+@require_safe
+@login_required
+def print_asset(request, slug, asset_id):
+    project, membership = get_project_for_user(request, slug)
+    asset = _print_asset(project, asset_id)
+    renders = list(asset.print_renders.all())
+    for item in renders:
+        item.stuck = printing.is_stuck(item)
+    busy = any(r.status in (PrintRender.Status.PENDING, PrintRender.Status.RENDERING) for r in renders)
+    return render(
+        request,
+        "campaigns/print_asset.html",
+        {
+            "project": project,
+            "membership": membership,
+            "asset": asset,
+            "renders": renders,
+            "busy": busy,
+            "form": RenderForm(initial={"language": request.LANGUAGE_CODE[:2]}),
+        },
+    )
+
+
+@require_POST
+@login_required
+def print_render_request(request, slug, asset_id):
+    project, _membership = get_project_for_user(request, slug, need="edit")
+    asset = _print_asset(project, asset_id)
+    form = RenderForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        printing.print_request(
+            asset=asset,
+            language=data["language"] or None,
+            print_ready=data["print_ready"] if data["language"] else None,
+            force=data["force"],
+        )
+        messages.success(request, _("The PDF is being made. This page updates by itself."))
+    return redirect("campaigns:print_asset", slug=project.slug, asset_id=asset.pk)
+
+
+@require_safe
+@login_required
+def print_download(request, slug, render_id):
+    """Serve a rendered PDF from storage; an unchanged render answers a conditional request with 304."""
+    project, _membership = get_project_for_user(request, slug)
+    pdf = _render_of(project, render_id)
+    etag = f'"{pdf.content_hash}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    try:
+        handle = pdf.pdf.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type="application/pdf", as_attachment=True, filename=pdf.filename)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_safe
+@login_required
+def print_preview(request, slug, render_id, page):
+    project, _membership = get_project_for_user(request, slug)
+    pdf = _render_of(project, render_id)
+    if not 1 <= page <= len(pdf.previews):
+        raise Http404
+    try:
+        handle = default_storage.open(pdf.previews[page - 1], "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_safe
+@login_required
+def print_pack_download(request, slug):
+    project, _membership = get_project_for_user(request, slug)
+    renders = printing.print_renders_for_project(project=project)
+    if not renders:
+        messages.info(request, _("There are no rendered PDFs yet."))
+        return redirect("campaigns:print_overview", slug=project.slug)
+    response = HttpResponse(printing.print_pack(renders=renders), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(project.slug)}-print-pack.zip"'
+    return response
