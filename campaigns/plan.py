@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from lib.richtext import sanitize_html
 
-from .models import Asset, AssetEvent, ChangeProject, Membership, PlanTemplate, PlanTemplateItem
+from .models import Asset, AssetEvent, ChangeProject, MeetingSession, Membership, PlanTemplate, PlanTemplateItem
 
 logger = logging.getLogger(__name__)
 
@@ -152,3 +152,27 @@ def plan_apply_template(
             )
         )
     return assets
+
+
+@transaction.atomic
+def meeting_sessions_save(
+    *, meeting: Asset, save: list[MeetingSession], delete: list[MeetingSession], by
+) -> Asset:
+    """Add, change and remove a meeting's sessions; audited, and an approval is withdrawn."""
+    meeting = Asset.objects.select_for_update().select_related("project").get(pk=meeting.pk)
+    if not save and not delete:
+        return meeting
+    for session in save:
+        session.meeting = meeting
+        session.full_clean()
+        session.save()
+    for session in delete:
+        if session.meeting_id == meeting.pk:
+            session.delete()
+    changed = {"sessions": ["", _("%(saved)d saved, %(removed)d removed") % {"saved": len(save), "removed": len(delete)}]}
+    if meeting.status in (Asset.Status.APPROVED, Asset.Status.SCHEDULED) and meeting.project.requires_approval:
+        changed["status"] = [str(meeting.get_status_display()), str(Asset.Status.READY.label)]
+        meeting.status = Asset.Status.READY
+        meeting.save(update_fields=["status", "updated_at"])
+    _audit(meeting, by, AssetEvent.Action.CHANGED, fields=changed)
+    return meeting

@@ -1,0 +1,220 @@
+"""Campaign emails: one asset rendered for one employee, as HTML (Outlook-safe) and plain text.
+
+User-authored text is never rendered as a Django template. It is sanitised with nh3,
+merge fields are substituted by `merge.merge` (values HTML-escaped), the result is
+sanitised once more, and only then marked safe and handed to the email template.
+"""
+
+import html as html_lib
+import logging
+import re
+from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
+
+import css_inline
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from lib.richtext import sanitize_html
+
+from . import merge
+from .models import Asset, AssetEvent, ChangeProject, ProjectImage, SenderKind
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    from_email: str
+
+
+def landing_url_for(project: ChangeProject, employee=None) -> str:
+    """The landing page of a project. The landing-page issue replaces this with personal links."""
+    return f"{settings.SITE_URL}/l/{project.slug}/"
+
+
+def absolute_url(url: str) -> str:
+    """An absolute address for media in emails, which are read far away from the site."""
+    if url.startswith(("http://", "https://")):
+        return url
+    return settings.SITE_URL + (url if url.startswith("/") else f"/{url}")
+
+
+def merge_values(*, project: ChangeProject, employee, landing_url: str) -> dict[str, str]:
+    """The values of every merge field for one employee, dates in the employee's language."""
+    with translation.override(_language_of(employee)):
+        go_live = date_format(project.go_live, "DATE_FORMAT")
+    return {
+        "first_name": employee.first_name,
+        "last_name": employee.last_name,
+        "full_name": employee.full_name,
+        "department": employee.department,
+        "site": employee.site,
+        "title": employee.title,
+        "landing_url": landing_url,
+        "project_name": project.name,
+        "go_live": go_live,
+        "days_to_go_live": str(project.days_to_go_live()),
+        "sponsor_name": project.sponsor_name,
+        "sponsor_title": project.sponsor_title,
+    }
+
+
+def sender_of(asset: Asset) -> str:
+    """The From header: the sponsor, the change manager or a named sender, at a known address."""
+    default_name, default_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    address = asset.sender_email or default_address
+    if asset.sender_kind == SenderKind.SPONSOR:
+        name = asset.project.sponsor_name or default_name
+    elif asset.sender_kind == SenderKind.NAMED:
+        name = asset.sender_name or default_name
+    else:
+        creator = asset.project.created_by
+        name = asset.sender_name or (creator.get_full_name() if creator else "") or default_name
+    return formataddr((_one_line(name), address))
+
+
+def merged_html(text: str | None, values: dict[str, str]) -> str:
+    """User rich text made safe for an email: sanitised, merged with escaped values, sanitised again."""
+    return sanitize_html(merge.merge(sanitize_html(text), values, html=True))
+
+
+def merged_text(text: str | None, values: dict[str, str]) -> str:
+    """User rich text as plain text, merged with the values as they are."""
+    return merge.merge(html_to_text(sanitize_html(text)), values, html=False)
+
+
+_LINK = re.compile(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
+_BLOCK_END = re.compile(r"</(p|h2|h3|h4|blockquote|ul|ol)>", re.IGNORECASE)
+
+
+def html_to_text(html: str) -> str:
+    """Sanitised rich text as readable plain text: paragraphs, bullets and links kept."""
+
+    def link(match: re.Match) -> str:
+        href, label = html_lib.unescape(match.group(1)), match.group(2)
+        return label if strip_tags(label).strip() == href else f"{label} ({href})"
+
+    text = _LINK.sub(link, html)
+    text = re.sub(r"<br\s*/?>", "\n", text, flags=re.IGNORECASE)
+    text = re.sub(r"<li\b[^>]*>", "• ", text, flags=re.IGNORECASE)
+    text = re.sub(r"</li>", "\n", text, flags=re.IGNORECASE)
+    text = re.sub(r"<hr\b[^>]*>", "\n———\n", text, flags=re.IGNORECASE)
+    text = _BLOCK_END.sub("\n\n", text)
+    text = html_lib.unescape(strip_tags(text))
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _language_of(employee) -> str:
+    return getattr(employee, "language", "") or settings.LANGUAGE_CODE
+
+
+def _image_url(image: ProjectImage | None) -> str:
+    return absolute_url(image.email.url) if image and image.email else ""
+
+
+def _meeting_card(asset: Asset) -> dict | None:
+    meeting = asset.meeting
+    if meeting is None:
+        return None
+    sessions = []
+    for session in meeting.sessions.all():
+        starts, ends = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
+        sessions.append(
+            {
+                "day": date_format(starts, "l j F"),
+                "time": f"{date_format(starts, 'H:i')}–{date_format(ends, 'H:i')}",
+                "site": session.site,
+                "place": session.place,
+                "online_url": session.online_url,
+            }
+        )
+    return {"title": meeting.headline or meeting.title, "sessions": sessions}
+
+
+def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> RenderedEmail:
+    """Render an email asset for one employee, in the employee's language."""
+    project = asset.project
+    values = merge_values(project=project, employee=employee, landing_url=landing_url)
+    with translation.override(_language_of(employee)):
+        subject = _one_line(merge.merge(asset.subject, values, html=False)) or asset.title
+        preheader = _one_line(merge.merge(asset.preheader, values, html=False))
+        headline = _one_line(merge.merge(asset.headline, values, html=False)) or subject
+        button_label = _one_line(merge.merge(asset.button_label, values, html=False)) or _("Read more")
+        image = asset.image or project.hero_image
+        context = {
+            "lang": translation.get_language(),
+            "project": project,
+            "primary": project.primary_color,
+            "accent": project.accent_color,
+            "logo_url": _image_url(project.logo),
+            "logo_alt": project.logo.alt_text if project.logo else "",
+            "hero_url": _image_url(image),
+            "hero_alt": image.alt_text if image else "",
+            "subject": subject,
+            "preheader": preheader,
+            "headline": headline,
+            # Safe: nh3-sanitised, merged with HTML-escaped values, sanitised again (merged_html).
+            "body_html": mark_safe(merged_html(asset.body, values)),  # noqa: S308
+            "body_text": merged_text(asset.body, values),
+            "button_label": button_label,
+            "landing_url": landing_url,
+            "meeting": _meeting_card(asset),
+            "signature": _signature(asset),
+            "go_live": values["go_live"],
+            "days_to_go_live": project.days_to_go_live(),
+            "department": employee.department,
+        }
+        html = render_to_string("emails/campaign.html", context)
+        text = render_to_string("emails/campaign.txt", context)
+    html = css_inline.inline(html)
+    return RenderedEmail(subject=subject, preheader=preheader, html=html, text=text, from_email=sender_of(asset))
+
+
+def _signature(asset: Asset) -> dict | None:
+    project = asset.project
+    if asset.sender_kind == SenderKind.SPONSOR and project.sponsor_name:
+        return {"name": project.sponsor_name, "title": project.sponsor_title}
+    if asset.sender_name:
+        return {"name": asset.sender_name, "title": ""}
+    return None
+
+
+def build_message(rendered: RenderedEmail, *, to: str, subject_prefix: str = "") -> EmailMultiAlternatives:
+    """An email with a plain-text body and the HTML as its alternative."""
+    message = EmailMultiAlternatives(
+        subject=f"{subject_prefix}{rendered.subject}", body=rendered.text, from_email=rendered.from_email, to=[to]
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    return message
+
+
+def email_send_test(*, asset: Asset, employee, to: str, by) -> RenderedEmail:
+    """Send an email asset, as `employee` would get it, to `to` (the user's own address), and audit it."""
+    rendered = render_campaign_email(
+        asset=asset, employee=employee, landing_url=landing_url_for(asset.project, employee)
+    )
+    build_message(rendered, to=to, subject_prefix=_("[Test] ")).send()
+    AssetEvent.objects.create(
+        asset=asset,
+        actor=by,
+        action=AssetEvent.Action.TEST_SENT,
+        detail={"to": to, "as": employee.full_name or employee.email},
+    )
+    logger.info("asset %s: test email sent by user %s", asset.pk, by.pk)
+    return rendered

@@ -1,0 +1,194 @@
+"""The campaign email: personalised, escaped, sanitised, Outlook-safe, and sent for real in a test send."""
+
+import email
+import email.policy
+import socket
+
+import pytest
+from django.urls import reverse
+
+from campaigns.emails import html_to_text, landing_url_for, render_campaign_email
+from campaigns.models import Asset, AssetEvent
+
+from .asset_helpers import make_email, make_employee, make_image, make_meeting
+
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def project(project):
+    project.refresh_from_db()
+    return project
+
+
+def _render(asset, employee):
+    return render_campaign_email(asset=asset, employee=employee, landing_url=landing_url_for(asset.project, employee))
+
+
+@pytest.mark.django_db
+def test_it_personalises_subject_preheader_body_and_text(project, owner):
+    asset = make_email(project, owner)
+    rendered = _render(asset, make_employee())
+    assert rendered.subject == "Hej Anna, därför byter vi system"
+    assert rendered.preheader.endswith("dagar kvar till driftstart")
+    assert "Hej Anna!" in rendered.html
+    assert "Den 1 mars 2027 byter vi ekonomisystem." in rendered.html
+    assert "Hej Anna!" in rendered.text
+    assert "{{" not in rendered.html and "{{" not in rendered.text
+
+
+@pytest.mark.django_db
+def test_it_shows_a_hostile_imported_name_as_text(project, owner):
+    asset = make_email(project, owner)
+    rendered = _render(asset, make_employee(first_name=HOSTILE_NAME))
+    assert HOSTILE_NAME not in rendered.html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in rendered.html
+    assert "<img src=x" not in rendered.html
+    # The plain-text part is not HTML: the name reads exactly as it was imported.
+    assert f"Hej {HOSTILE_NAME}!" in rendered.text
+    assert rendered.subject == f"Hej {HOSTILE_NAME}, därför byter vi system"
+
+
+@pytest.mark.django_db
+def test_it_sanitises_rich_text_again_when_rendering(project, owner):
+    asset = make_email(project, owner)
+    # Written around the forms and services, as a careless import or admin edit could.
+    Asset.objects.filter(pk=asset.pk).update(
+        body='<p onclick="steal()">Hej</p><script>alert(1)</script><style>p{}</style>'
+        '<iframe src="https://evil.example"></iframe><a href="javascript:alert(1)">klick</a>'
+    )
+    asset.refresh_from_db()
+    rendered = _render(asset, make_employee())
+    body = rendered.html.split('class="body', 1)[1]
+    for bad in ("<script", "alert(1)", "onclick", "<iframe", "evil.example", "javascript:", "p{}"):
+        assert bad not in body
+    assert "Hej" in body and "klick" in body
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_javascript_link_made_of_a_merge_value(project, owner):
+    asset = make_email(project, owner, body='<p><a href="{{ first_name }}">min sida</a></p>')
+    rendered = _render(asset, make_employee(first_name="javascript:alert(1)"))
+    assert 'href="javascript' not in rendered.html
+
+
+@pytest.mark.django_db
+def test_it_uses_an_absolute_hero_image_with_alt_text_and_the_brand(project, owner, settings):
+    settings.SITE_URL = "https://launchpad.example.se"
+    image = make_image(project, owner, alt="Två kollegor vid en skärm")
+    asset = make_email(project, owner, image=image)
+    html = _render(asset, make_employee()).html
+    assert f'src="https://launchpad.example.se{image.email.url}"' in html
+    assert 'alt="Två kollegor vid en skärm"' in html
+    assert project.primary_color in html and project.accent_color in html
+    assert 'href="https://launchpad.example.se/l/nytt-ekonomisystem/"' in html
+
+
+@pytest.mark.django_db
+def test_it_is_an_outlook_safe_table_layout_with_inlined_css(project, owner):
+    html = _render(make_email(project, owner), make_employee()).html
+    assert 'role="presentation"' in html
+    assert "<!--[if mso]>" in html and 'width="600"' in html
+    assert 'class="headline font" style="' in html
+    # Only the media queries stay in a style tag; everything else is inlined.
+    assert html.count("<style") == 1 and "@media" in html
+
+
+@pytest.mark.django_db
+def test_it_shows_the_meeting_card_with_its_sessions(project, owner):
+    meeting = make_meeting(project, owner)
+    rendered = _render(make_email(project, owner, meeting=meeting), make_employee())
+    assert "Informationsträff om nya ekonomisystemet" in rendered.html
+    assert "Måndag 15 februari" in rendered.html and "09:00–10:00" in rendered.html
+    assert "Aulan, Storgatan 1" in rendered.html
+    assert "Aulan, Storgatan 1" in rendered.text
+
+
+@pytest.mark.django_db
+def test_it_renders_in_the_employees_language(project, owner):
+    asset = make_email(project, owner, body="<p>{{ go_live }}</p>")
+    assert "1 mars 2027" in _render(asset, make_employee(language="sv")).text
+    english = _render(asset, make_employee(email="john@example.se", language="en"))
+    assert "March 1, 2027" in english.text
+    assert 'lang="en"' in english.html
+
+
+@pytest.mark.django_db
+def test_it_says_why_the_employee_gets_it_and_comes_from_the_sponsor(project, owner):
+    rendered = _render(make_email(project, owner), make_employee(language="en"))
+    assert "because Nytt ekonomisystem affects your work in Ekonomi" in rendered.html
+    assert "Karin Lind" in rendered.from_email
+    assert "Karin Lind" in rendered.html and "CFO" in rendered.html
+
+
+def test_html_to_text_keeps_paragraphs_bullets_and_links():
+    text = html_to_text('<p>Hej &amp; välkommen</p><ul><li>Ett</li><li>Två</li></ul><p><a href="https://x.se/">här</a></p>')
+    assert text == "Hej & välkommen\n\n• Ett\n• Två\n\nhär (https://x.se/)"
+
+
+# A real SMTP server for the test send.
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Inbox:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield inbox
+    controller.stop()
+
+
+@pytest.mark.django_db
+def test_a_test_send_arrives_at_a_real_smtp_server(client, project, editor, smtp_inbox):
+    asset = make_email(project, editor)
+    employee = make_employee()
+    client.force_login(editor)
+
+    response = client.post(
+        reverse("campaigns:asset_test_send", args=[project.slug, asset.pk]), {"employee": employee.pk}
+    )
+
+    assert response.status_code == 302
+    assert len(smtp_inbox.envelopes) == 1
+    envelope = smtp_inbox.envelopes[0]
+    assert envelope.rcpt_tos == ["editor@example.se"]
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert "Hej Anna, därför byter vi system" in message["Subject"]
+    html = message.get_body(preferencelist=("html",)).get_content()
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert 'role="presentation"' in html and "Hej Anna!" in html
+    assert "Hej Anna!" in text and "<p>" not in text
+    event = asset.events.get(action=AssetEvent.Action.TEST_SENT)
+    assert event.actor == editor and event.detail["to"] == "editor@example.se"
+
+
+@pytest.mark.django_db
+def test_a_viewer_cannot_send_a_test(client, project, viewer, smtp_inbox):
+    asset = make_email(project, viewer.memberships.first().project.created_by)
+    client.force_login(viewer)
+    response = client.post(reverse("campaigns:asset_test_send", args=[project.slug, asset.pk]))
+    assert response.status_code == 403
+    assert smtp_inbox.envelopes == []
+    assert not asset.events.filter(action=AssetEvent.Action.TEST_SENT).exists()
