@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import print_views, views
+from . import asset_views, print_views, views
 
 app_name = "campaigns"
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("<slug:slug>/team/<int:member_id>/role/", views.member_role, name="member_role"),
     path("<slug:slug>/team/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
+    path("<slug:slug>/print/", print_views.print_overview, name="print_overview"),
+    path("<slug:slug>/print/pack.zip", print_views.print_pack_download, name="print_pack"),
+    path("<slug:slug>/print/<int:asset_id>/", print_views.print_asset, name="print_asset"),
+    path("<slug:slug>/print/<int:asset_id>/render/", print_views.print_render_request, name="print_render"),
+    path("<slug:slug>/print/pdf/<int:render_id>/", print_views.print_download, name="print_download"),
+    path("<slug:slug>/print/pdf/<int:render_id>/page-<int:page>.png", print_views.print_preview, name="print_preview"),
     path("<slug:slug>/assets/new/", asset_views.asset_create, name="asset_create"),
     path("<slug:slug>/assets/<int:pk>/", asset_views.asset_detail, name="asset_detail"),
     path("<slug:slug>/assets/<int:pk>/edit/", asset_views.asset_edit, name="asset_edit"),
@@ -21,10 +27,4 @@ urlpatterns = [
     path("<slug:slug>/assets/<int:pk>/preview/", asset_views.asset_preview, name="asset_preview"),
     path("<slug:slug>/assets/<int:pk>/preview/email.html", asset_views.asset_email_html, name="asset_email_html"),
     path("<slug:slug>/assets/<int:pk>/test-send/", asset_views.asset_test_send, name="asset_test_send"),
-    path("<slug:slug>/print/", print_views.print_overview, name="print_overview"),
-    path("<slug:slug>/print/pack.zip", print_views.print_pack_download, name="print_pack"),
-    path("<slug:slug>/print/<int:asset_id>/", print_views.print_asset, name="print_asset"),
-    path("<slug:slug>/print/<int:asset_id>/render/", print_views.print_render_request, name="print_render"),
-    path("<slug:slug>/print/pdf/<int:render_id>/", print_views.print_download, name="print_download"),
-    path("<slug:slug>/print/pdf/<int:render_id>/page-<int:page>.png", print_views.print_preview, name="print_preview"),
 ]
