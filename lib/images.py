@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ def process_image(upload, *, max_bytes: int | None = None, max_pixels: int | Non
             _("The image is %(w)s×%(h)s pixels; the limit is %(mp)s megapixels.")
             % {"w": width, "h": height, "mp": max_pixels // 1_000_000}
         )
+    # WeasyPrint sets this process-wide flag on import, which would let truncated uploads
+    # through padded with grey; uploads are always decoded strictly.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         image.load()
         image = ImageOps.exif_transpose(image)

@@ -221,3 +221,12 @@ def test_a_hero_needs_alt_text(client, owner, settings):
     assert response.context["form"].errors["hero_alt"]
     assert not ProjectImage.objects.exists()
     assert _files_under(settings.MEDIA_ROOT) == []
+
+
+def test_it_refuses_a_truncated_image_even_after_weasyprint_relaxed_pillow(monkeypatch):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # what `import weasyprint` does
+    data = _image_bytes(size=(300, 300), fmt="PNG", color="#b5451b")
+    with pytest.raises(ImageRejected, match="damaged"):
+        process_image(_upload(data[: len(data) - 30]))

@@ -1,0 +1,48 @@
+import io
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from campaigns.models import ChangeProject
+
+
+def _snapshot(media_root) -> dict:
+    """Row count and highest id of every model in the project's apps, plus the media files."""
+    shot = {}
+    for app_label in ("auth", "campaigns", "audiences"):
+        for model in apps.get_app_config(app_label).get_models():
+            rows = model._default_manager.all()
+            shot[model._meta.label] = (rows.count(), max(rows.values_list("pk", flat=True), default=None))
+    shot["media files"] = sorted(str(p) for p in Path(media_root).rglob("*") if p.is_file())
+    return shot
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing(settings):
+    call_command("seed_demo", "--employees", "60", stdout=io.StringIO())
+    first = _snapshot(settings.MEDIA_ROOT)
+    project = ChangeProject.objects.get(slug="atlas")
+    updated_at = project.updated_at
+
+    call_command("seed_demo", "--employees", "60", stdout=io.StringIO())
+
+    assert _snapshot(settings.MEDIA_ROOT) == first
+    project.refresh_from_db()
+    assert project.updated_at == updated_at
+    assert first["audiences.Employee"][0] == 60
+    assert first["campaigns.ProjectImage"][0] == 2
+    assert first["audiences.Audience"][0] >= 3
+    assert len(first["media files"]) == 6
+
+
+@pytest.mark.django_db
+def test_the_demo_login_works(client, settings):
+    call_command("seed_demo", "--employees", "10", stdout=io.StringIO())
+    assert client.login(username="demo", password="launchpad-demo")
+    response = client.get(ChangeProject.objects.get(slug="atlas").get_absolute_url())
+    assert response.status_code == 200
+    demo = get_user_model().objects.get(username="demo")
+    assert demo.memberships.get(project__slug="atlas").is_owner
