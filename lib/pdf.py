@@ -13,13 +13,15 @@ Celery prefork worker or a management command); the Celery task's soft and hard 
 limits back it up for the rare case of a long call inside native code.
 """
 
+import base64
+import binascii
 import logging
 import mimetypes
 import signal
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 
 from django.conf import settings
 from weasyprint import HTML
@@ -51,7 +53,8 @@ class SafeFetcher(URLFetcher):
     """A WeasyPrint URL fetcher limited to `data:` URIs and our own media and static files."""
 
     def __init__(self, base_url: str):
-        super().__init__(allowed_protocols=("data",), allow_redirects=False, fail_on_errors=False)
+        # The parent's opener is never used: every URL goes through `fetch` below.
+        super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
         self.media_prefix = urljoin(base_url, settings.MEDIA_URL)
         self.static_prefix = urljoin(base_url, settings.STATIC_URL)
         self.media_roots = [Path(settings.MEDIA_ROOT).resolve()]
@@ -69,7 +72,7 @@ class SafeFetcher(URLFetcher):
         if scheme == "data":
             if len(url) > MAX_DATA_URI_BYTES * 4 // 3 + 100:
                 raise FetchRefused("data URI too large")
-            return super().fetch(url)
+            return self._data(url)
         if scheme == "file":
             parts = urlsplit(url)
             if parts.netloc not in ("", "localhost"):
@@ -81,6 +84,21 @@ class SafeFetcher(URLFetcher):
                 relative = unquote(bare[len(prefix) :])
                 return self._file_in_roots(relative, roots, url)
         raise FetchRefused("not a data URI or one of our media or static files")
+
+    def _data(self, url: str) -> URLFetcherResponse:
+        header, comma, payload = url[len("data:") :].partition(",")
+        if not comma:
+            raise FetchRefused("malformed data URI")
+        if header.lower().endswith(";base64"):
+            header = header[: -len(";base64")]
+            try:
+                body = base64.b64decode(unquote_to_bytes(payload), validate=False)
+            except binascii.Error:
+                raise FetchRefused("malformed base64 in data URI") from None
+        else:
+            body = unquote_to_bytes(payload)
+        content_type = header.split(";", 1)[0].strip() or "text/plain"
+        return URLFetcherResponse(url, body, {"Content-Type": content_type})
 
     def _file_in_roots(self, relative: str, roots: list[Path], url: str) -> URLFetcherResponse:
         if not relative or relative.startswith("/") or "\\" in relative or "\x00" in relative:
