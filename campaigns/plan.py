@@ -84,7 +84,7 @@ def asset_update(*, asset: Asset, by, audiences=None, **fields) -> Asset:
         name in CONTENT_FIELDS for name in changed
     )
     if withdrawn and asset.project.requires_approval:
-        changed["status"] = [asset.get_status_display(), Asset.Status.READY.label]
+        changed["status"] = [asset.get_status_display(), str(Asset.Status.READY.label)]
         asset.status = Asset.Status.READY
     asset.save()
     _audit(asset, by, AssetEvent.Action.CHANGED, fields=changed)
