@@ -708,6 +708,8 @@ class _Engine:
             return _reject(
                 self.result, row, email, number, _("%(email)s is not a valid email address.") % {"email": email}
             )
+        if "language" in values:
+            values["language"] = LANGUAGES.get(values["language"].casefold(), Employee.Language.SWEDISH)
         for name, value in values.items():
             if len(value) > _MAX_LENGTHS[name]:
                 self._mark_seen(number, email.lower())
@@ -719,8 +721,6 @@ class _Engine:
                     _("%(field)s is longer than %(max)s characters.")
                     % {"field": _label(name), "max": _MAX_LENGTHS[name]},
                 )
-        if "language" in values:
-            values["language"] = LANGUAGES.get(values["language"].casefold(), Employee.Language.SWEDISH)
         key = email.lower()
         if number and number in self.seen_numbers:
             return _reject(
