@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import asset_views, print_views, views
+from . import asset_views, print_views, send_views, views
 
 app_name = "campaigns"
 
@@ -27,4 +27,11 @@ urlpatterns = [
     path("<slug:slug>/assets/<int:pk>/preview/", asset_views.asset_preview, name="asset_preview"),
     path("<slug:slug>/assets/<int:pk>/preview/email.html", asset_views.asset_email_html, name="asset_email_html"),
     path("<slug:slug>/assets/<int:pk>/test-send/", asset_views.asset_test_send, name="asset_test_send"),
+    path("<slug:slug>/assets/<int:pk>/send/", send_views.asset_send, name="asset_send"),
+    path("<slug:slug>/assets/<int:pk>/send/status.json", send_views.asset_send_status, name="asset_send_status"),
+    path("<slug:slug>/assets/<int:pk>/send/schedule/", send_views.asset_send_schedule, name="asset_send_schedule"),
+    path("<slug:slug>/assets/<int:pk>/send/pause/", send_views.asset_send_pause, name="asset_send_pause"),
+    path("<slug:slug>/assets/<int:pk>/send/resume/", send_views.asset_send_resume, name="asset_send_resume"),
+    path("<slug:slug>/assets/<int:pk>/send/cancel/", send_views.asset_send_cancel, name="asset_send_cancel"),
+    path("<slug:slug>/assets/<int:pk>/send/retry-failed/", send_views.asset_send_retry, name="asset_send_retry"),
 ]

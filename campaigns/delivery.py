@@ -1,0 +1,674 @@
+"""Email delivery: starting due sends, sending batches, recovering from dead workers, tracking.
+
+The database is the truth about what is due and what was sent; the broker only carries
+"send these delivery ids now". Every status change is a conditional UPDATE on the old
+status, so a task that runs twice, or two workers holding the same ids, cannot send a
+delivery twice.
+
+Policy for rows left in `sending` (written down because it decides what a crash costs):
+
+* A batch claims its rows (queued → sending, `claimed_at` = now) before it opens the SMTP
+  connection, and marks them sent in small groups as the server accepts them.
+* A worker killed mid-batch leaves the rows it had claimed in `sending`. Some of them may
+  already be at the server (accepted, not yet marked). Nobody can know which.
+* `dispatch_due` (beat, every minute) reclaims rows claimed more than
+  `DELIVERY_STUCK_AFTER_SECONDS` ago (longer than the task's hard time limit, so their worker
+  is certainly gone): they go back to `queued` with `possible_duplicate` set, and are sent
+  again. A recipient may therefore get the email twice, only if they were in the batch in
+  flight, and such a row is recorded. Losing an email is never the price.
+* Queued rows whose batch message was published more than `DELIVERY_REQUEUE_AFTER_SECONDS`
+  ago (the broker lost it, e.g. Redis restarted without persistence) are published again;
+  a message that is delivered twice finds its rows already claimed and does nothing.
+"""
+
+import datetime
+import html as html_lib
+import logging
+import re
+import secrets
+import smtplib
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from functools import partial
+from itertools import islice
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audiences.selectors import audience_members
+
+from .emails import landing_url_for, render_campaign_email
+from .models import (
+    Asset,
+    AssetEvent,
+    ChangeProject,
+    Channel,
+    Delivery,
+    EmailSend,
+    EngagementCounter,
+    TrackedLink,
+)
+from .plan import asset_set_status
+
+logger = logging.getLogger(__name__)
+
+# Sent rows are marked in groups this size: a crash can leave at most this many sent-but-unmarked.
+MARK_EVERY = 20
+MAX_BACKOFF_SECONDS = 1800
+ACTIVE_STATES = (EmailSend.State.RUNNING, EmailSend.State.PAUSED)
+
+
+def _setting(name: str) -> int:
+    return getattr(settings, name)
+
+
+def batched(iterable, size: int):
+    """itertools.batched, which Python 3.11 lacks."""
+    iterator = iter(iterable)
+    while chunk := tuple(islice(iterator, size)):
+        yield chunk
+
+
+# Send windows
+
+
+def within_send_window(project: ChangeProject, at: datetime.datetime) -> bool:
+    """Whether emails of `project` may start going out at `at` (its window, in local time)."""
+    local = timezone.localtime(at)
+    if project.send_on_weekdays_only and local.weekday() >= 5:
+        return False
+    start, end = project.send_window_start, project.send_window_end
+    if start is None and end is None:
+        return True
+    now = local.time()
+    if start is not None and end is not None and end <= start:
+        return now >= start or now < end  # a window over midnight
+    return (start is None or now >= start) and (end is None or now < end)
+
+
+# Scheduling and the dispatcher
+
+
+@dataclass
+class DispatchResult:
+    started: list[int] = field(default_factory=list)
+    reclaimed: int = 0
+    requeued: int = 0
+    finished: int = 0
+
+
+def _message_id(domain: str) -> str:
+    return f"<{secrets.token_hex(16)}@{domain}>"
+
+
+def _message_domain() -> str:
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rpartition("@")[2] or "launchpad.localhost"
+
+
+def _audit(asset: Asset, by, action: str, **detail) -> None:
+    AssetEvent.objects.create(asset=asset, actor=by, action=action, detail=detail)
+
+
+@transaction.atomic
+def email_schedule(*, asset: Asset, by) -> EmailSend:
+    """Schedule an email asset to go out at its place on the plan (or at once, if that has passed)."""
+    if asset.channel != Channel.EMAIL:
+        raise ValidationError(_("Only emails are sent."))
+    if not asset.audiences.exists():
+        raise ValidationError(_("Choose at least one audience before scheduling."))
+    existing = EmailSend.objects.select_for_update().filter(asset=asset).first()
+    if existing and existing.state in (EmailSend.State.RUNNING, EmailSend.State.PAUSED, EmailSend.State.DONE):
+        raise ValidationError(_("This email has already started going out."))
+    if asset.status != Asset.Status.SCHEDULED:
+        asset = asset_set_status(asset=asset, status=Asset.Status.SCHEDULED, by=by)
+    send, _created = EmailSend.objects.update_or_create(
+        asset=asset,
+        defaults={
+            "state": EmailSend.State.SCHEDULED, "due_at": asset.scheduled_for(), "scheduled_by": by,
+            "started_at": None, "finished_at": None,
+        },
+    )
+    return send
+
+
+def _sync_scheduled_sends(now: datetime.datetime) -> list[EmailSend]:
+    """Scheduled sends of scheduled email assets, due times refreshed from the plan (go-live may move)."""
+    orphans = Asset.objects.filter(channel=Channel.EMAIL, status=Asset.Status.SCHEDULED, email_send__isnull=True)
+    EmailSend.objects.bulk_create(
+        [EmailSend(asset=a, due_at=a.scheduled_for()) for a in orphans.select_related("project")],
+        ignore_conflicts=True,
+    )
+    sends = list(
+        EmailSend.objects.filter(state=EmailSend.State.SCHEDULED, asset__status=Asset.Status.SCHEDULED)
+        .select_related("asset__project")
+    )
+    for send in sends:
+        due = send.asset.scheduled_for()
+        if due != send.due_at:
+            EmailSend.objects.filter(pk=send.pk, state=EmailSend.State.SCHEDULED).update(due_at=due)
+            send.due_at = due
+    return sends
+
+
+def dispatch_due(*, now: datetime.datetime | None = None) -> DispatchResult:
+    """Start every email that is due and inside its send window; recover stuck and lost work."""
+    now = now or timezone.now()
+    result = DispatchResult()
+    for send in _sync_scheduled_sends(now):
+        if send.due_at <= now and within_send_window(send.asset.project, now) and email_start(send=send, now=now):
+            result.started.append(send.pk)
+    result.reclaimed = deliveries_reclaim_stuck(now=now)
+    result.requeued = deliveries_requeue_stale(now=now)
+    for send in EmailSend.objects.filter(state=EmailSend.State.RUNNING).select_related("asset"):
+        result.finished += _finish_if_complete(send.asset_id, now=now)
+    return result
+
+
+def _snapshot(asset: Asset) -> int:
+    """Delivery rows for the asset's audiences: active employees, one row per person."""
+    first_audience: dict[int, int] = {}
+    for audience in asset.audiences.order_by("pk"):
+        members = audience_members(audience=audience).order_by().values_list("pk", flat=True)
+        for employee_id in members.iterator(chunk_size=5000):
+            first_audience.setdefault(employee_id, audience.pk)
+    domain = _message_domain()
+    rows = (
+        Delivery(asset=asset, employee_id=e, audience_id=a, message_id=_message_id(domain))
+        for e, a in first_audience.items()
+    )
+    for chunk in batched(rows, 2000):
+        Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+    counters = [EngagementCounter(asset=asset, audience=None)]
+    counters += [EngagementCounter(asset=asset, audience_id=pk) for pk in set(first_audience.values())]
+    EngagementCounter.objects.bulk_create(counters, ignore_conflicts=True)
+    return Delivery.objects.filter(asset=asset).count()
+
+
+def email_start(*, send: EmailSend, now: datetime.datetime | None = None) -> bool:
+    """Claim a scheduled send, snapshot its audiences into deliveries and publish the batches.
+
+    Returns False when another dispatcher started it first.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = EmailSend.objects.filter(pk=send.pk, state=EmailSend.State.SCHEDULED).update(
+            state=EmailSend.State.RUNNING, started_at=now
+        )
+        if claimed != 1:
+            return False
+        recipients = _snapshot(send.asset)
+        EmailSend.objects.filter(pk=send.pk).update(recipients=recipients)
+        _audit(send.asset, None, AssetEvent.Action.STATUS, send=["scheduled", "running"], recipients=recipients)
+        _publish_queued(Delivery.objects.filter(asset_id=send.asset_id, status=Delivery.Status.QUEUED), now=now)
+    logger.info("email send %s (asset %s) started: %s recipients", send.pk, send.asset_id, recipients)
+    return True
+
+
+def _publish_queued(rows, *, now: datetime.datetime) -> int:
+    """Mark queued rows as published and publish them in batches once the transaction commits."""
+    ids = list(rows.order_by("pk").values_list("pk", flat=True))
+    for chunk in batched(ids, 2000):
+        Delivery.objects.filter(pk__in=chunk, status=Delivery.Status.QUEUED).update(enqueued_at=now)
+    for chunk in batched(ids, _setting("DELIVERY_BATCH_SIZE")):
+        # robust: a broker that is down must not undo the committed snapshot; the rows stay
+        # queued and deliveries_requeue_stale publishes them again later.
+        transaction.on_commit(partial(_publish, list(chunk)), robust=True)
+    return len(ids)
+
+
+def _publish(delivery_ids: list[int]) -> None:
+    from .tasks import send_batch
+
+    send_batch.delay(delivery_ids)
+
+
+def deliveries_reclaim_stuck(*, now: datetime.datetime | None = None) -> int:
+    """Put rows claimed by a dead worker back in the queue, recorded as possible duplicates."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=_setting("DELIVERY_STUCK_AFTER_SECONDS"))
+    reclaimed = Delivery.objects.filter(
+        status=Delivery.Status.SENDING, claimed_at__lt=cutoff, asset__email_send__state__in=ACTIVE_STATES
+    ).update(status=Delivery.Status.QUEUED, possible_duplicate=True, claimed_at=None, enqueued_at=None)
+    if reclaimed:
+        logger.warning("reclaimed %s deliveries left in sending by a dead worker", reclaimed)
+    return reclaimed
+
+
+def deliveries_requeue_stale(*, now: datetime.datetime | None = None) -> int:
+    """Publish again queued rows of running sends whose batch message seems lost."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=_setting("DELIVERY_REQUEUE_AFTER_SECONDS"))
+    stale = Delivery.objects.filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff),
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        status=Delivery.Status.QUEUED,
+        asset__email_send__state=EmailSend.State.RUNNING,
+    )
+    with transaction.atomic():
+        count = _publish_queued(stale, now=now)
+    if count:
+        logger.warning("published %s queued deliveries again", count)
+    return count
+
+
+def _finish_if_complete(asset_id: int, *, now: datetime.datetime) -> int:
+    open_rows = Delivery.objects.filter(asset_id=asset_id, status__in=(Delivery.Status.QUEUED, Delivery.Status.SENDING))
+    if open_rows.exists():
+        return 0
+    with transaction.atomic():
+        done = EmailSend.objects.filter(asset_id=asset_id, state=EmailSend.State.RUNNING).update(
+            state=EmailSend.State.DONE, finished_at=now
+        )
+        if done:
+            Asset.objects.filter(pk=asset_id, status=Asset.Status.SCHEDULED).update(status=Asset.Status.DONE)
+            counts = dict(
+                Delivery.objects.filter(asset_id=asset_id).values_list("status").annotate(n=Count("pk")).order_by()
+            )
+            _audit(Asset(pk=asset_id), None, AssetEvent.Action.STATUS, send=["running", "done"], counts=counts)
+    return done
+
+
+# Pause, resume, cancel, retry
+
+
+def _lock_send(asset: Asset) -> EmailSend:
+    send = EmailSend.objects.select_for_update().filter(asset=asset).first()
+    if send is None:
+        raise ValidationError(_("This email is not scheduled."))
+    return send
+
+
+@transaction.atomic
+def email_pause(*, asset: Asset, by) -> EmailSend:
+    """Stop handing out new batches; a batch already at the SMTP server finishes."""
+    send = _lock_send(asset)
+    if send.state != EmailSend.State.RUNNING:
+        raise ValidationError(_("Only an email that is going out can be paused."))
+    send.state = EmailSend.State.PAUSED
+    send.save(update_fields=["state"])
+    _audit(asset, by, AssetEvent.Action.STATUS, send=["running", "paused"])
+    return send
+
+
+@transaction.atomic
+def email_resume(*, asset: Asset, by) -> EmailSend:
+    """Continue a paused send where it stopped."""
+    send = _lock_send(asset)
+    if send.state != EmailSend.State.PAUSED:
+        raise ValidationError(_("Only a paused email can be resumed."))
+    send.state = EmailSend.State.RUNNING
+    send.save(update_fields=["state"])
+    _audit(asset, by, AssetEvent.Action.STATUS, send=["paused", "running"])
+    _publish_queued(Delivery.objects.filter(asset=asset, status=Delivery.Status.QUEUED), now=timezone.now())
+    return send
+
+
+@transaction.atomic
+def email_cancel(*, asset: Asset, by) -> EmailSend:
+    """Cancel a send. Before it starts the email goes back to approved; after, it is cancelled.
+
+    Emails already sent stay sent; queued ones are never sent.
+    """
+    send = _lock_send(asset)
+    if send.state not in (EmailSend.State.SCHEDULED, *ACTIVE_STATES):
+        raise ValidationError(_("This email cannot be cancelled any more."))
+    started = send.state != EmailSend.State.SCHEDULED
+    old = send.state
+    send.state = EmailSend.State.CANCELLED
+    send.finished_at = timezone.now() if started else None
+    send.save(update_fields=["state", "finished_at"])
+    if asset.status == Asset.Status.SCHEDULED:
+        asset_set_status(
+            asset=asset, status=Asset.Status.CANCELLED if started else Asset.Status.APPROVED, by=by
+        )
+    _audit(asset, by, AssetEvent.Action.STATUS, send=[old, "cancelled"])
+    return send
+
+
+@transaction.atomic
+def email_retry_failed(*, asset: Asset, by) -> int:
+    """Send the failed deliveries of an email again. Returns how many."""
+    send = _lock_send(asset)
+    if send.state not in (EmailSend.State.RUNNING, EmailSend.State.DONE):
+        raise ValidationError(_("Only failed deliveries of a running or finished email can be retried."))
+    now = timezone.now()
+    retried = Delivery.objects.filter(asset=asset, status=Delivery.Status.FAILED).update(
+        status=Delivery.Status.QUEUED, attempts=0, next_attempt_at=None, enqueued_at=None, claimed_at=None
+    )
+    if retried:
+        if send.state == EmailSend.State.DONE:
+            send.state = EmailSend.State.RUNNING
+            send.finished_at = None
+            send.save(update_fields=["state", "finished_at"])
+        _audit(asset, by, AssetEvent.Action.STATUS, send=["failed", "retry"], deliveries=retried)
+        _publish_queued(Delivery.objects.filter(asset=asset, status=Delivery.Status.QUEUED), now=now)
+    return retried
+
+
+# Sending a batch
+
+
+@dataclass
+class BatchResult:
+    sent: int = 0
+    failed: int = 0
+    deferred: list[int] = field(default_factory=list)
+    retry_in: int = 0
+    skipped: int = 0
+
+
+def _claim(delivery_ids: list[int], now: datetime.datetime) -> list[int]:
+    """Move the batch's claimable rows queued → sending; returns the ids this worker now owns."""
+    claimable = Delivery.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        pk__in=delivery_ids,
+        status=Delivery.Status.QUEUED,
+        asset__email_send__state=EmailSend.State.RUNNING,
+    )
+    with transaction.atomic():
+        if db_connection.vendor == "postgresql":
+            ids = list(
+                claimable.select_for_update(skip_locked=True, of=("self",)).order_by("pk").values_list("pk", flat=True)
+            )
+            Delivery.objects.filter(pk__in=ids).update(
+                status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+            return ids
+        ids = []
+        for pk in claimable.order_by("pk").values_list("pk", flat=True):
+            won = Delivery.objects.filter(pk=pk, status=Delivery.Status.QUEUED).update(
+                status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+            if won == 1:
+                ids.append(pk)
+        return ids
+
+
+_HREF = re.compile(r'(<a\b[^>]*?\bhref=")(https?://[^"]+)(")', re.IGNORECASE)
+
+
+class _Tracker:
+    """Rewrites links for click tracking and adds the open pixel, honouring the tracking mode."""
+
+    def __init__(self, asset: Asset):
+        self.asset = asset
+        self.mode = asset.project.tracking_mode
+        self.site = settings.SITE_URL
+        self.links: dict[str, int] = dict(TrackedLink.objects.filter(asset=asset).values_list("url", "pk"))
+        self.counters: dict[int | None, str] = {
+            c.audience_id: c.token for c in EngagementCounter.objects.filter(asset=asset)
+        }
+
+    def token_for(self, delivery: Delivery) -> str:
+        if self.mode == ChangeProject.TrackingMode.INDIVIDUAL:
+            return delivery.token
+        audience = delivery.audience_id if self.mode == ChangeProject.TrackingMode.ANONYMOUS else None
+        if audience not in self.counters:
+            counter, _created = EngagementCounter.objects.get_or_create(asset=self.asset, audience_id=audience)
+            self.counters[audience] = counter.token
+        return self.counters[audience]
+
+    def _link_id(self, url: str) -> int:
+        if url not in self.links:
+            TrackedLink.objects.bulk_create([TrackedLink(asset=self.asset, url=url)], ignore_conflicts=True)
+            self.links[url] = TrackedLink.objects.get(asset=self.asset, url=url).pk
+        return self.links[url]
+
+    def apply(self, html: str, token: str) -> str:
+        def rewrite(match: re.Match) -> str:
+            url = html_lib.unescape(match.group(2))
+            if len(url) > 2000:
+                return match.group(0)
+            return f"{match.group(1)}{self.site}/t/c/{token}/{self._link_id(url)}/{match.group(3)}"
+
+        html = _HREF.sub(rewrite, html)
+        pixel = (
+            f'<img src="{self.site}/t/o/{token}.gif" width="1" height="1" alt="" '
+            'style="display:block;width:1px;height:1px;border:0;">'
+        )
+        head, tag, tail = html.rpartition("</body>")
+        return f"{head}{pixel}{tag}{tail}" if tag else html + pixel
+
+
+def _backoff(attempts: int) -> int:
+    return min(_setting("DELIVERY_RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+def _smtp_error(exc: Exception, address: str) -> tuple[int | None, str]:
+    """(reply code, reply text) of an SMTP exception; code None for network failures."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, reply = exc.recipients.get(address, next(iter(exc.recipients.values()), (None, b"")))
+        return code, reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error
+        return exc.smtp_code, reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    return None, f"{type(exc).__name__}: {exc}"
+
+
+def _load_asset(asset_id: int) -> Asset:
+    return (
+        Asset.objects.select_related(
+            "project__logo", "project__hero_image", "project__created_by", "image", "meeting"
+        )
+        .prefetch_related("meeting__sessions")
+        .get(pk=asset_id)
+    )
+
+
+class _Marker:
+    """Writes outcomes back, sent rows in small groups (see MARK_EVERY)."""
+
+    def __init__(self, result: BatchResult):
+        self.result = result
+        self.sent: list[int] = []
+
+    def sent_one(self, pk: int) -> None:
+        self.sent.append(pk)
+        if len(self.sent) >= MARK_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.sent:
+            self.result.sent += Delivery.objects.filter(pk__in=self.sent, status=Delivery.Status.SENDING).update(
+                status=Delivery.Status.SENT, sent_at=timezone.now(), claimed_at=None, last_error=""
+            )
+            self.sent = []
+
+    def failed(self, pk: int, reason: str) -> None:
+        self.result.failed += Delivery.objects.filter(pk=pk, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.FAILED, last_error=reason[:500], claimed_at=None
+        )
+
+    def temporary(self, deliveries: list[Delivery], reason: str) -> None:
+        """Back to queued with a backoff, or failed once the attempts are used up."""
+        now = timezone.now()
+        for delivery in deliveries:
+            if delivery.attempts >= _setting("DELIVERY_MAX_ATTEMPTS"):
+                self.failed(delivery.pk, _("Gave up after %(n)d attempts: %(reason)s") % {
+                    "n": delivery.attempts, "reason": reason})
+                continue
+            delay = _backoff(delivery.attempts)
+            updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+                status=Delivery.Status.QUEUED, claimed_at=None, last_error=reason[:500],
+                next_attempt_at=now + datetime.timedelta(seconds=delay), enqueued_at=now,
+            )
+            if updated:
+                self.result.deferred.append(delivery.pk)
+                self.result.retry_in = max(self.result.retry_in, delay)
+
+
+def send_batch(*, delivery_ids: list[int]) -> BatchResult:
+    """Claim, render and send a batch of deliveries over one SMTP connection.
+
+    Temporary failures (4xx replies, refused connections, timeouts) put rows back in the
+    queue with a backoff and are listed in `deferred`; permanent ones (5xx) fail the row
+    with the server's reply.
+    """
+    result = BatchResult()
+    now = timezone.now()
+    claimed = _claim(delivery_ids, now)
+    result.skipped = len(delivery_ids) - len(claimed)
+    if not claimed:
+        return result
+    deliveries = list(Delivery.objects.filter(pk__in=claimed).select_related("employee").order_by("asset_id", "pk"))
+    marker = _Marker(result)
+    assets: dict[int, Asset] = {}
+    trackers: dict[int, _Tracker] = {}
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        marker.temporary(deliveries, _smtp_error(exc, "")[1])
+        logger.warning("SMTP connection failed, %s deliveries deferred: %s", len(deliveries), exc)
+        return result
+    try:
+        for index, delivery in enumerate(deliveries):
+            employee = delivery.employee
+            if employee is None or not employee.email or employee.erased_at is not None:
+                marker.failed(delivery.pk, _("The recipient was erased from the directory."))
+                continue
+            if delivery.asset_id not in assets:
+                assets[delivery.asset_id] = _load_asset(delivery.asset_id)
+                trackers[delivery.asset_id] = _Tracker(assets[delivery.asset_id])
+            message = _build(assets[delivery.asset_id], trackers[delivery.asset_id], delivery)
+            try:
+                connection.send_messages([message])
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                code, reply = _smtp_error(exc, employee.email)
+                reason = f"{code} {reply}".strip()
+                if code is not None and 500 <= code < 600:
+                    marker.failed(delivery.pk, reason)
+                else:
+                    marker.temporary([delivery], reason)
+                continue
+            except (OSError, smtplib.SMTPException) as exc:
+                # The connection is gone (421, reset, timeout): this one and the rest wait for a retry.
+                marker.flush()
+                marker.temporary(deliveries[index:], _smtp_error(exc, employee.email)[1])
+                logger.warning("SMTP connection lost mid-batch: %s", exc)
+                break
+            marker.sent_one(delivery.pk)
+    finally:
+        marker.flush()
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection must not hide the outcome
+            logger.debug("closing the SMTP connection failed", exc_info=True)
+    for asset_id in assets:
+        _finish_if_complete(asset_id, now=timezone.now())
+    return result
+
+
+def _build(asset: Asset, tracker: _Tracker, delivery: Delivery) -> EmailMultiAlternatives:
+    employee = delivery.employee
+    rendered = render_campaign_email(
+        asset=asset, employee=employee, landing_url=landing_url_for(asset.project, employee)
+    )
+    html = tracker.apply(rendered.html, tracker.token_for(delivery))
+    message = EmailMultiAlternatives(
+        subject=rendered.subject, body=rendered.text, from_email=rendered.from_email, to=[employee.email],
+        headers={"Message-ID": delivery.message_id},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+# Progress
+
+
+def send_progress(*, asset: Asset) -> dict:
+    """Counts for the progress bar, in two queries."""
+    send = EmailSend.objects.filter(asset=asset).first()
+    counts = dict(
+        Delivery.objects.filter(asset=asset).values_list("status").annotate(n=Count("pk")).order_by()
+    )
+    total = sum(counts.values())
+    sent = counts.get(Delivery.Status.SENT, 0)
+    failed = counts.get(Delivery.Status.FAILED, 0)
+    engagement = EngagementCounter.objects.filter(asset=asset).aggregate(opens=Sum("opens"), clicks=Sum("clicks"))
+    return {
+        "state": send.state if send else "",
+        "state_label": str(send.get_state_display()) if send else str(_("Not scheduled")),
+        "due_at": send.due_at.isoformat() if send else None,
+        "total": total,
+        "sent": sent,
+        "failed": failed,
+        "remaining": total - sent - failed,
+        "percent_sent": round(100 * sent / total, 1) if total else 0,
+        "percent_failed": round(100 * failed / total, 1) if total else 0,
+        "opens": engagement["opens"] or 0,
+        "clicks": engagement["clicks"] or 0,
+    }
+
+
+FAILURES_SHOWN = 50
+
+
+def send_panel(*, asset: Asset) -> dict:
+    """Everything the send panel shows: the send, its progress and the first failures with reasons."""
+    failures = (
+        Delivery.objects.filter(asset=asset, status=Delivery.Status.FAILED)
+        .select_related("employee")
+        .only("pk", "last_error", "attempts", "employee__first_name", "employee__last_name", "employee__email")
+        .order_by("pk")
+    )
+    progress = send_progress(asset=asset)
+    return {
+        "send": EmailSend.objects.filter(asset=asset).first(),
+        "progress": progress,
+        "failures": list(failures[:FAILURES_SHOWN]),
+        "possible_duplicates": Delivery.objects.filter(asset=asset, possible_duplicate=True).count(),
+    }
+
+
+# Tracking
+
+
+def _bump(counter_id: int, kind: str) -> None:
+    column = "opens" if kind == "open" else "clicks"
+    EngagementCounter.objects.filter(pk=counter_id).update(**{column: F(column) + 1}, updated_at=timezone.now())
+
+
+def _counter_id(asset_id: int, audience_id: int | None) -> int:
+    counter, _created = EngagementCounter.objects.get_or_create(asset_id=asset_id, audience_id=audience_id)
+    return counter.pk
+
+
+def engagement_record(*, token: str, kind: str, link_id: int | None = None) -> str | None:
+    """Record an open or a click for a tracking token, as the project's tracking mode allows.
+
+    Individual: the delivery's first open and click time (and the audience's count).
+    Anonymous: the count of the email and audience only. Aggregate: the email's total only.
+    Returns the click target (or "" for an open), or None when the token or link is unknown.
+    """
+    now = timezone.now()
+    delivery = Delivery.objects.filter(token=token).select_related("asset__project").first()
+    if delivery is not None:
+        asset_id, audience_id, mode = delivery.asset_id, delivery.audience_id, delivery.asset.project.tracking_mode
+    else:
+        counter = EngagementCounter.objects.filter(token=token).select_related("asset__project").first()
+        if counter is None:
+            return None
+        asset_id, audience_id, mode = counter.asset_id, counter.audience_id, counter.asset.project.tracking_mode
+    target = ""
+    if kind == "click":
+        target = TrackedLink.objects.filter(pk=link_id, asset_id=asset_id).values_list("url", flat=True).first()
+        if target is None:
+            return None
+    # The current mode decides: a project that became less personal stores less from then on.
+    if mode == ChangeProject.TrackingMode.AGGREGATE:
+        audience_id = None
+    with transaction.atomic():
+        if delivery is not None and mode == ChangeProject.TrackingMode.INDIVIDUAL:
+            Delivery.objects.filter(pk=delivery.pk, opened_at__isnull=True).update(opened_at=now)
+            if kind == "click":
+                Delivery.objects.filter(pk=delivery.pk, clicked_at__isnull=True).update(clicked_at=now)
+        _bump(_counter_id(asset_id, audience_id), kind)
+    return target

@@ -1,0 +1,14 @@
+from django import template
+
+from campaigns import delivery
+
+register = template.Library()
+
+
+@register.inclusion_tag("campaigns/includes/send_panel.html", takes_context=True)
+def send_panel(context, asset, membership):
+    """The send panel of an email asset: `{% send_panel asset membership %}`."""
+    return {
+        "asset": asset, "project": asset.project, "membership": membership,
+        "csrf_token": context.get("csrf_token"), **delivery.send_panel(asset=asset),
+    }
