@@ -193,11 +193,11 @@ def print_renders_for_project(*, project: ChangeProject) -> list[PrintRender]:
 
 def _variants(asset: Asset, language: str | None, print_ready: bool | None) -> set[tuple[str, str, bool]]:
     sites = print_sites(asset=asset)
-    combos = set(asset.print_renders.values_list("language", "print_ready").distinct())
+    # The plain version in the site's language always exists; other languages and print-ready ones are added.
+    combos = {(settings.LANGUAGE_CODE[:2], False)}
+    combos.update(asset.print_renders.values_list("language", "print_ready").distinct())
     if language is not None or print_ready is not None:
         combos.add((language or settings.LANGUAGE_CODE[:2], bool(print_ready)))
-    if not combos:
-        combos.add((settings.LANGUAGE_CODE[:2], False))
     return {(site, lang, ready) for site in sites for (lang, ready) in combos}
 
 

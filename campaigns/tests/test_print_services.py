@@ -1,0 +1,318 @@
+"""campaigns.printing: variants, content hash, QR code, brand, bleed, print pack, time limit, task and command."""
+
+import datetime
+import io
+import zipfile
+
+import pypdfium2 as pdfium
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from campaigns import plan, print_tasks, printing
+from campaigns.models import MeetingSession, PrintRender
+from campaigns.tests.asset_helpers import make_image
+
+A3_POINTS = (841.89, 1190.55)
+BLEED_POINTS = 3 / 25.4 * 72
+
+
+@pytest.fixture
+def eager_celery():
+    from launchpad.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def branded(project, owner):
+    project.primary_color = "#0b5d3b"
+    project.accent_color = "#e0a100"
+    project.hero_image = make_image(project, owner)
+    project.save()
+    return project
+
+
+def make_print(project, by, channel="poster", **fields):
+    values = {
+        "stage": "awareness",
+        "title": f"{channel} for the lunch room",
+        "offset_days": -35,
+        "headline": "Snart blir det enklare",
+        "body": "<p>Den 1 mars byter vi ekonomisystem. Kom på en informationsträff.</p>",
+    }
+    values.update(fields)
+    return plan.asset_create(project=project, by=by, channel=channel, **values)
+
+
+def make_meeting_at_sites(project, by, sites: dict[str, str]):
+    meeting = plan.asset_create(
+        project=project, by=by, channel="meeting", stage="knowledge", title="Informationsträffar", offset_days=-21
+    )
+    starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=20)
+    for n, (site, place) in enumerate(sites.items()):
+        begin = starts + datetime.timedelta(days=n)
+        MeetingSession.objects.create(
+            meeting=meeting, starts_at=begin, ends_at=begin + datetime.timedelta(hours=1), site=site, place=place
+        )
+    return meeting
+
+
+def render_now(asset, **kwargs) -> list[PrintRender]:
+    renders = printing.print_request(asset=asset, enqueue=False, **kwargs)
+    return [printing.print_render(render=r) for r in renders]
+
+
+def pdf_of(render: PrintRender) -> pdfium.PdfDocument:
+    with render.pdf.open("rb") as handle:
+        return pdfium.PdfDocument(handle.read())
+
+
+def text_of(render: PrintRender) -> str:
+    document = pdf_of(render)
+    return "\n".join(page.get_textpage().get_text_range() for page in document)
+
+
+def test_a_poster_renders_to_one_a3_page_with_a_preview(branded, owner):
+    poster = make_print(branded, owner)
+
+    (render,) = render_now(poster)
+
+    render.refresh_from_db()
+    assert render.status == PrintRender.Status.DONE
+    assert render.error == ""
+    assert render.rendered_at is not None
+    document = pdf_of(render)
+    assert len(document) == 1
+    width, height = document[0].get_size()
+    assert width == pytest.approx(A3_POINTS[0], abs=0.5) and height == pytest.approx(A3_POINTS[1], abs=0.5)
+    assert render.page_count == 1 and len(render.previews) == 1
+    with render.pdf.storage.open(render.previews[0], "rb") as png:
+        assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert "Snart blir det enklare" in text_of(render)
+
+
+def test_the_poster_qr_code_decodes_to_the_landing_page_with_its_token(branded, owner, settings):
+    zxingcpp = pytest.importorskip("zxingcpp")
+    settings.SITE_URL = "https://launchpad.example.se"
+    poster = make_print(branded, owner)
+
+    (render,) = render_now(poster)
+
+    page = pdf_of(render)[0]
+    image = page.render(scale=150 / 72).to_pil()
+    found = zxingcpp.read_barcodes(image)
+    assert [code.text for code in found] == [f"https://launchpad.example.se/l/{branded.slug}/?src={render.qr_token}"]
+    # at least 3 cm across on the printed poster
+    (code,) = found
+    width_px = abs(code.position.top_right.x - code.position.top_left.x)
+    assert width_px / 150 * 2.54 >= 3
+
+
+def test_each_print_asset_has_its_own_token(branded, owner):
+    first = render_now(make_print(branded, owner, title="A"))[0]
+    second = render_now(make_print(branded, owner, title="B"))[0]
+
+    assert first.qr_token != second.qr_token
+    assert len(first.qr_token) >= 16
+
+
+def test_the_handout_is_in_brand_colours(branded, owner):
+    handout = make_print(branded, owner, channel="handout", title="Handout")
+
+    (render,) = render_now(handout)
+
+    page = pdf_of(render)[0]
+    image = page.render(scale=1).to_pil().convert("RGB")
+    band = image.getpixel((image.width // 2, 8))
+    assert band == (0x0B, 0x5D, 0x3B)
+    assert len(pdf_of(render)) in (1, 2)
+    text = text_of(render)
+    assert "Det gamla systemet är uttjänt." in text
+    assert "Karin Lind" in text
+
+
+def test_unchanged_content_is_not_rendered_again(branded, owner, monkeypatch):
+    poster = make_print(branded, owner)
+    (render,) = render_now(poster)
+    render.refresh_from_db()
+    first_pdf, first_hash, first_time = render.pdf.name, render.content_hash, render.rendered_at
+
+    def must_not_render(*args, **kwargs):
+        raise AssertionError("rendered again although nothing changed")
+
+    monkeypatch.setattr("lib.pdf.html_to_pdf", must_not_render)
+    (again,) = render_now(poster)
+
+    again.refresh_from_db()
+    assert (again.pdf.name, again.content_hash, again.rendered_at) == (first_pdf, first_hash, first_time)
+    assert again.status == PrintRender.Status.DONE
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda asset, project: plan.asset_update(asset=asset, by=project.created_by, headline="Ny rubrik"),
+        lambda asset, project: project.__class__.objects.filter(pk=project.pk).update(primary_color="#222222"),
+    ],
+    ids=["content", "brand"],
+)
+def test_a_content_or_brand_change_renders_again(branded, owner, change):
+    poster = make_print(branded, owner)
+    (render,) = render_now(poster)
+    render.refresh_from_db()
+    old_pdf, old_hash = render.pdf.name, render.content_hash
+
+    change(poster, branded)
+    poster.refresh_from_db()
+    (again,) = render_now(poster)
+
+    again.refresh_from_db()
+    assert again.content_hash != old_hash
+    assert again.pdf.name != old_pdf
+    assert not again.pdf.storage.exists(old_pdf)
+
+
+def test_a_meeting_at_several_sites_gets_one_poster_per_site(branded, owner):
+    meeting = make_meeting_at_sites(
+        branded, owner, {"Västerås": "Lunchrummet, Verkstadsgatan 4", "Uppsala": "Aulan, Kungsgatan 12"}
+    )
+    poster = make_print(branded, owner, meeting=meeting)
+
+    renders = render_now(poster)
+
+    by_site = {r.site: r for r in renders}
+    assert set(by_site) == {"Västerås", "Uppsala"}
+    vasteras, uppsala = text_of(by_site["Västerås"]), text_of(by_site["Uppsala"])
+    assert "Lunchrummet, Verkstadsgatan 4" in vasteras and "Aulan" not in vasteras
+    assert "Aulan, Kungsgatan 12" in uppsala and "Lunchrummet" not in uppsala
+    assert by_site["Västerås"].qr_token != by_site["Uppsala"].qr_token
+
+
+def test_a_print_ready_poster_has_bleed_and_crop_marks(branded, owner):
+    poster = make_print(branded, owner)
+
+    renders = render_now(poster, language="sv", print_ready=True)
+
+    ready = next(r for r in renders if r.print_ready)
+    page = pdf_of(ready)[0]
+    width, height = page.get_size()
+    assert width > A3_POINTS[0] + 2 * BLEED_POINTS - 0.5
+    assert height > A3_POINTS[1] + 2 * BLEED_POINTS - 0.5
+    left, bottom, right, top = page.get_trimbox()
+    assert right - left == pytest.approx(A3_POINTS[0], abs=0.5)
+    assert top - bottom == pytest.approx(A3_POINTS[1], abs=0.5)
+
+
+def test_an_english_version_is_a_variant_of_its_own(branded, owner):
+    handout = make_print(branded, owner, channel="handout", title="Handout")
+
+    renders = render_now(handout, language="en", print_ready=False)
+
+    assert {r.language for r in renders} == {"sv", "en"}
+    english = next(r for r in renders if r.language == "en")
+    assert "Why are we doing this?" in text_of(english)
+
+
+def test_the_print_pack_holds_every_current_pdf(branded, owner):
+    meeting = make_meeting_at_sites(branded, owner, {"Västerås": "Lunchrummet", "Uppsala": "Aulan"})
+    render_now(make_print(branded, owner, meeting=meeting))
+    render_now(make_print(branded, owner, channel="handout", title="Handout"))
+    render_now(make_print(branded, owner, channel="flyer", title="Flyer"))
+    cancelled = make_print(branded, owner, title="Old poster")
+    render_now(cancelled)
+    plan.asset_set_status(asset=cancelled, status="cancelled", by=owner)
+
+    renders = printing.print_renders_for_project(project=branded)
+    archive = zipfile.ZipFile(io.BytesIO(printing.print_pack(renders=renders)))
+
+    names = archive.namelist()
+    assert len(names) == 4 == len(set(names))
+    assert all(name.endswith(".pdf") for name in names)
+    for name in names:
+        assert archive.read(name).startswith(b"%PDF-")
+    assert not any(name.startswith("old-poster") for name in names)
+
+
+def test_a_render_that_runs_too_long_fails_with_a_reason(branded, owner, monkeypatch):
+    poster = make_print(branded, owner)
+    hostile = "<p style='font-size: 1px'>" + "<span style='font-size: 400px'>W</span> ord " * 200_000 + "</p>"
+    monkeypatch.setattr(printing, "RENDER_TIMEOUT", 1)
+    monkeypatch.setattr(printing, "print_html", lambda *, render: hostile)
+
+    (render,) = render_now(poster)
+
+    render.refresh_from_db()
+    assert render.status == PrintRender.Status.FAILED
+    assert "1 seconds" in render.error
+    assert not render.pdf
+
+
+def test_the_task_renders_and_a_worker_survives_a_hostile_render(branded, owner, monkeypatch, eager_celery):
+    poster = make_print(branded, owner)
+    (render,) = printing.print_request(asset=poster, enqueue=False)
+    monkeypatch.setattr(printing, "RENDER_TIMEOUT", 1)
+    with monkeypatch.context() as patched:
+        patched.setattr(printing, "print_html", lambda *, render: "<p>" + "<b>x</b> " * 400_000 + "</p>")
+        print_tasks.render_print.apply(args=[poster.pk])
+    render.refresh_from_db()
+    assert render.status == PrintRender.Status.FAILED
+
+    printing.print_request(asset=poster, force=True, enqueue=False)
+    print_tasks.render_print.apply(args=[poster.pk])
+
+    render.refresh_from_db()
+    assert render.status == PrintRender.Status.DONE
+
+
+def test_saving_queues_the_render_after_commit(branded, owner, eager_celery, django_capture_on_commit_callbacks):
+    poster = make_print(branded, owner)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        printing.print_request(asset=poster)
+
+    assert len(callbacks) == 1
+    render = poster.print_renders.get()
+    assert render.status == PrintRender.Status.DONE
+
+
+def test_a_claimed_render_is_not_done_twice(branded, owner, monkeypatch):
+    poster = make_print(branded, owner)
+    (render,) = printing.print_request(asset=poster, enqueue=False)
+    PrintRender.objects.filter(pk=render.pk).update(status=PrintRender.Status.RENDERING, started_at=timezone.now())
+    monkeypatch.setattr("lib.pdf.html_to_pdf", lambda *a, **k: pytest.fail("a second worker rendered"))
+
+    printing.print_render(render=render)
+
+    render.refresh_from_db()
+    assert render.status == PrintRender.Status.RENDERING
+
+
+def test_a_render_killed_by_the_hard_limit_shows_as_failed(branded, owner):
+    poster = make_print(branded, owner)
+    (render,) = printing.print_request(asset=poster, enqueue=False)
+    long_ago = timezone.now() - printing.STUCK_AFTER - datetime.timedelta(minutes=1)
+    PrintRender.objects.filter(pk=render.pk).update(status=PrintRender.Status.RENDERING, started_at=long_ago)
+    render.refresh_from_db()
+    assert printing.is_stuck(render)
+
+    printing.print_render(render=render)
+
+    render.refresh_from_db()
+    assert render.status == PrintRender.Status.FAILED
+    assert render.error
+
+
+def test_the_command_renders_every_print_asset_of_a_project(branded, owner, capsys):
+    make_print(branded, owner)
+    make_print(branded, owner, channel="handout", title="Handout")
+    make_print(branded, owner, channel="email", title="Not printed", subject="Hej")
+
+    call_command("render_print", "--project", branded.slug)
+
+    out = capsys.readouterr().out
+    assert out.count("page(s)") == 2
+    assert PrintRender.objects.filter(asset__project=branded, status=PrintRender.Status.DONE).count() == 2
