@@ -47,7 +47,7 @@ def rules_clean(rules: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _save(audience: Audience) -> Audience:
-    audience.full_clean()
+    audience.full_clean(exclude=["created_by"])
     audience.save()
     return audience
 
