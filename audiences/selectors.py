@@ -195,6 +195,14 @@ def directory_facets() -> dict[str, list[str]]:
     return {"departments": distinct("department"), "sites": distinct("site")}
 
 
+def balance_of(employees: list[Employee]) -> dict[str, list[tuple[str, int]]]:
+    """How many of `employees` work in each department and at each site, most common first."""
+    return {
+        "departments": Counter(e.department for e in employees).most_common(),
+        "sites": Counter(e.site for e in employees).most_common(),
+    }
+
+
 def employee_export_rows(employees: QuerySet[Employee]) -> QuerySet:
     """Rows for a spreadsheet, in the order of EXPORT_FIELDS, as one query."""
     return employees.values_list(*EXPORT_FIELDS)
