@@ -1,0 +1,180 @@
+"""Print builder views: who may see, render and download what."""
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from campaigns import printing
+from campaigns.models import PrintRender
+from campaigns.tests.test_print_services import make_print, render_now
+
+
+@pytest.fixture
+def poster(project, owner):
+    return make_print(project, owner)
+
+
+@pytest.fixture
+def rendered(poster):
+    (render,) = render_now(poster)
+    render.refresh_from_db()
+    return render
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    calls = []
+    monkeypatch.setattr("campaigns.print_tasks.render_print.delay", lambda asset_id: calls.append(asset_id))
+    return calls
+
+
+def urls(project, poster, render) -> dict[str, str]:
+    return {
+        "overview": reverse("campaigns:print_overview", args=[project.slug]),
+        "asset": reverse("campaigns:print_asset", args=[project.slug, poster.pk]),
+        "download": reverse("campaigns:print_download", args=[project.slug, render.pk]),
+        "preview": reverse("campaigns:print_preview", args=[project.slug, render.pk, 1]),
+        "pack": reverse("campaigns:print_pack", args=[project.slug]),
+    }
+
+
+def test_it_hides_everything_from_an_outsider(client, outsider, project, poster, rendered, queued):
+    client.force_login(outsider)
+    for url in urls(project, poster, rendered).values():
+        assert client.get(url).status_code == 404
+    response = client.post(reverse("campaigns:print_render", args=[project.slug, poster.pk]))
+    assert response.status_code == 404
+    assert queued == []
+
+
+def test_it_sends_an_anonymous_visitor_to_log_in(client, project, poster, rendered):
+    response = client.get(urls(project, poster, rendered)["download"])
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_a_viewer_sees_the_state_previews_and_can_download(client, viewer, project, poster, rendered):
+    client.force_login(viewer)
+    page = client.get(urls(project, poster, rendered)["asset"])
+
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert reverse("campaigns:print_preview", args=[project.slug, rendered.pk, 1]) in content
+    assert reverse("campaigns:print_download", args=[project.slug, rendered.pk]) in content
+    assert reverse("campaigns:print_render", args=[project.slug, poster.pk]) not in content
+
+    download = client.get(urls(project, poster, rendered)["download"])
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")
+    assert rendered.filename in download["Content-Disposition"]
+
+    preview = client.get(urls(project, poster, rendered)["preview"])
+    assert preview.status_code == 200 and preview["Content-Type"] == "image/png"
+
+
+def test_a_viewer_may_not_render(client, viewer, project, poster, queued):
+    client.force_login(viewer)
+
+    response = client.post(reverse("campaigns:print_render", args=[project.slug, poster.pk]), {"force": "on"})
+
+    assert response.status_code == 403
+    assert queued == []
+    assert not PrintRender.objects.filter(asset=poster).exists()
+
+
+def test_an_editor_renders_and_the_worker_is_queued_after_commit(
+    client, editor, project, poster, queued, django_capture_on_commit_callbacks
+):
+    client.force_login(editor)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("campaigns:print_render", args=[project.slug, poster.pk]), {"force": "on"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("campaigns:print_asset", args=[project.slug, poster.pk])
+    assert queued == [poster.pk]
+    render = PrintRender.objects.get(asset=poster)
+    assert render.status == PrintRender.Status.PENDING
+    page = client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in page
+
+
+def test_an_editor_adds_a_print_ready_english_version(client, editor, project, poster, queued):
+    client.force_login(editor)
+
+    client.post(
+        reverse("campaigns:print_render", args=[project.slug, poster.pk]), {"language": "en", "print_ready": "on"}
+    )
+
+    variants = set(PrintRender.objects.filter(asset=poster).values_list("language", "print_ready"))
+    assert variants == {("sv", False), ("en", True)}
+
+
+def test_a_failed_render_shows_its_reason(client, owner, project, poster, rendered):
+    PrintRender.objects.filter(pk=rendered.pk).update(status=PrintRender.Status.FAILED, error="Det tog för lång tid.")
+    client.force_login(owner)
+
+    content = client.get(reverse("campaigns:print_asset", args=[project.slug, poster.pk])).content.decode()
+
+    assert "Det tog för lång tid." in content
+    assert client.get(urls(project, poster, rendered)["download"]).status_code == 404
+
+
+def test_an_unchanged_download_is_served_from_storage_in_few_queries(
+    client, viewer, project, poster, rendered, django_assert_max_num_queries, monkeypatch
+):
+    client.force_login(viewer)
+    url = urls(project, poster, rendered)["download"]
+    monkeypatch.setattr("lib.pdf.html_to_pdf", lambda *a, **k: pytest.fail("rendered on download"))
+
+    with django_assert_max_num_queries(4):
+        response = client.get(url)
+    assert response.status_code == 200
+    etag = response["ETag"]
+
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_the_print_pack_downloads_as_a_zip(client, viewer, project, poster, rendered):
+    render_now(make_print(project, poster.created_by, channel="handout", title="Handout"))
+    client.force_login(viewer)
+
+    response = client.get(reverse("campaigns:print_pack", args=[project.slug]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert len(names) == 2
+
+
+def test_the_overview_lists_print_assets_only(client, viewer, project, poster, rendered):
+    make_print(project, poster.created_by, channel="email", title="Sponsorns mejl", subject="Hej")
+    client.force_login(viewer)
+
+    content = client.get(reverse("campaigns:print_overview", args=[project.slug])).content.decode()
+
+    assert poster.title in content
+    assert "Sponsorns mejl" not in content
+
+
+def test_a_render_of_another_project_is_not_found(client, viewer, project, poster, rendered, owner):
+    from campaigns import services
+
+    other = services.project_create(by=owner, name="Annat", lede="x", go_live="2027-01-01")
+    other_render = render_now(make_print(other, owner))[0]
+    client.force_login(viewer)
+
+    url = reverse("campaigns:print_download", args=[project.slug, other_render.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_an_email_asset_has_no_print_page(client, owner, project, poster):
+    email = make_print(project, owner, channel="email", title="Mejl", subject="Hej")
+    client.force_login(owner)
+
+    assert client.get(reverse("campaigns:print_asset", args=[project.slug, email.pk])).status_code == 404
+    with pytest.raises(printing.PrintUnavailable):
+        printing.print_request(asset=email)
