@@ -212,3 +212,16 @@ class Command(BaseCommand):
                 name=name,
                 defaults={"description": description, "kind": Audience.Kind.RULES, "rules": rules, "created_by": by},
             )
+        if not Audience.objects.filter(project=project, name="Referensgrupp Atlas").exists():
+            from audiences.services import audience_create, cross_functional_proposal
+
+            departments = ["Ekonomi", "Inköp", "Drift och underhåll", "Kundservice", "Lager och logistik", "IT"]
+            audience_create(
+                project=project,
+                by=by,
+                name="Referensgrupp Atlas",
+                description="A sounding board mixing the departments that use Atlas every day",
+                kind=Audience.Kind.LIST,
+                is_cross_functional=True,
+                members=cross_functional_proposal(size=12, departments=departments, seed=2026),
+            )
