@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from PIL import Image, ImageDraw
 
 from audiences import demo
@@ -146,12 +147,15 @@ class Command(BaseCommand):
     def _project(self, manager, editor, sponsor) -> ChangeProject:
         project = ChangeProject.objects.filter(slug=DEMO_SLUG).first()
         if project is None:
+            go_live = timezone.localdate() + timedelta(days=42)
+            with translation.override("sv"):
+                day_month = date_format(go_live, "j F")
             project = services.project_create(
                 by=manager,
                 slug=DEMO_SLUG,
                 name="Atlas – vårt nya affärssystem",
                 lede=(
-                    "Den 14 januari byter vi till Atlas, ett gemensamt system för inköp och fakturor. "
+                    f"Den {day_month} byter vi till Atlas, ett gemensamt system för inköp och fakturor. "
                     "Det gör din vardag enklare – och här får du veta hur."
                 ),
                 why=WHY,
@@ -159,7 +163,7 @@ class Command(BaseCommand):
                 how_it_affects_me=HOW,
                 sponsor_name="Karin Åström",
                 sponsor_title="Ekonomichef",
-                go_live=timezone.localdate() + timedelta(days=42),
+                go_live=go_live,
                 status=ChangeProject.Status.LAUNCHING,
                 tracking_mode=ChangeProject.TrackingMode.ANONYMOUS,
                 primary_color="#13294b",

@@ -1,0 +1,73 @@
+"""Playwright against pytest-django's live server, in Debian's Chromium."""
+
+import io
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from PIL import Image
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 800}
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(chromium_path):
+    return {
+        "executable_path": chromium_path,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # English UI so the tests can find buttons by their label; the language switch has its own test.
+    return {**browser_context_args, "viewport": VIEWPORT, "locale": "en-GB"}
+
+
+@pytest.fixture
+def screenshot(request, page):
+    """screenshot("name") writes docs/screenshots/name.png when pytest runs with --screenshots."""
+
+    def take(name: str) -> None:
+        if request.config.getoption("--screenshots"):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+    return take
+
+
+@pytest.fixture(scope="session")
+def axe():
+    return Axe()
+
+
+@pytest.fixture
+def assert_accessible(axe, page):
+    def check() -> None:
+        results = axe.run(page)
+        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+    return check
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    def log_in_as(username: str, password: str = PASSWORD) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.locator("input[name=username]").fill(username)
+        page.locator("input[name=password]").fill(password)
+        page.locator("form button[type=submit]").click()
+        page.wait_for_url(f"{live_server.url}/projects/")
+
+    return log_in_as
+
+
+def png(size=(1600, 800), color="#13294b") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
