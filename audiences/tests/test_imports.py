@@ -36,7 +36,12 @@ def assert_swedes_imported() -> None:
     asa = Employee.objects.get(employee_number="NE1")
     assert (asa.first_name, asa.last_name, asa.site, asa.manager) == ("Åsa", "Öberg", "Västerås", "Göran Ström")
     renee = Employee.objects.get(employee_number="NE2")
-    assert (renee.first_name, renee.last_name, renee.department, renee.site) == ("Renée", "Åström", "Försäljning", "Örebro")
+    assert (renee.first_name, renee.last_name, renee.department, renee.site) == (
+        "Renée",
+        "Åström",
+        "Försäljning",
+        "Örebro",
+    )
     assert Employee.objects.get(employee_number="NE3").language == "en"
 
 
@@ -138,17 +143,30 @@ def test_it_recognises_english_headers_in_any_case_and_spacing():
     directory_import_run(source=data)
     anna = Employee.objects.get()
     assert (anna.employee_number, anna.first_name, anna.last_name, anna.email) == (
-        "7", "Anna", "Berg", "anna.berg@norrstrom.se"
+        "7",
+        "Anna",
+        "Berg",
+        "anna.berg@norrstrom.se",
     )
     assert (anna.department, anna.site, anna.title, anna.manager, anna.language) == (
-        "IT", "Uppsala", "Systemutvecklare", "Per Holm", "en"
+        "IT",
+        "Uppsala",
+        "Systemutvecklare",
+        "Per Holm",
+        "en",
     )
 
 
 def test_it_recognises_swedish_header_variants():
     mapping = guess_mapping(["Anst.nr", "Förnamn", "E-postadress", "Kontor", "Roll", "Närmaste chef", "Kostnadsställe"])
     assert mapping == {
-        "0": "employee_number", "1": "first_name", "2": "email", "3": "site", "4": "title", "5": "manager", "6": "extra",
+        "0": "employee_number",
+        "1": "first_name",
+        "2": "email",
+        "3": "site",
+        "4": "title",
+        "5": "manager",
+        "6": "extra",
     }
 
 

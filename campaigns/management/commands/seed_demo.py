@@ -127,22 +127,17 @@ class Command(BaseCommand):
         return user
 
     def _employees(self, count: int) -> None:
-        from audiences.models import Employee
+        # Through the real import path, from the file Swedish Excel would save: UTF-8 with a BOM, semicolons.
+        import csv
 
-        for row in demo.demo_employee_rows(count):
-            Employee.objects.update_or_create(
-                employee_number=row["Anställningsnummer"],
-                defaults={
-                    "email": row["E-post"],
-                    "first_name": row["Förnamn"],
-                    "last_name": row["Efternamn"],
-                    "department": row["Avdelning"],
-                    "site": row["Ort"],
-                    "title": row["Befattning"],
-                    "manager": row["Chef"],
-                    "language": row["Språk"],
-                },
-            )
+        from audiences.imports import directory_import_run
+
+        text = io.StringIO()
+        writer = csv.DictWriter(text, demo.HEADERS, delimiter=";", lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(demo.demo_employee_rows(count))
+        result = directory_import_run(source=text.getvalue().encode("utf-8-sig"))
+        self.stdout.write(f"Employees: {result.summary_line()}")
 
     def _project(self, manager, editor, sponsor) -> ChangeProject:
         project = ChangeProject.objects.filter(slug=DEMO_SLUG).first()

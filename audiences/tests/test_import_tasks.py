@@ -1,0 +1,55 @@
+"""The background import: thin, claimed once, safe to run twice."""
+
+import pytest
+
+from audiences import imports, tasks
+from audiences.models import DirectoryImport, Employee
+from audiences.tests.import_files import excel_cp1252, person
+
+pytestmark = pytest.mark.django_db
+
+
+def previewed_import(owner, rows) -> DirectoryImport:
+    from django.core.files.base import ContentFile
+
+    directory_import = imports.directory_import_create(file=ContentFile(excel_cp1252(rows), name="p.csv"), by=owner)
+    imports.directory_import_preview(
+        directory_import=directory_import, mapping=directory_import.mapping, deactivate_missing=False
+    )
+    return directory_import
+
+
+def test_the_task_run_twice_does_the_work_once(owner, monkeypatch):
+    directory_import = previewed_import(owner, [person("NE1"), person("NE2")])
+    calls = []
+    real_apply = imports.directory_import_apply
+    monkeypatch.setattr(imports, "directory_import_apply", lambda **kw: calls.append(kw) or real_apply(**kw))
+
+    tasks.run_directory_import(directory_import.pk)
+    tasks.run_directory_import(directory_import.pk)
+
+    assert len(calls) == 1
+    directory_import.refresh_from_db()
+    assert (directory_import.status, directory_import.created, directory_import.processed_rows) == ("done", 2, 2)
+    assert Employee.objects.count() == 2
+
+
+def test_the_task_ignores_an_import_that_is_gone_or_not_previewed(owner):
+    tasks.run_directory_import(987654)
+    directory_import = previewed_import(owner, [person("NE1")])
+    DirectoryImport.objects.filter(pk=directory_import.pk).update(status=DirectoryImport.Status.UPLOADED)
+    tasks.run_directory_import(directory_import.pk)
+    assert Employee.objects.count() == 0
+
+
+def test_a_file_that_fails_midway_marks_the_import_failed_and_writes_nothing(owner, monkeypatch):
+    directory_import = previewed_import(owner, [person("NE1"), person("NE2")])
+
+    def broken(**kwargs):
+        raise imports.ImportRefused("The file changed under us.")
+
+    monkeypatch.setattr(imports, "_execute", broken)
+    tasks.run_directory_import(directory_import.pk)
+    directory_import.refresh_from_db()
+    assert (directory_import.status, directory_import.error) == ("failed", "The file changed under us.")
+    assert Employee.objects.count() == 0
