@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Lower
 from django.db.models.lookups import IContains, In, IsNull
 
 from .models import Audience, AudienceMember, Employee
@@ -56,6 +57,10 @@ def _rule_q(rule: dict[str, Any]) -> Q:
         return contains
     if field not in RULE_FIELDS:
         raise ValueError(f"unknown rule field {field!r}")
+    if field == "email" and op in ("in", "not_in"):
+        # Emails are unique regardless of case, so they are compared regardless of case.
+        is_any = Q(In(Lower("email"), [v.lower() for v in values]))
+        return is_any if op == "in" else ~is_any
     if op == "in":
         return Q(**{f"{field}__in": values})
     if op == "not_in":

@@ -236,7 +236,7 @@ def audience_delete(request, slug, audience_id):
 def audience_count(request, slug):
     """How many people the rules in the query string match: the live count while editing. Changes nothing."""
     project, membership = get_project_for_user(request, slug)
-    form = AudienceRulesForm(request.GET, project=project)
+    form = AudienceRulesForm({"combine": request.GET.get("combine", "")}, project=project)
     form.is_valid()  # only "combine" matters here: the name is not needed to count
     # Without rule rows (no management form) the audience has no rules yet: everyone.
     formset = (

@@ -66,6 +66,14 @@ def test_language_and_email_are_rule_fields(project, staff):
     assert names(selectors.audience_members(audience=by_email)) == {"Anna"}
 
 
+def test_emails_are_matched_regardless_of_case(project, staff):
+    email = staff["bo"].email
+    by_list = make_rules_audience(project, "Bo", rules(("email", "in", [email.upper()])))
+    not_bo = make_rules_audience(project, "Not Bo", rules(("email", "not_in", [email.upper()])))
+    assert names(selectors.audience_members(audience=by_list)) == {"Bo"}
+    assert "Bo" not in names(selectors.audience_members(audience=not_bo))
+
+
 def test_extra_attributes_can_be_matched(project, staff):
     audience = make_rules_audience(project, "4100", rules(("extra.kostnadsställe", "in", ["4100"])))
     assert names(selectors.audience_members(audience=audience)) == {"Cecilia"}
