@@ -324,6 +324,7 @@ def email_cancel(*, asset: Asset, by) -> EmailSend:
     send.state = EmailSend.State.CANCELLED
     send.finished_at = timezone.now() if started else None
     send.save(update_fields=["state", "finished_at"])
+    asset = Asset.objects.select_for_update().get(pk=asset.pk)
     if asset.status == Asset.Status.SCHEDULED:
         asset_set_status(
             asset=asset, status=Asset.Status.CANCELLED if started else Asset.Status.APPROVED, by=by

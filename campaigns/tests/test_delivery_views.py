@@ -1,0 +1,129 @@
+"""The send panel in the browser: who may act, what they see, and what each button changes."""
+
+import pytest
+from django.urls import reverse
+
+from campaigns import delivery
+from campaigns.models import Asset, Delivery, EmailSend
+
+from .delivery_helpers import RefusingBackend, after_due, approved_email, employees, make_audience
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def email(project, owner):
+    project.refresh_from_db()
+    return approved_email(project, owner, make_audience(project, *employees(3)))
+
+
+@pytest.fixture
+def running(email, owner, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(delivery, "_publish", lambda ids: None)
+    send = delivery.email_schedule(asset=email, by=owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.dispatch_due(now=after_due(send))
+    return email
+
+
+def _url(name: str, asset: Asset) -> str:
+    return reverse(f"campaigns:{name}", args=[asset.project.slug, asset.pk])
+
+
+def test_an_editor_schedules_from_the_asset_page(client, email, editor):
+    client.force_login(editor)
+    response = client.post(_url("asset_send_schedule", email))
+    assert response.status_code == 302 and response["Location"] == email.get_absolute_url()
+    send = EmailSend.objects.get(asset=email)
+    email.refresh_from_db()
+    assert send.state == EmailSend.State.SCHEDULED and email.status == Asset.Status.SCHEDULED
+    assert send.due_at == email.scheduled_for()
+
+
+def test_a_viewer_cannot_schedule(client, email, viewer):
+    client.force_login(viewer)
+    assert client.post(_url("asset_send_schedule", email)).status_code == 403
+    assert not EmailSend.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["asset_send_pause", "asset_send_cancel", "asset_send_retry"])
+def test_a_viewer_cannot_act_on_a_running_send(client, running, viewer, name):
+    client.force_login(viewer)
+    assert client.post(_url(name, running)).status_code == 403
+    assert EmailSend.objects.get().state == EmailSend.State.RUNNING
+
+
+@pytest.mark.parametrize("name", ["asset_send", "asset_send_status", "asset_send_pause", "asset_send_retry"])
+def test_an_outsider_gets_404(client, running, outsider, name):
+    client.force_login(outsider)
+    send = client.post if name in ("asset_send_pause", "asset_send_retry") else client.get
+    assert send(_url(name, running)).status_code == 404
+    assert EmailSend.objects.get().state == EmailSend.State.RUNNING
+
+
+def test_pause_resume_and_cancel_through_the_buttons(client, running, editor):
+    client.force_login(editor)
+    client.post(_url("asset_send_pause", running))
+    assert EmailSend.objects.get().state == EmailSend.State.PAUSED
+    client.post(_url("asset_send_resume", running))
+    assert EmailSend.objects.get().state == EmailSend.State.RUNNING
+    client.post(_url("asset_send_cancel", running))
+    running.refresh_from_db()
+    assert EmailSend.objects.get().state == EmailSend.State.CANCELLED
+    assert running.status == Asset.Status.CANCELLED
+
+
+def test_a_refused_action_explains_itself(client, email, editor):
+    client.force_login(editor)
+    response = client.post(_url("asset_send_pause", email), follow=True)
+    assert "not scheduled" in response.content.decode() or "inte schemalagt" in response.content.decode()
+    assert not EmailSend.objects.exists()
+
+
+def test_a_viewer_sees_progress_and_failures_but_no_buttons(client, running, viewer, settings):
+    settings.EMAIL_BACKEND = "campaigns.tests.delivery_helpers.RefusingBackend"
+    RefusingBackend.replies = {"person1@example.se": (550, b"5.1.1 No such user here")}
+    try:
+        delivery.send_batch(delivery_ids=list(Delivery.objects.values_list("pk", flat=True)))
+    finally:
+        RefusingBackend.replies = {}
+    client.force_login(viewer)
+
+    page = client.get(running.get_absolute_url())
+    status = client.get(_url("asset_send_status", running))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "5.1.1 No such user here" in html and "person1@example.se" in html
+    assert _url("asset_send_status", running) in html and "js/send_progress.js" in html
+    assert _url("asset_send_pause", running) not in html and _url("asset_send_retry", running) not in html
+    assert "<script>" not in html  # no inline scripts under the CSP
+    assert status.status_code == 200
+    assert status.json() | {"opens": 0} == status.json()
+    assert (status.json()["sent"], status.json()["failed"], status.json()["remaining"]) == (2, 1, 0)
+
+
+def test_an_editor_retries_failed_from_the_panel(client, running, editor, settings, monkeypatch):
+    settings.EMAIL_BACKEND = "campaigns.tests.delivery_helpers.RefusingBackend"
+    RefusingBackend.replies = {"person1@example.se": (550, b"5.1.1 No such user here")}
+    try:
+        delivery.send_batch(delivery_ids=list(Delivery.objects.values_list("pk", flat=True)))
+    finally:
+        RefusingBackend.replies = {}
+    client.force_login(editor)
+    assert _url("asset_send_retry", running) in client.get(running.get_absolute_url()).content.decode()
+
+    client.post(_url("asset_send_retry", running))
+
+    assert Delivery.objects.filter(status=Delivery.Status.QUEUED).count() == 1
+    assert EmailSend.objects.get().state == EmailSend.State.RUNNING
+
+
+def test_the_progress_page_and_status_do_a_fixed_number_of_queries(
+    client, running, viewer, django_assert_max_num_queries
+):
+    client.force_login(viewer)
+    with django_assert_max_num_queries(12):
+        assert client.get(_url("asset_send", running)).status_code == 200
+    with django_assert_max_num_queries(7):
+        assert client.get(_url("asset_send_status", running)).status_code == 200
