@@ -17,12 +17,15 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import io
+import json
 import logging
 import os
 import re
 import threading
 import uuid
 import zipfile
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +116,8 @@ LANGUAGES = {
     "english": "en",
     "eng": "en",
 }
+
+DEFAULT_LANGUAGE = Employee.Language.SWEDISH.value  # a plain str: enums hash and adapt differently
 
 # Encodings a Swedish HR export can plausibly be in when it is not UTF-8 or UTF-16.
 LEGACY_ENCODINGS = ["cp1252", "iso8859_15", "latin_1", "cp850", "mac_roman"]
@@ -211,8 +216,6 @@ class ImportResult:
 @contextlib.contextmanager
 def _open_binary(source: Source) -> Iterator[IO[bytes]]:
     if isinstance(source, bytes):
-        import io
-
         yield io.BytesIO(source)
     elif isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as f:
@@ -483,12 +486,20 @@ def _iter_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str
                 if not _blank(cells):
                     yield number, cells
         return
-    reader = csv.reader(_text_lines(f, detected.encoding), delimiter=detected.delimiter)
+    inner = getattr(f, "file", f)
+    text = None
+    if isinstance(inner, io.IOBase):
+        # The C implementation splits lines on \r\n, \n and \r only (newline=""), like _text_lines, but faster.
+        inner.seek(0)
+        text = io.TextIOWrapper(inner, encoding=detected.encoding, errors="strict", newline="")
+    reader = csv.reader(text or _text_lines(f, detected.encoding), delimiter=detected.delimiter)
     start = 1
     try:
         for row in reader:
-            if start > detected.header_row and row and not _blank(row):
-                yield start, [c.strip() for c in row]
+            if start > detected.header_row:
+                cells = [c.strip() for c in row]
+                if any(cells):
+                    yield start, cells
             start = reader.line_num + 1
     except csv.Error as exc:
         raise ImportRefused(
@@ -499,6 +510,9 @@ def _iter_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str
         raise ImportRefused(
             _("The file could not be read as %(encoding)s text.") % {"encoding": detected.encoding}
         ) from exc
+    finally:
+        if text is not None:
+            text.detach()  # leave the binary file open for its owner
 
 
 # Mapping --------------------------------------------------------------------------------
@@ -619,21 +633,27 @@ class _Existing:
         names = ["id", "employee_number", "email", "is_active", *columns.fields]
         if extra_keys:
             names.append("extra")
-        n_fields = len(columns.fields)
-        queryset = Employee.objects.filter(erased_at__isnull=True).values_list(*names)
-        for values in queryset.iterator(chunk_size=10_000):
-            compared = values[4 : 4 + n_fields]
-            if extra_keys:
-                extra = values[-1] or {}
-                compared = (*compared, *(extra.get(k) for k in extra_keys))
-            position = len(self.rows)
-            self.rows.append((values[0], values[1], values[2].lower(), values[3], hash(compared)))
-            if values[1]:
-                self.by_number[values[1]] = position
-            self.by_email[values[2].lower()] = position
+        end = 4 + len(columns.fields)
+        # Plain rows from a server-side cursor: no model instances, no per-row ORM work.
+        sql, params = Employee.objects.filter(erased_at__isnull=True).values_list(*names).query.sql_with_params()
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while chunk := cursor.fetchmany(10_000):
+                for values in chunk:
+                    compared = values[4:end]
+                    if extra_keys:
+                        extra = values[-1]
+                        extra = (json.loads(extra) if isinstance(extra, str) else extra) or {}
+                        compared = (*compared, *(extra.get(k) for k in extra_keys))
+                    position = len(self.rows)
+                    email = values[2].lower()
+                    self.rows.append((values[0], values[1], email, bool(values[3]), hash(compared)))
+                    if values[1]:
+                        self.by_number[values[1]] = position
+                    self.by_email[email] = position
 
 
-def _reject(result: ImportResult, row: int, email: str, number: str, reason: str) -> None:
+def _record_rejection(result: ImportResult, row: int, email: str, number: str, reason: str) -> None:
     result.rejected += 1
     if len(result.row_errors) < MAX_ROW_ERRORS:
         result.row_errors.append({"row": row, "email": email, "employee_number": number, "reason": reason})
@@ -646,6 +666,37 @@ def _person(values: dict[str, Any]) -> dict[str, str]:
         "employee_number": values.get("employee_number") or "",
         "department": values.get("department", ""),
     }
+
+
+_COPY_COLUMNS = (*FIELDS, "extra", "is_active", "created_at", "updated_at")
+_COPY_DEFAULTS = {name: "" for name in FIELDS} | {"employee_number": None, "language": DEFAULT_LANGUAGE}
+
+
+def _insert_employees(rows: list[dict[str, Any]], now) -> None:
+    """Insert new employees: COPY on PostgreSQL (several times faster than INSERT), bulk_create elsewhere."""
+    if connection.vendor == "postgresql":
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {Employee._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for values in rows:
+                copy.write_row(
+                    (
+                        *(values.get(name, default) for name, default in _COPY_DEFAULTS.items()),
+                        json.dumps(values["extra"]),
+                        True,
+                        now,
+                        now,
+                    )
+                )
+        return
+    Employee.objects.bulk_create(
+        [
+            Employee(**{k: v for k, v in values.items() if k != "_row"}, created_at=now, updated_at=now)
+            for values in rows
+        ],
+        batch_size=1000,
+    )
 
 
 class _Engine:
@@ -665,9 +716,11 @@ class _Engine:
         self.progress = progress
         self.result = ImportResult()
         self.existing = _Existing(columns)
-        self.seen_ids: set[int] = set()
-        self.seen_numbers: dict[str, int] = {}
-        self.seen_emails: dict[str, int] = {}
+        # Per existing employee: the row that named them (negative when that row was rejected), 0 if none.
+        self.seen_at = array("l", [0]) * len(self.existing.rows)
+        # Employee IDs and emails this file brings that no existing employee holds yet.
+        self.new_numbers: dict[str, int] = {}
+        self.new_emails: dict[str, int] = {}
         self.to_create: list[dict[str, Any]] = []
         self.to_update: list[tuple[int, dict[str, Any]]] = []
         self.now = timezone.now()
@@ -698,97 +751,74 @@ class _Engine:
         }
         email = values["email"]
         number = values.get("employee_number", "")
-        if not email:
-            self._mark_seen(number, "")
-            return _reject(self.result, row, email, number, _("The email address is missing."))
-        try:
-            validate_email(email)
-        except ValidationError:
-            self._mark_seen(number, "")
-            return _reject(
-                self.result, row, email, number, _("%(email)s is not a valid email address.") % {"email": email}
-            )
-        if "language" in values:
-            values["language"] = LANGUAGES.get(values["language"].casefold(), Employee.Language.SWEDISH)
-        for name, value in values.items():
-            if len(value) > _MAX_LENGTHS[name]:
-                self._mark_seen(number, email.lower())
-                return _reject(
-                    self.result,
-                    row,
-                    email,
-                    number,
-                    _("%(field)s is longer than %(max)s characters.")
-                    % {"field": _label(name), "max": _MAX_LENGTHS[name]},
-                )
         key = email.lower()
-        if number and number in self.seen_numbers:
-            return _reject(
-                self.result,
-                row,
-                email,
-                number,
-                _("Employee ID %(number)s appears twice in the file (also on row %(row)s).")
-                % {"number": number, "row": self.seen_numbers[number]},
-            )
-        if key in self.seen_emails:
-            return _reject(
-                self.result,
-                row,
-                email,
-                number,
-                _("%(email)s appears twice in the file (also on row %(row)s).")
-                % {"email": email, "row": self.seen_emails[key]},
-            )
+
         position = existing.by_number.get(number) if number else None
-        email_owner = existing.by_email.get(key)
+        email_owner = existing.by_email.get(key) if email else None
         if position is None and email_owner is not None:
             owner_number = existing.rows[email_owner][1]
             if number and owner_number and owner_number != number:
-                return _reject(
-                    self.result,
-                    row,
-                    email,
-                    number,
-                    _("%(email)s already belongs to employee ID %(number)s.")
-                    % {"email": email, "number": owner_number},
-                )
+                reason = _("%(email)s already belongs to employee ID %(number)s.")
+                return self._reject(row, values, reason % {"email": email, "number": owner_number})
             position = email_owner
         elif position is not None and email_owner is not None and email_owner != position:
-            return _reject(
-                self.result,
-                row,
-                email,
-                number,
-                _("%(email)s already belongs to another employee (%(number)s).")
-                % {"email": email, "number": existing.rows[email_owner][1] or "-"},
+            reason = _("%(email)s already belongs to another employee (%(number)s).")
+            return self._reject(
+                row, values, reason % {"email": email, "number": existing.rows[email_owner][1] or "-"}, position
             )
-        if number:
-            self.seen_numbers[number] = row
-        self.seen_emails[key] = row
+        if position is not None and self.seen_at[position] > 0:
+            reason = _("The same person appears twice in the file (also on row %(row)s).")
+            return self._reject(row, values, reason % {"row": self.seen_at[position]})
+        if number and number in self.new_numbers:
+            reason = _("Employee ID %(number)s appears twice in the file (also on row %(row)s).")
+            return self._reject(row, values, reason % {"number": number, "row": self.new_numbers[number]}, position)
+        if email and key in self.new_emails:
+            reason = _("%(email)s appears twice in the file (also on row %(row)s).")
+            return self._reject(row, values, reason % {"email": email, "row": self.new_emails[key]}, position)
+
+        if "language" in values:
+            values["language"] = LANGUAGES.get(values["language"].casefold(), DEFAULT_LANGUAGE)
         extra = {key_: (cells[i] if i < width else "") for i, key_ in columns.extra}
+        if position is not None:
+            employee_id, old_number, old_email, is_active, fingerprint = existing.rows[position]
+            if "employee_number" in values and not number:
+                values["employee_number"] = old_number  # a blank cell never erases a known ID
+            if is_active and hash((*values.values(), *extra.values())) == fingerprint:
+                # Unchanged: the values are the stored ones, valid already. The fast path of a re-import.
+                self.seen_at[position] = row
+                self.result.unchanged += 1
+                return None
+
+        if not email:
+            return self._reject(row, values, _("The email address is missing."), position)
+        try:
+            validate_email(email)
+        except ValidationError:
+            return self._reject(row, values, _("%(email)s is not a valid email address.") % {"email": email}, position)
+        for name, value in values.items():
+            if value and len(value) > _MAX_LENGTHS[name]:
+                reason = _("%(field)s is longer than %(max)s characters.")
+                return self._reject(row, values, reason % {"field": _label(name), "max": _MAX_LENGTHS[name]}, position)
+
         if position is None:
             if "employee_number" in values and not number:
                 values["employee_number"] = None
             self.to_create.append({**values, "extra": extra, "_row": row})
-            return
-        employee_id, old_number, _email, is_active, fingerprint = existing.rows[position]
-        self.seen_ids.add(employee_id)
-        if "employee_number" in values and not number:
-            values["employee_number"] = old_number  # a blank cell never erases a known ID
-        compared = (*values.values(), *extra.values())
-        if is_active and hash(compared) == fingerprint:
-            self.result.unchanged += 1
-            return
-        self.to_update.append((employee_id, {**values, "extra": extra, "_row": row}))
+        else:
+            self.seen_at[position] = row
+            self.to_update.append((employee_id, {**values, "extra": extra, "_row": row}))
+        if number and (position is None or number != old_number):
+            self.new_numbers[number] = row
+        if position is None or key != old_email:
+            self.new_emails[key] = row
+        return None
 
-    def _mark_seen(self, number: str, email_key: str) -> None:
-        # A rejected row still names a person who is in the export: never deactivate them for it.
-        position = self.existing.by_number.get(number) if number else None
-        if position is None and email_key:
-            position = self.existing.by_email.get(email_key)
-        if position is not None:
-            self.seen_ids.add(self.existing.rows[position][0])
+    def _reject(self, row: int, values: dict[str, Any], reason: str, position: int | None = None) -> None:
+        if position is None and values.get("employee_number"):
+            position = self.existing.by_number.get(values["employee_number"])
+        if position is not None and self.seen_at[position] == 0:
+            self.seen_at[position] = -row  # never deactivate a person a rejected row still names
+        _record_rejection(self.result, row, values["email"], values.get("employee_number") or "", reason)
 
     def _flush(self) -> None:
         result = self.result
@@ -797,15 +827,7 @@ class _Engine:
             for values in self.to_create[: max(0, SAMPLE_LIMIT - len(result.new))]:
                 result.new.append({**_person(values), "row": values["_row"]})
             if self.write:
-                Employee.objects.bulk_create(
-                    [
-                        Employee(
-                            **{k: v for k, v in values.items() if k != "_row"}, created_at=self.now, updated_at=self.now
-                        )
-                        for values in self.to_create
-                    ],
-                    batch_size=1000,
-                )
+                _insert_employees(self.to_create, self.now)
             self.to_create = []
         if self.to_update:
             updates = dict(self.to_update)
@@ -846,7 +868,8 @@ class _Engine:
         return changes
 
     def _deactivate_missing(self) -> None:
-        ids = [row[0] for row in self.existing.rows if row[3] and row[0] not in self.seen_ids]
+        seen_at = self.seen_at
+        ids = [row[0] for position, row in enumerate(self.existing.rows) if row[3] and not seen_at[position]]
         self.result.deactivated = len(ids)
         sample = Employee.objects.filter(id__in=ids[:SAMPLE_LIMIT]).values(
             "email", "first_name", "last_name", "employee_number", "department"

@@ -378,3 +378,20 @@ def test_a_file_where_every_row_is_rejected_deactivates_nobody():
     with pytest.raises(ImportRefused):
         directory_import_run(source=b"E-post\nnot-an-email\n", deactivate_missing=True)
     assert Employee.objects.filter(is_active=True).count() == 3
+
+
+def test_an_unknown_language_falls_back_to_swedish_and_reimports_unchanged():
+    data = excel_cp1252([person("NE1", language="Finska"), person("NE2", language="Engelska")])
+    directory_import_run(source=data)
+    assert dict(Employee.objects.values_list("employee_number", "language")) == {"NE1": "sv", "NE2": "en"}
+    assert directory_import_run(source=data).unchanged == 2
+
+
+def test_it_rejects_a_known_person_named_twice_in_one_file():
+    directory_import_run(source=excel_cp1252(SWEDES))
+    rows = [*SWEDES, SWEDES[0] | {"Ort": "Örebro"}]
+    result = directory_import_run(source=excel_cp1252(rows))
+    assert (result.unchanged, result.rejected) == (3, 1)
+    assert result.row_errors[0]["row"] == 5
+    assert "also on row 2" in result.row_errors[0]["reason"]
+    assert Employee.objects.get(employee_number="NE1").site == "Västerås"
