@@ -28,7 +28,6 @@ import zipfile
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 import charset_normalizer
@@ -567,10 +566,6 @@ class _Columns:
     indexes: tuple[int, ...]  # their column indexes
     extra: tuple[tuple[int, str], ...]  # (column index, key in Employee.extra)
 
-    @property
-    def has_number(self) -> bool:
-        return "employee_number" in self.fields
-
 
 def _compile_mapping(headers: list[str], mapping: dict[str, str]) -> _Columns:
     chosen: dict[str, int] = {}
@@ -711,6 +706,8 @@ class _Engine:
         progress: Callable[[int], None] | None,
     ):
         self.columns = columns
+        self.field_indexes = tuple(zip(columns.fields, columns.indexes, strict=True))
+        self.width = 1 + max((*columns.indexes, *(i for i, _key in columns.extra)))
         self.deactivate_missing = deactivate_missing
         self.write = write
         self.progress = progress
@@ -745,10 +742,9 @@ class _Engine:
 
     def _row(self, row: int, cells: list[str]) -> None:
         columns, existing = self.columns, self.existing
-        width = len(cells)
-        values: dict[str, Any] = {
-            name: (cells[i] if i < width else "") for name, i in zip(columns.fields, columns.indexes, strict=True)
-        }
+        if len(cells) < self.width:
+            cells = cells + [""] * (self.width - len(cells))
+        values: dict[str, Any] = {name: cells[i] for name, i in self.field_indexes}
         email = values["email"]
         number = values.get("employee_number", "")
         key = email.lower()
@@ -778,7 +774,7 @@ class _Engine:
 
         if "language" in values:
             values["language"] = LANGUAGES.get(values["language"].casefold(), DEFAULT_LANGUAGE)
-        extra = {key_: (cells[i] if i < width else "") for i, key_ in columns.extra}
+        extra = {key_: cells[i] for i, key_ in columns.extra}
         if position is not None:
             employee_id, old_number, old_email, is_active, fingerprint = existing.rows[position]
             if "employee_number" in values and not number:
@@ -1090,8 +1086,3 @@ def spreadsheet_safe(value: Any) -> str:
     """Neutralise a value a spreadsheet would run as a formula (=, +, -, @, tab, CR) with a leading quote."""
     text = "" if value is None else str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def file_from_path(path: str | Path) -> File:
-    """An open Django File for a path, named after it (for directory_import_create from scripts)."""
-    return File(open(path, "rb"), name=os.path.basename(str(path)))  # noqa: SIM115 - the caller closes it

@@ -1,5 +1,6 @@
 """Import an HR export from the command line: the same service as the browser, recorded in the history."""
 
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from audiences import imports
@@ -56,7 +57,7 @@ class Command(BaseCommand):
             return imports.directory_import_plan(
                 source=f, mapping=mapping, deactivate_missing=deactivate_missing, detected=detected
             )
-        directory_import = imports.directory_import_create(file=imports.File(f, name=path), by=None)
+        directory_import = imports.directory_import_create(file=File(f, name=path), by=None)
         try:
             imports.directory_import_preview(
                 directory_import=directory_import, mapping=mapping, deactivate_missing=deactivate_missing
