@@ -24,7 +24,6 @@ import os
 import re
 import threading
 import uuid
-import zipfile
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -312,9 +311,10 @@ def _text_lines(f: IO[bytes], encoding: str, limit_bytes: int | None = None) -> 
         block = f.read(1 << 16)
         read += len(block)
         last = not block or (limit_bytes is not None and read >= limit_bytes)
+        searched = max(0, len(pending) - 1)  # what is pending has been searched already (bar a trailing \r)
         pending += decoder.decode(block, final=not block)
         pos = 0
-        for match in _EOL.finditer(pending):
+        for match in _EOL.finditer(pending, searched):
             if match.group() == "\r" and match.end() == len(pending) and not last:
                 break  # maybe the first half of \r\n split across blocks
             yield pending[pos : match.end()]
@@ -404,9 +404,7 @@ def _workbook(f: IO[bytes]):
 
     try:
         workbook = openpyxl.load_workbook(f, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportRefused(_("The file is not a readable Excel workbook (.xlsx).")) from exc
-    except Exception as exc:  # openpyxl raises its own InvalidFileException and friends
+    except Exception as exc:  # BadZipFile, KeyError, openpyxl's InvalidFileException and friends
         raise ImportRefused(_("The file is not a readable Excel workbook (.xlsx).")) from exc
     try:
         yield workbook
