@@ -64,7 +64,7 @@ class AssetForm(forms.ModelForm):
     TIMING_RELATIVE, TIMING_FIXED = "relative", "fixed"
 
     timing = forms.ChoiceField(
-        label=_("When"),
+        label=_("Timing"),
         choices=[(TIMING_RELATIVE, _("Relative to go-live")), (TIMING_FIXED, _("On a fixed date"))],
         widget=forms.RadioSelect,
         initial=TIMING_RELATIVE,
