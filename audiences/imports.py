@@ -36,6 +36,7 @@ from django.core.files import File
 from django.core.validators import validate_email
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .models import DirectoryImport, Employee
@@ -517,7 +518,7 @@ def _iter_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str
 
 def field_choices() -> list[tuple[str, str]]:
     """The choices for mapping one column, labelled in the user's language."""
-    choices = [(name, str(Employee._meta.get_field(name).verbose_name).capitalize()) for name in FIELDS]
+    choices = [(name, capfirst(Employee._meta.get_field(name).verbose_name)) for name in FIELDS]
     return [*choices, (EXTRA, _("Extra attribute")), (IGNORE, _("Do not import"))]
 
 
