@@ -471,3 +471,22 @@ def test_an_asset_of_another_project_is_not_found(client, project, owner, editor
     client.force_login(owner)
     assert client.get(reverse("campaigns:asset_detail", args=[project.slug, theirs.pk])).status_code == 404
     assert client.post(reverse("campaigns:asset_status", args=[project.slug, theirs.pk]), {"status": "ready"}).status_code == 404
+
+
+def test_editing_a_meeting_removes_a_session_ignores_the_blank_one_and_is_audited(client, project, owner, editor):
+    from .asset_helpers import make_meeting
+
+    meeting = make_meeting(project, editor)
+    plan.asset_set_status(asset=meeting, status="ready", by=editor)
+    plan.asset_set_status(asset=meeting, status="approved", by=owner)
+    session = meeting.sessions.get()
+    data = _meeting_data(id=str(session.pk), meeting=str(meeting.pk), DELETE="on")
+    data |= {"sessions-TOTAL_FORMS": "2", "sessions-INITIAL_FORMS": "1", "sessions-1-capacity": "30"}
+    data["asset-title"] = meeting.title
+    client.force_login(editor)
+    response = client.post(_url("asset_edit", project, meeting), data)
+    assert response.status_code == 302
+    assert not MeetingSession.objects.exists()
+    meeting.refresh_from_db()
+    assert meeting.status == "ready"
+    assert "sessions" in meeting.events.filter(action=AssetEvent.Action.CHANGED).first().detail["fields"]
