@@ -1,14 +1,22 @@
 """Print builder: the render state of handouts, posters and flyers, their previews, PDFs and the print pack.
 
 Viewers may look and download; editors and owners may (re-)render; outsiders get a 404.
+
+The builder page links to its PDFs and previews through signed, expiring file links
+(`print_file`): the signature names the stored file, so serving one needs no database
+query. A link dies when it expires or when the variant is re-rendered (the file is
+replaced), and it is only ever handed to team members. `print_download` is the
+permanent, session-checked address of a variant's current PDF.
 """
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +36,17 @@ class RenderForm(forms.Form):
     )
     print_ready = forms.BooleanField(label=gettext_lazy("Print-ready: 3 mm bleed and crop marks"), required=False)
     force = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+FILE_LINK_SALT = "campaigns.print_file"
+FILE_LINK_MAX_AGE = 60 * 60
+FILE_TYPES = {".pdf": "application/pdf", ".png": "image/png"}
+
+
+def file_link(name: str, filename: str = "") -> str:
+    """A signed link to one stored print file, valid for FILE_LINK_MAX_AGE seconds."""
+    token = signing.dumps([name, filename], salt=FILE_LINK_SALT)
+    return reverse("campaigns:print_file", args=[token])
 
 
 def _print_asset(project, asset_id: int) -> Asset:
@@ -68,6 +87,9 @@ def print_asset(request, slug, asset_id):
     renders = list(asset.print_renders.all())
     for item in renders:
         item.stuck = printing.is_stuck(item)
+        if item.status == PrintRender.Status.DONE:
+            item.pdf_link = file_link(item.pdf.name, item.filename)
+            item.preview_links = [file_link(name) for name in item.previews]
     busy = any(r.status in (PrintRender.Status.PENDING, PrintRender.Status.RENDERING) for r in renders)
     return render(
         request,
@@ -105,8 +127,16 @@ def print_render_request(request, slug, asset_id):
 @login_required
 def print_download(request, slug, render_id):
     """Serve a rendered PDF from storage; an unchanged render answers a conditional request with 304."""
-    project, _membership = get_project_for_user(request, slug)
-    pdf = _render_of(project, render_id)
+    # The hot path: one query finds the render and checks the team membership (outsiders get a 404).
+    pdf = get_object_or_404(
+        PrintRender.objects.select_related("asset").only(
+            "pdf", "content_hash", "site", "language", "print_ready", "asset__title"
+        ),
+        pk=render_id,
+        status=PrintRender.Status.DONE,
+        asset__project__slug=slug,
+        asset__project__memberships__user=request.user,
+    )
     etag = f'"{pdf.content_hash}"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified(headers={"ETag": etag})
@@ -115,8 +145,29 @@ def print_download(request, slug, render_id):
     except FileNotFoundError:
         raise Http404 from None
     response = FileResponse(handle, content_type="application/pdf", as_attachment=True, filename=pdf.filename)
+    response.block_size = 1 << 16  # fewer, larger chunks when no wsgi.file_wrapper (sendfile) is there
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_safe
+def print_file(request, token):
+    """The fast path: a PDF or preview straight from storage, for a signed link from the builder page."""
+    try:
+        name, filename = signing.loads(token, salt=FILE_LINK_SALT, max_age=FILE_LINK_MAX_AGE)
+    except (signing.BadSignature, ValueError):
+        raise Http404 from None
+    content_type = FILE_TYPES.get(name[name.rfind(".") :].lower())
+    if content_type is None:
+        raise Http404
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=content_type, as_attachment=bool(filename), filename=filename)
+    response.block_size = 1 << 16
+    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 

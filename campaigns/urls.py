@@ -14,6 +14,7 @@ urlpatterns = [
     path("<slug:slug>/team/<int:member_id>/role/", views.member_role, name="member_role"),
     path("<slug:slug>/team/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
+    path("print/file/<str:token>/", print_views.print_file, name="print_file"),
     path("<slug:slug>/print/", print_views.print_overview, name="print_overview"),
     path("<slug:slug>/print/pack.zip", print_views.print_pack_download, name="print_pack"),
     path("<slug:slug>/print/<int:asset_id>/", print_views.print_asset, name="print_asset"),

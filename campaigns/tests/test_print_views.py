@@ -61,7 +61,8 @@ def test_a_viewer_sees_the_state_previews_and_can_download(client, viewer, proje
 
     assert page.status_code == 200
     content = page.content.decode()
-    assert reverse("campaigns:print_preview", args=[project.slug, rendered.pk, 1]) in content
+    assert page.context["renders"][0].preview_links[0] in content
+    assert page.context["renders"][0].pdf_link in content
     assert reverse("campaigns:print_download", args=[project.slug, rendered.pk]) in content
     assert reverse("campaigns:print_render", args=[project.slug, poster.pk]) not in content
 
@@ -178,3 +179,42 @@ def test_an_email_asset_has_no_print_page(client, owner, project, poster):
     assert client.get(reverse("campaigns:print_asset", args=[project.slug, email.pk])).status_code == 404
     with pytest.raises(printing.PrintUnavailable):
         printing.print_request(asset=email)
+
+
+def test_the_signed_links_of_the_builder_page_serve_pdf_and_previews_without_a_query(
+    client, viewer, project, poster, rendered, django_assert_num_queries
+):
+    client.force_login(viewer)
+    item = client.get(urls(project, poster, rendered)["asset"]).context["renders"][0]
+    client.logout()
+
+    with django_assert_num_queries(0):
+        pdf = client.get(item.pdf_link)
+        png = client.get(item.preview_links[0])
+
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
+    assert rendered.filename in pdf["Content-Disposition"]
+    assert png.status_code == 200 and png["Content-Type"] == "image/png"
+
+
+def test_a_tampered_expired_or_replaced_file_link_is_not_found(client, project, poster, rendered, monkeypatch):
+    from django.core import signing
+
+    from campaigns import print_views
+
+    good = print_views.file_link(rendered.pdf.name, rendered.filename)
+    token = good.rstrip("/").rsplit("/", 1)[-1]
+    assert client.get(good.replace(token, token[:-2] + "xx")).status_code == 404
+    forged = signing.dumps(["../../etc/passwd", ""], salt="another-salt")
+    assert client.get(reverse("campaigns:print_file", args=[forged])).status_code == 404
+    settings_path = print_views.file_link("projects/1/print/secret.txt")
+    assert client.get(settings_path).status_code == 404
+
+    monkeypatch.setattr(print_views, "FILE_LINK_MAX_AGE", -1)
+    assert client.get(good).status_code == 404
+    monkeypatch.undo()
+
+    printing.print_request(asset=poster, force=True, enqueue=False)
+    printing.print_render(render=rendered)
+    assert client.get(good).status_code == 404
