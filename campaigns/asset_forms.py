@@ -21,8 +21,17 @@ from .models import Asset, ChangeProject, Channel, MeetingSession, ProjectImage
 VIDEO_MAX_BYTES = 500 * 1024 * 1024
 CAPTIONS_MAX_BYTES = 512 * 1024
 # Hosts a film link may point to; a leading dot means "any subdomain of".
-VIDEO_HOSTS = ("youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "vimeo.com", "www.vimeo.com",
-               "player.vimeo.com", ".sharepoint.com", "web.microsoftstream.com")
+VIDEO_HOSTS = (
+    "youtube.com",
+    "www.youtube.com",
+    "m.youtube.com",
+    "youtu.be",
+    "vimeo.com",
+    "www.vimeo.com",
+    "player.vimeo.com",
+    ".sharepoint.com",
+    "web.microsoftstream.com",
+)
 MERGE_CHECKED = ("subject", "preheader", "headline", "body", "button_label")
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 
@@ -137,12 +146,18 @@ class AssetForm(forms.ModelForm):
 class ImageFieldsMixin(forms.Form):
     """An image from the safe pipeline (with required alt text), or one the project already has."""
 
-    image = forms.ModelChoiceField(label=_("Image"), queryset=ProjectImage.objects.none(), required=False,
-                                   empty_label=_("No image"))
-    image_upload = forms.FileField(label=_("Or upload a new image"), required=False,
-                                   help_text=_("JPEG, PNG or WebP, ideally 1200 px wide."))
-    image_alt = forms.CharField(label=_("Image description (alt text)"), required=False, max_length=250,
-                                help_text=_("What the image shows, for people who cannot see it."))
+    image = forms.ModelChoiceField(
+        label=_("Image"), queryset=ProjectImage.objects.none(), required=False, empty_label=_("No image")
+    )
+    image_upload = forms.FileField(
+        label=_("Or upload a new image"), required=False, help_text=_("JPEG, PNG or WebP, ideally 1200 px wide.")
+    )
+    image_alt = forms.CharField(
+        label=_("Image description (alt text)"),
+        required=False,
+        max_length=250,
+        help_text=_("What the image shows, for people who cannot see it."),
+    )
 
     def _setup_images(self) -> None:
         self.fields["image"].queryset = ProjectImage.objects.filter(project=self.project).order_by("-created_at")
@@ -162,8 +177,10 @@ class ImageFieldsMixin(forms.Form):
     def _clean_image_alt(self, cleaned: dict) -> None:
         has_image = cleaned.get("image_upload") or cleaned.get("image")
         existing_alt = cleaned["image"].alt_text if cleaned.get("image") else ""
-        if has_image and not (cleaned.get("image_alt") or "").strip() and not (
-            existing_alt and not cleaned.get("image_upload")
+        if (
+            has_image
+            and not (cleaned.get("image_alt") or "").strip()
+            and not (existing_alt and not cleaned.get("image_upload"))
         ):
             self.add_error("image_alt", _("Describe the image for people who cannot see it."))
 
@@ -171,8 +188,16 @@ class ImageFieldsMixin(forms.Form):
 class EmailAssetForm(ImageFieldsMixin, AssetForm):
     class Meta(AssetForm.Meta):
         fields = AssetForm.Meta.fields + [
-            "subject", "preheader", "sender_kind", "sender_name", "sender_email", "headline", "image", "body",
-            "button_label", "meeting",
+            "subject",
+            "preheader",
+            "sender_kind",
+            "sender_name",
+            "sender_email",
+            "headline",
+            "image",
+            "body",
+            "button_label",
+            "meeting",
         ]
         widgets = AssetForm.Meta.widgets | {"sender_kind": forms.RadioSelect}
         labels = {"headline": _("Heading in the email")}
@@ -230,12 +255,19 @@ class MeetingAssetForm(AssetForm):
 class FilmAssetForm(ImageFieldsMixin, AssetForm):
     """A film: an uploaded video (MP4 or WebM) with captions, or a link to an allowed provider."""
 
-    video_upload = forms.FileField(label=_("Video file"), required=False, help_text=_("MP4 or WebM."),
-                                   widget=forms.FileInput(attrs={"accept": "video/mp4,video/webm"}))
+    video_upload = forms.FileField(
+        label=_("Video file"),
+        required=False,
+        help_text=_("MP4 or WebM."),
+        widget=forms.FileInput(attrs={"accept": "video/mp4,video/webm"}),
+    )
     video_url = forms.URLField(label=_("Video link"), required=False, max_length=200, assume_scheme="https")
-    captions_upload = forms.FileField(label=_("Captions (WebVTT)"), required=False,
-                                      help_text=_("A .vtt file: many watch without sound."),
-                                      widget=forms.FileInput(attrs={"accept": ".vtt,text/vtt"}))
+    captions_upload = forms.FileField(
+        label=_("Captions (WebVTT)"),
+        required=False,
+        help_text=_("A .vtt file: many watch without sound."),
+        widget=forms.FileInput(attrs={"accept": ".vtt,text/vtt"}),
+    )
 
     class Meta(AssetForm.Meta):
         fields = AssetForm.Meta.fields + ["headline", "body", "video_url", "image"]

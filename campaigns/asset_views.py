@@ -52,7 +52,7 @@ def _get_asset(project, pk: int) -> Asset:
 
 
 def timing_label(asset: Asset) -> str:
-    """"T−21 · Mon 3 Mar 09:00": days from go-live and the local date and time."""
+    """ "T−21 · Mon 3 Mar 09:00": days from go-live and the local date and time."""
     when = timezone.localtime(asset.scheduled_for())
     days = (when.date() - asset.project.go_live).days
     relative = "T" if days == 0 else f"T{'+' if days > 0 else '−'}{abs(days)}"
@@ -124,7 +124,8 @@ def asset_create(request, slug):
     channel = request.GET.get("channel", "")
     if channel not in Channel.values:
         return render(
-            request, "campaigns/asset_channel.html",
+            request,
+            "campaigns/asset_channel.html",
             {"project": project, "membership": membership, "channels": Channel.choices},
         )
     form_class = form_for_channel(channel)
@@ -136,8 +137,11 @@ def asset_create(request, slug):
             with transaction.atomic():
                 fields = form.asset_fields() | _save_image(form, project, request.user)
                 asset = plan.asset_create(
-                    project=project, by=request.user, channel=channel,
-                    audiences=form.cleaned_data["audiences"], **fields,
+                    project=project,
+                    by=request.user,
+                    channel=channel,
+                    audiences=form.cleaned_data["audiences"],
+                    **fields,
                 )
                 _save_sessions(formset, asset, request.user)
         except ValidationError as exc:
@@ -146,9 +150,17 @@ def asset_create(request, slug):
             messages.success(request, _("“%(title)s” is in the plan as a draft.") % {"title": asset.title})
             return redirect(asset)
     return render(
-        request, "campaigns/asset_form.html",
-        {"project": project, "membership": membership, "form": form, "formset": formset,
-         "channel": channel, "channel_label": Channel(channel).label, "is_print": channel in PRINT_CHANNELS},
+        request,
+        "campaigns/asset_form.html",
+        {
+            "project": project,
+            "membership": membership,
+            "form": form,
+            "formset": formset,
+            "channel": channel,
+            "channel_label": Channel(channel).label,
+            "is_print": channel in PRINT_CHANNELS,
+        },
     )
 
 
@@ -158,9 +170,12 @@ def asset_detail(request, slug, pk):
     project, membership = get_project_for_user(request, slug)
     asset = _get_asset(project, pk)
     return render(
-        request, "campaigns/asset_detail.html",
+        request,
+        "campaigns/asset_detail.html",
         {
-            "project": project, "membership": membership, "asset": asset,
+            "project": project,
+            "membership": membership,
+            "asset": asset,
             "timing": timing_label(asset),
             "audiences": asset.audiences.order_by("name"),
             "sessions": asset.sessions.all() if asset.channel == Channel.MEETING else None,
@@ -177,7 +192,9 @@ def asset_edit(request, slug, pk):
     form_class = form_for_channel(asset.channel)
     data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     form = form_class(data, files, instance=asset, project=project, prefix="asset")
-    formset = MeetingSessionFormSet(data, instance=asset, prefix="sessions") if asset.channel == Channel.MEETING else None
+    formset = (
+        MeetingSessionFormSet(data, instance=asset, prefix="sessions") if asset.channel == Channel.MEETING else None
+    )
     status_before = asset.status
     if request.method == "POST" and form.is_valid() and (formset is None or formset.is_valid()):
         try:
@@ -197,9 +214,18 @@ def asset_edit(request, slug, pk):
                 messages.success(request, _("Saved."))
             return redirect(asset)
     return render(
-        request, "campaigns/asset_form.html",
-        {"project": project, "membership": membership, "form": form, "formset": formset, "asset": asset,
-         "channel": asset.channel, "channel_label": asset.get_channel_display(), "is_print": asset.is_print},
+        request,
+        "campaigns/asset_form.html",
+        {
+            "project": project,
+            "membership": membership,
+            "form": form,
+            "formset": formset,
+            "asset": asset,
+            "channel": asset.channel,
+            "channel_label": asset.get_channel_display(),
+            "is_print": asset.is_print,
+        },
     )
 
 
@@ -247,7 +273,9 @@ def _stand_in(request) -> Employee:
     """The logged-in user dressed as an employee, for previews and test sends without a directory."""
     user = request.user
     return Employee(
-        email=user.email, first_name=user.first_name or user.get_username(), last_name=user.last_name,
+        email=user.email,
+        first_name=user.first_name or user.get_username(),
+        last_name=user.last_name,
         language=getattr(request, "LANGUAGE_CODE", "") or Employee.Language.SWEDISH,
     )
 
@@ -309,4 +337,3 @@ def asset_test_send(request, slug, pk):
     else:
         messages.success(request, _("A test was sent to %(email)s.") % {"email": request.user.email})
     return redirect("campaigns:asset_preview", slug=project.slug, pk=asset.pk)
-

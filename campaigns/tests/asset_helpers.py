@@ -26,8 +26,12 @@ def make_image(project, by, alt: str = "Colleagues around a screen"):
 
 def make_employee(email: str = "anna.berg@example.se", **fields) -> Employee:
     defaults = {
-        "first_name": "Anna", "last_name": "Berg", "department": "Ekonomi", "site": "Luleå",
-        "title": "Controller", "language": "sv",
+        "first_name": "Anna",
+        "last_name": "Berg",
+        "department": "Ekonomi",
+        "site": "Luleå",
+        "title": "Controller",
+        "language": "sv",
     }
     defaults.update(fields)
     return Employee.objects.create(email=email, **defaults)
@@ -41,11 +45,15 @@ def make_audience(project, *members: Employee, name: str = "Ekonomi") -> Audienc
 
 def make_email(project, by, **fields) -> Asset:
     values = {
-        "channel": "email", "stage": "awareness", "title": "Sponsorns varför-mejl", "offset_days": -28,
+        "channel": "email",
+        "stage": "awareness",
+        "title": "Sponsorns varför-mejl",
+        "offset_days": -28,
         "subject": "Hej {{ first_name }}, därför byter vi system",
         "preheader": "{{ days_to_go_live }} dagar kvar till driftstart",
         "body": "<p>Hej {{ first_name }}!</p><p>Den {{ go_live }} byter vi ekonomisystem.</p>",
-        "button_label": "Läs mer", "sender_kind": "sponsor",
+        "button_label": "Läs mer",
+        "sender_kind": "sponsor",
     }
     values.update(fields)
     return plan.asset_create(project=project, by=by, **values)
@@ -53,12 +61,22 @@ def make_email(project, by, **fields) -> Asset:
 
 def make_meeting(project, by, **fields) -> Asset:
     meeting = plan.asset_create(
-        project=project, by=by, channel="meeting", stage="knowledge", title="Informationsträff", offset_days=-14,
-        headline="Informationsträff om nya ekonomisystemet", **fields,
+        project=project,
+        by=by,
+        channel="meeting",
+        stage="knowledge",
+        title="Informationsträff",
+        offset_days=-14,
+        headline="Informationsträff om nya ekonomisystemet",
+        **fields,
     )
     starts = timezone.make_aware(datetime.datetime(2027, 2, 15, 9, 0))
     MeetingSession.objects.create(
-        meeting=meeting, starts_at=starts, ends_at=starts + datetime.timedelta(hours=1),
-        site="Luleå", place="Aulan, Storgatan 1", capacity=40,
+        meeting=meeting,
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=1),
+        site="Luleå",
+        place="Aulan, Storgatan 1",
+        capacity=40,
     )
     return meeting

@@ -34,15 +34,25 @@ def _url(name, project, asset=None, **query):
 
 
 def _common(**fields) -> dict:
-    data = {"title": "Sponsorns varför-mejl", "stage": "awareness", "timing": "relative", "offset_days": "-21",
-            "local_time": "09:00"}
+    data = {
+        "title": "Sponsorns varför-mejl",
+        "stage": "awareness",
+        "timing": "relative",
+        "offset_days": "-21",
+        "local_time": "09:00",
+    }
     data.update(fields)
     return {f"asset-{k}": v for k, v in data.items()}
 
 
 def _email_data(**fields) -> dict:
-    values = {"subject": "Hej {{ first_name }}", "preheader": "Tre veckor kvar", "sender_kind": "sponsor",
-              "body": "<p>Hej {{ first_name }}!</p>", "button_label": "Läs mer"}
+    values = {
+        "subject": "Hej {{ first_name }}",
+        "preheader": "Tre veckor kvar",
+        "sender_kind": "sponsor",
+        "body": "<p>Hej {{ first_name }}!</p>",
+        "button_label": "Läs mer",
+    }
     values.update(fields)
     return _common(**values)
 
@@ -63,7 +73,12 @@ def test_editor_creates_an_email_with_merge_fields_audiences_and_timing(client, 
     response = client.post(_url("asset_create", project, channel="email"), _email_data(audiences=str(audience.pk)))
     asset = Asset.objects.get(project=project)
     assert response.status_code == 302 and response["Location"] == asset.get_absolute_url()
-    assert (asset.channel, asset.status, asset.offset_days, asset.subject) == ("email", "draft", -21, "Hej {{ first_name }}")
+    assert (asset.channel, asset.status, asset.offset_days, asset.subject) == (
+        "email",
+        "draft",
+        -21,
+        "Hej {{ first_name }}",
+    )
     assert list(asset.audiences.all()) == [audience]
     assert asset.events.get().action == AssetEvent.Action.CREATED
 
@@ -119,8 +134,10 @@ def test_an_editor_can_not_smuggle_a_hostile_token_into_an_existing_asset(client
 
 def test_rich_text_is_sanitised_on_save(client, project, editor):
     client.force_login(editor)
-    body = ('<p onmouseover="x()">Hej</p><script>alert(1)</script><style>p{}</style><iframe src="//evil"></iframe>'
-            '<a href="javascript:alert(2)">klicka</a><a href="https://intranet.example.se/">intranätet</a>')
+    body = (
+        '<p onmouseover="x()">Hej</p><script>alert(1)</script><style>p{}</style><iframe src="//evil"></iframe>'
+        '<a href="javascript:alert(2)">klicka</a><a href="https://intranet.example.se/">intranätet</a>'
+    )
     client.post(_url("asset_create", project, channel="email"), _email_data(body=body))
     saved = Asset.objects.get().body
     for bad in ("<script", "alert(", "onmouseover", "<style", "<iframe", "javascript:"):
@@ -173,7 +190,9 @@ def test_an_uploaded_image_goes_through_the_pipeline_with_its_alt_text(client, p
 def test_a_fake_image_is_refused(client, project, editor):
     client.force_login(editor)
     fake = SimpleUploadedFile("hero.png", b"<html><script>alert(1)</script></html>", content_type="image/png")
-    response = client.post(_url("asset_create", project, channel="email"), _email_data(image_upload=fake, image_alt="x"))
+    response = client.post(
+        _url("asset_create", project, channel="email"), _email_data(image_upload=fake, image_alt="x")
+    )
     assert response.status_code == 200
     assert not Asset.objects.exists() and not ProjectImage.objects.exists()
 
@@ -192,14 +211,17 @@ def test_an_existing_image_of_another_project_can_not_be_chosen(client, project,
 # Film.
 
 
-@pytest.mark.parametrize("url", [
-    "https://evil.example.com/film.mp4",
-    "https://youtube.com.evil.example/watch?v=1",
-    "https://evil.example/?u=https://youtube.com/",
-    "http://www.youtube.com/watch?v=1",
-    "https://sharepoint.com/film",
-    "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example.com/film.mp4",
+        "https://youtube.com.evil.example/watch?v=1",
+        "https://evil.example/?u=https://youtube.com/",
+        "http://www.youtube.com/watch?v=1",
+        "https://sharepoint.com/film",
+        "javascript:alert(1)",
+    ],
+)
 def test_a_film_link_from_another_host_is_refused(client, project, editor, url):
     client.force_login(editor)
     response = client.post(_url("asset_create", project, channel="film"), _film_data(video_url=url))
@@ -207,10 +229,16 @@ def test_a_film_link_from_another_host_is_refused(client, project, editor, url):
     assert not Asset.objects.exists()
 
 
-@pytest.mark.parametrize("url", [
-    "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "https://youtu.be/dQw4w9WgXcQ", "https://vimeo.com/1234",
-    "https://contoso.sharepoint.com/sites/it/film.mp4", "https://web.microsoftstream.com/video/abc",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        "https://youtu.be/dQw4w9WgXcQ",
+        "https://vimeo.com/1234",
+        "https://contoso.sharepoint.com/sites/it/film.mp4",
+        "https://web.microsoftstream.com/video/abc",
+    ],
+)
 def test_a_film_link_from_an_allowed_provider_is_kept(client, project, editor, url):
     client.force_login(editor)
     response = client.post(_url("asset_create", project, channel="film"), _film_data(video_url=url))
@@ -281,8 +309,14 @@ def test_oversized_captions_are_refused(client, project, editor):
 
 def _meeting_data(**session) -> dict:
     data = _common(title="Informationsträff", stage="knowledge", headline="Informationsträff", body="<p>Välkommen</p>")
-    values = {"starts_at": "2027-02-15T09:00", "ends_at": "2027-02-15T10:00", "site": "Luleå",
-              "place": "Aulan", "online_url": "", "capacity": "40"}
+    values = {
+        "starts_at": "2027-02-15T09:00",
+        "ends_at": "2027-02-15T10:00",
+        "site": "Luleå",
+        "place": "Aulan",
+        "online_url": "",
+        "capacity": "40",
+    }
     values.update(session)
     data |= {"sessions-TOTAL_FORMS": "1", "sessions-INITIAL_FORMS": "0"}
     data |= {f"sessions-0-{k}": v for k, v in values.items()}
@@ -314,7 +348,10 @@ def test_an_email_can_carry_a_meeting_card_of_its_own_project_only(client, proje
     other = ChangeProject.objects.create(slug="annat", name="Annat", lede="x", go_live="2027-01-01")
     theirs = make_meeting(other, editor)
     client.force_login(editor)
-    assert client.post(_url("asset_create", project, channel="email"), _email_data(meeting=str(theirs.pk))).status_code == 200
+    assert (
+        client.post(_url("asset_create", project, channel="email"), _email_data(meeting=str(theirs.pk))).status_code
+        == 200
+    )
     response = client.post(_url("asset_create", project, channel="email"), _email_data(meeting=str(mine.pk)))
     assert response.status_code == 302
     assert Asset.objects.get(channel="email").meeting == mine
@@ -381,7 +418,10 @@ def test_a_content_change_after_approval_returns_the_asset_to_ready(client, proj
     assert asset.status == "ready" and asset.subject == "Ny rubrik, {{ first_name }}"
     event = asset.events.filter(action=AssetEvent.Action.CHANGED).get()
     assert event.actor == editor
-    assert event.detail["fields"]["subject"] == ["Hej {{ first_name }}, därför byter vi system", "Ny rubrik, {{ first_name }}"]
+    assert event.detail["fields"]["subject"] == [
+        "Hej {{ first_name }}, därför byter vi system",
+        "Ny rubrik, {{ first_name }}",
+    ]
     assert event.detail["fields"]["status"][1] == "Ready for approval"
 
 
@@ -442,8 +482,16 @@ def test_the_preview_offers_the_assets_audience_first(client, project, editor, v
 
 @pytest.mark.parametrize("channel", ["handout", "poster", "news", "film", "meeting"])
 def test_other_channels_have_a_visual_preview(client, project, editor, viewer, channel):
-    asset = plan.asset_create(project=project, by=editor, channel=channel, stage="knowledge", title="Blad",
-                              offset_days=-14, headline="Så byter vi system", body="<p>Tre saker att veta</p>")
+    asset = plan.asset_create(
+        project=project,
+        by=editor,
+        channel=channel,
+        stage="knowledge",
+        title="Blad",
+        offset_days=-14,
+        headline="Så byter vi system",
+        body="<p>Tre saker att veta</p>",
+    )
     client.force_login(viewer)
     response = client.get(_url("asset_preview", project, asset))
     assert response.status_code == 200
@@ -459,7 +507,11 @@ def test_a_viewer_can_not_create_edit_or_change_status(client, project, editor, 
     assert client.post(_url("asset_edit", project, asset), _email_data(subject="Kapat")).status_code == 403
     assert client.post(_url("asset_status", project, asset), {"status": "ready"}).status_code == 403
     asset.refresh_from_db()
-    assert (asset.subject, asset.status, Asset.objects.count()) == ("Hej {{ first_name }}, därför byter vi system", "draft", 1)
+    assert (asset.subject, asset.status, Asset.objects.count()) == (
+        "Hej {{ first_name }}, därför byter vi system",
+        "draft",
+        1,
+    )
 
 
 def test_an_asset_of_another_project_is_not_found(client, project, owner, editor):
@@ -470,7 +522,10 @@ def test_an_asset_of_another_project_is_not_found(client, project, owner, editor
     theirs = make_email(other, editor)
     client.force_login(owner)
     assert client.get(reverse("campaigns:asset_detail", args=[project.slug, theirs.pk])).status_code == 404
-    assert client.post(reverse("campaigns:asset_status", args=[project.slug, theirs.pk]), {"status": "ready"}).status_code == 404
+    assert (
+        client.post(reverse("campaigns:asset_status", args=[project.slug, theirs.pk]), {"status": "ready"}).status_code
+        == 404
+    )
 
 
 def test_editing_a_meeting_removes_a_session_ignores_the_blank_one_and_is_audited(client, project, owner, editor):

@@ -122,7 +122,9 @@ def test_it_says_why_the_employee_gets_it_and_comes_from_the_sponsor(project, ow
 
 
 def test_html_to_text_keeps_paragraphs_bullets_and_links():
-    text = html_to_text('<p>Hej &amp; välkommen</p><ul><li>Ett</li><li>Två</li></ul><p><a href="https://x.se/">här</a></p>')
+    text = html_to_text(
+        '<p>Hej &amp; välkommen</p><ul><li>Ett</li><li>Två</li></ul><p><a href="https://x.se/">här</a></p>'
+    )
     assert text == "Hej & välkommen\n\n• Ett\n• Två\n\nhär (https://x.se/)"
 
 

@@ -60,8 +60,14 @@ def test_it_fills_a_missing_value_with_nothing():
 @pytest.mark.parametrize("field", ["subject", "preheader", "headline", "body", "button_label"])
 def test_the_email_form_names_the_token_in_each_text_field(project, field):
     data = {
-        "title": "Mejl", "stage": "awareness", "timing": "relative", "offset_days": "-7", "local_time": "09:00",
-        "subject": "Hej", "sender_kind": "sponsor", "body": "<p>Hej</p>",
+        "title": "Mejl",
+        "stage": "awareness",
+        "timing": "relative",
+        "offset_days": "-7",
+        "local_time": "09:00",
+        "subject": "Hej",
+        "sender_kind": "sponsor",
+        "body": "<p>Hej</p>",
     }
     data[field] = "Hej {{ settings.SECRET_KEY }}"
     form = EmailAssetForm(data, project=project)
