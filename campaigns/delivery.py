@@ -34,7 +34,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from audiences.selectors import audience_members
 
-from .emails import landing_url_for, render_campaign_email
+from .delivery_render import Composer, send_one
 from .models import (
     Asset,
     AssetEvent,
@@ -521,7 +521,7 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
     deliveries = list(Delivery.objects.filter(pk__in=claimed).select_related("employee").order_by("asset_id", "pk"))
     marker = _Marker(result)
     assets: dict[int, Asset] = {}
-    trackers: dict[int, _Tracker] = {}
+    composers: dict[int, Composer] = {}
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
@@ -536,11 +536,11 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
                 marker.failed(delivery.pk, _("The recipient was erased from the directory."))
                 continue
             if delivery.asset_id not in assets:
-                assets[delivery.asset_id] = _load_asset(delivery.asset_id)
-                trackers[delivery.asset_id] = _Tracker(assets[delivery.asset_id])
-            message = _build(assets[delivery.asset_id], trackers[delivery.asset_id], delivery)
+                assets[delivery.asset_id] = asset = _load_asset(delivery.asset_id)
+                composers[delivery.asset_id] = Composer(asset, _Tracker(asset))
+            message = composers[delivery.asset_id].message(delivery)
             try:
-                connection.send_messages([message])
+                send_one(connection, message)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 code, reply = _smtp_error(exc, employee.email)
                 reason = f"{code} {reply}".strip()
@@ -565,20 +565,6 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
     for asset_id in assets:
         _finish_if_complete(asset_id, now=timezone.now())
     return result
-
-
-def _build(asset: Asset, tracker: _Tracker, delivery: Delivery) -> EmailMultiAlternatives:
-    employee = delivery.employee
-    rendered = render_campaign_email(
-        asset=asset, employee=employee, landing_url=landing_url_for(asset.project, employee)
-    )
-    html = tracker.apply(rendered.html, tracker.token_for(delivery))
-    message = EmailMultiAlternatives(
-        subject=rendered.subject, body=rendered.text, from_email=rendered.from_email, to=[employee.email],
-        headers={"Message-ID": delivery.message_id},
-    )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 # Progress

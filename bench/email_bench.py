@@ -1,0 +1,406 @@
+"""Email benchmark: campaign emails/s through the whole pipeline ÷ raw smtplib, same sink, same run.
+
+    python -m bench.email_bench                 # 10 000 and 100 000 recipients
+    python -m bench.email_bench --sizes 2000    # a quick look
+
+Pipeline = dispatch (snapshot into Delivery rows, batches published to Redis) + a real
+`celery -A launchpad worker` with default settings (concurrency = CPU count) claiming, rendering
+and sending over SMTP, until the sink has every recipient. Baseline = smtplib sending pre-built
+messages (rendered by the same code beforehand) over one connection to the same sink.
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/launchpad_email_bench;
+the database is dropped and created) and redis-server (its own, on port 6391). The sink is a
+minimal asyncio SMTP responder in its own process, much faster than aiosmtpd.
+"""
+
+import argparse
+import asyncio
+import datetime
+import multiprocessing
+import os
+import platform
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS = BASE_DIR / "bench" / "RESULTS.md"
+REDIS_PORT = 6391
+PREBUILT = 1000  # distinct pre-built messages for the raw baseline, sent round-robin
+
+
+# The sink: just enough SMTP to make smtplib and Django's backend happy, counting per recipient.
+
+
+class _SinkProtocol(asyncio.Protocol):
+    stats: Counter = Counter()
+    messages = 0
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.buffer = b""
+        self.in_data = False
+        self.recipients: list[bytes] = []
+        transport.write(b"220 sink ESMTP\r\n")
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        write = self.transport.write
+        while True:
+            if self.in_data:
+                end = self.buffer.find(b"\r\n.\r\n")
+                if end < 0:
+                    return
+                self.buffer = self.buffer[end + 5 :]
+                self.in_data = False
+                _SinkProtocol.messages += 1
+                for recipient in self.recipients:
+                    _SinkProtocol.stats[recipient] += 1
+                write(b"250 2.0.0 queued\r\n")
+                continue
+            end = self.buffer.find(b"\r\n")
+            if end < 0:
+                return
+            line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                write(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+            elif verb == b"MAIL":
+                self.recipients = []
+                write(b"250 2.1.0 ok\r\n")
+            elif verb == b"RCPT":
+                self.recipients.append(line[8:].strip(b" <>").lower())
+                write(b"250 2.1.5 ok\r\n")
+            elif verb == b"DATA":
+                self.in_data = True
+                write(b"354 go ahead\r\n")
+                # the body may already be in the buffer: loop again
+                if b"\r\n.\r\n" not in self.buffer:
+                    return
+            elif verb == b"QUIT":
+                write(b"221 bye\r\n")
+                self.transport.close()
+                return
+            elif verb == b"XSTA":
+                stats = _SinkProtocol.stats
+                top = max(stats.values(), default=0)
+                write(f"250 {_SinkProtocol.messages} {len(stats)} {top}\r\n".encode())
+            elif verb == b"XRES":
+                _SinkProtocol.stats = Counter()
+                _SinkProtocol.messages = 0
+                write(b"250 reset\r\n")
+            else:  # HELO, RSET, NOOP
+                write(b"250 ok\r\n")
+
+
+def _sink_main(port: int) -> None:
+    async def serve():
+        server = await asyncio.get_running_loop().create_server(_SinkProtocol, "127.0.0.1", port, backlog=64)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+def _sink_command(port: int, command: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.recv(100)
+        s.sendall(command + b"\r\n")
+        reply = s.recv(200)
+        s.sendall(b"QUIT\r\n")
+        return reply
+
+
+def sink_stats(port: int) -> tuple[int, int, int]:
+    """(messages, distinct recipients, most messages to one recipient)."""
+    _code, messages, unique, top = _sink_command(port, b"XSTAT").split()
+    return int(messages), int(unique), int(top)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# Processes
+
+
+def _wait(predicate, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def _peak_rss_mb(pids: list[int]) -> dict[int, float]:
+    peaks = {}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return peaks
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    except FileNotFoundError:
+        return []
+    return [int(p) for p in out.split()]
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+# The figures
+
+
+def _prepare(n: int):
+    """A project, n employees in one list audience, and an email asset; returns the asset."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from audiences.models import Audience, AudienceMember, Employee
+    from campaigns import plan, services
+    from campaigns.models import Asset
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE campaigns_delivery, campaigns_emailsend, campaigns_trackedlink, campaigns_engagementcounter,"
+            " campaigns_assetevent, campaigns_asset_audiences, audiences_audiencemember, audiences_audience,"
+            " audiences_employee, campaigns_asset, campaigns_membership, campaigns_changeproject,"
+            " auth_user CASCADE"
+        )
+    owner = get_user_model().objects.create_user("bench", "bench@example.se", "x", first_name="Bänk")
+    project = services.project_create(
+        by=owner, name="Nytt ekonomisystem", lede="Den 1 mars byter vi ekonomisystem.", go_live="2027-03-01",
+        sponsor_name="Karin Lind", sponsor_title="CFO",
+    )
+    project.refresh_from_db()
+    project.requires_approval = False
+    project.tracking_mode = "individual"
+    project.save()
+    departments = ["Ekonomi", "Lager", "IT", "HR", "Sälj"]
+    Employee.objects.bulk_create(
+        (
+            Employee(
+                email=f"person{i:06d}@example.se", first_name=f"Förnamn{i}", last_name="Efternamn",
+                department=departments[i % 5], site="Luleå", language="sv" if i % 4 else "en",
+            )
+            for i in range(n)
+        ),
+        batch_size=5000,
+    )
+    audience = Audience.objects.create(project=project, name="Alla", kind=Audience.Kind.LIST)
+    AudienceMember.objects.bulk_create(
+        (AudienceMember(audience=audience, employee_id=pk) for pk in Employee.objects.values_list("pk", flat=True)),
+        batch_size=5000,
+    )
+    asset = plan.asset_create(
+        project=project, by=owner, channel="email", stage="awareness", title="Varför-mejlet",
+        fixed_at=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1),
+        subject="Hej {{ first_name }}, därför byter vi system",
+        preheader="{{ days_to_go_live }} dagar kvar",
+        body="<p>Hej {{ first_name }}!</p><p>Den {{ go_live }} byter vi ekonomisystem på {{ department }}.</p>"
+        '<p>Läs mer i <a href="https://intranet.example.se/ekonomi/faq">vår FAQ</a>.</p>',
+        button_label="Läs mer", sender_kind="sponsor",
+    )
+    asset.audiences.set([audience])
+    plan.asset_set_status(asset=asset, status=Asset.Status.SCHEDULED, by=owner)
+    return asset
+
+
+def _prebuilt_messages(asset, count: int) -> list[tuple[str, bytes]]:
+    """(recipient, bytes) rendered by the campaign renderer, the way the pipeline renders them."""
+    from audiences.models import Employee
+    from campaigns.emails import build_message, landing_url_for, render_campaign_email
+
+    built = []
+    for employee in Employee.objects.order_by("pk")[:count]:
+        rendered = render_campaign_email(
+            asset=asset, employee=employee, landing_url=landing_url_for(asset.project, employee)
+        )
+        message = build_message(rendered, to=employee.email)
+        built.append((employee.email, message.message().as_bytes(linesep="\r\n")))
+    return built
+
+
+def raw_rate(port: int, n: int, prebuilt: list[tuple[str, bytes]]) -> float:
+    from audiences.models import Employee
+
+    recipients = list(Employee.objects.order_by("pk").values_list("email", flat=True))
+    _sink_command(port, b"XRESET")
+    started = time.perf_counter()
+    smtp = smtplib.SMTP("127.0.0.1", port)
+    sender = "launchpad@localhost"
+    for i, recipient in enumerate(recipients[:n]):
+        smtp.sendmail(sender, [recipient], prebuilt[i % len(prebuilt)][1])
+    smtp.quit()
+    elapsed = time.perf_counter() - started
+    messages, unique, _top = sink_stats(port)
+    assert messages == n and unique == n, (messages, unique)
+    return elapsed
+
+
+def pipeline_rate(port: int, n: int, asset, env: dict) -> tuple[float, float, float, dict]:
+    from campaigns import delivery
+    from campaigns.models import Delivery
+
+    _sink_command(port, b"XRESET")
+    log = BASE_DIR / "var" / "email-bench-worker.log"
+    log.parent.mkdir(exist_ok=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "launchpad", "worker", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        _wait(lambda: len(_children(worker.pid)) >= 1, 60, "the worker's pool")
+        time.sleep(2)
+        pids = [worker.pid, *_children(worker.pid)]
+        started = time.perf_counter()
+        result = delivery.dispatch_due()
+        dispatched = time.perf_counter() - started
+        assert len(result.started) == 1, result
+        peaks: dict[int, float] = {}
+
+        def done() -> bool:
+            peaks.update({k: max(v, peaks.get(k, 0)) for k, v in _peak_rss_mb(pids + _children(worker.pid)).items()})
+            return sink_stats(port)[1] >= n
+
+        _wait(done, 3600, "every email at the sink", interval=0.25)
+        elapsed = time.perf_counter() - started
+        messages, unique, top = sink_stats(port)
+        sent = Delivery.objects.filter(asset=asset, status=Delivery.Status.SENT).count()
+        memory = {"main_mb": peaks.get(worker.pid, 0), "child_max_mb": max(v for k, v in peaks.items() if k != worker.pid)}
+        return elapsed, dispatched, top, {"messages": messages, "unique": unique, "sent_rows": sent, **memory}
+    finally:
+        os.kill(worker.pid, signal.SIGTERM)  # warm shutdown: the pool finishes its task
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated recipient counts")
+    parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/launchpad_email_bench")
+    if not shutil.which("redis-server"):
+        raise SystemExit("redis-server is needed: apt-get install redis-server")
+    redis = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    port = free_port()
+    sink = multiprocessing.get_context("fork").Process(target=_sink_main, args=(port,), daemon=True)
+    sink.start()
+    try:
+        _wait(lambda: _answers(port), 10, "the sink")
+        env = {
+            **os.environ, "DATABASE_URL": database_url, "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/5",
+            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "DEBUG": "true", "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "launchpad.settings",
+        }
+        os.environ.update(env)
+        sys.path.insert(0, str(BASE_DIR))
+        _create_database(database_url)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        rows = []
+        for n in sizes:
+            asset = _prepare(n)
+            prebuilt = _prebuilt_messages(asset, min(PREBUILT, n))
+            raw = raw_rate(port, n, prebuilt)
+            pipeline, dispatched, top, extra = pipeline_rate(port, n, asset, env)
+            row = {
+                "n": n, "raw_s": raw, "raw_rate": n / raw, "pipe_s": pipeline, "pipe_rate": n / pipeline,
+                "dispatch_s": dispatched, "ratio": raw / pipeline, "top": top, **extra,
+            }
+            rows.append(row)
+            print(
+                f"{n:>7} recipients: pipeline {row['pipe_rate']:7.0f}/s ({pipeline:6.1f} s, dispatch {dispatched:4.1f} s)"
+                f" · raw smtplib {row['raw_rate']:7.0f}/s ({raw:5.1f} s) · ratio {row['ratio']:.2f}"
+                f" · worker peak RSS main {extra['main_mb']:.0f} MB, child {extra['child_max_mb']:.0f} MB"
+                f" · at sink {extra['unique']} recipients, max {top} each",
+                flush=True,
+            )
+        scaling = rows[-1]["pipe_s"] / rows[0]["pipe_s"] if len(rows) > 1 else None
+        if scaling is not None:
+            print(f"time {rows[-1]['n']} / time {rows[0]['n']}: {scaling:.2f}× (target ≤ {1.1 * rows[-1]['n'] / rows[0]['n']:.0f}×)")
+        if not args.no_record:
+            _record(rows, scaling, " ".join(["python -m bench.email_bench", *sys.argv[1:]]))
+    finally:
+        sink.terminate()
+        redis.terminate()
+        redis.wait(10)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _record(rows: list[dict], scaling: float | None, command: str) -> None:
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    lines = [
+        "",
+        "## email",
+        "",
+        f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {os.cpu_count()} cores, {memory_gb:.0f} GB, {platform.platform()}",
+        f"- command: `{command}` (PostgreSQL, Redis, `celery worker` with default settings, asyncio SMTP sink)",
+        "",
+        "| recipients | pipeline emails/s | raw smtplib emails/s | ratio (target ≥ 0.5) | pipeline time | dispatch | worker peak RSS (main / largest child) | at the sink |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['n']:,} | {r['pipe_rate']:.0f} | {r['raw_rate']:.0f} | {r['ratio']:.2f} | {r['pipe_s']:.1f} s"
+            f" | {r['dispatch_s']:.1f} s | {r['main_mb']:.0f} MB / {r['child_max_mb']:.0f} MB"
+            f" | {r['unique']:,} recipients, at most {r['top']} each |"
+        )
+    if scaling is not None:
+        lines += ["", f"Time for {rows[-1]['n']:,} ÷ time for {rows[0]['n']:,}: {scaling:.2f}× (target ≤ 11×)."]
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    start = text.find("\n## email\n")
+    if start >= 0:  # keep only the last run of this benchmark
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + (text[end:] if end >= 0 else "")
+    RESULTS.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The fast composer sends exactly what the renderer renders, and valid MIME."""
+
+import email
+import email.policy
+import html as html_lib
+
+import pytest
+from django.core import mail
+
+from campaigns import delivery
+from campaigns.delivery_render import Composer, PrebuiltEmail, build_mime
+from campaigns.models import Delivery
+
+from .delivery_helpers import after_due, make_audience, make_employee, scheduled_email
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = [
+    {"email": "asa@example.se", "first_name": "Åsa", "last_name": "Öberg", "department": "Ekonomi & Lön"},
+    {"email": "obrien@example.se", "first_name": "Seán", "last_name": "O'Brien", "department": "<IT>", "language": "en"},
+    {"email": "nodept@example.se", "first_name": "Nils", "last_name": "Ek", "department": "", "title": ""},
+    {"email": "spaces@example.se", "first_name": "Anna  Maria", "last_name": "Berg", "department": "Lager"},
+]
+
+
+@pytest.fixture
+def sent(project, owner, monkeypatch, django_capture_on_commit_callbacks):
+    project.refresh_from_db()
+    people = [make_employee(**fields) for fields in PEOPLE]
+    batches = []
+    monkeypatch.setattr(delivery, "_publish", lambda ids: batches.append(ids))
+    asset, send = scheduled_email(
+        project, owner, make_audience(project, *people),
+        subject="Hej {{ first_name }} på {{ department }}",
+        body='<p>Hej {{ full_name }}!</p><p>Du på {{ department }}: läs <a href="https://intranet.example.se/faq">FAQ</a>.</p>',
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.dispatch_due(now=after_due(send))
+    for ids in batches:
+        delivery.send_batch(delivery_ids=ids)
+    return asset, {m.to[0]: m for m in mail.outbox}
+
+
+def _slow(asset, address):
+    d = Delivery.objects.select_related("employee").get(asset=asset, employee__email=address)
+    composer = Composer(delivery._load_asset(asset.pk), delivery._Tracker(delivery._load_asset(asset.pk)))
+    composer.fast = False
+    return composer.message(d)
+
+
+@pytest.mark.parametrize("person", PEOPLE, ids=[p["email"] for p in PEOPLE])
+def test_what_is_sent_is_what_the_renderer_renders(sent, person):
+    asset, outbox = sent
+    fast = outbox[person["email"]]
+    slow = _slow(asset, person["email"])
+    assert fast.subject == slow.subject
+    assert fast.body == slow.body
+    assert html_lib.unescape(fast.alternatives[0].content) == html_lib.unescape(slow.alternatives[0].content)
+
+
+def test_plain_names_take_the_fast_path_and_folded_ones_the_renderer(sent):
+    asset, outbox = sent
+    assert isinstance(outbox["asa@example.se"], PrebuiltEmail)
+    assert isinstance(outbox["nodept@example.se"], PrebuiltEmail)
+    assert not isinstance(outbox["spaces@example.se"], PrebuiltEmail)
+    assert outbox["spaces@example.se"].subject.startswith("Hej Anna Maria på")
+
+
+def test_the_mime_parses_back_to_the_same_email(sent):
+    asset, outbox = sent
+    message = outbox["obrien@example.se"]
+    row = Delivery.objects.get(employee__email="obrien@example.se")
+    parsed = email.message_from_bytes(message.message().as_bytes(linesep="\r\n"), policy=email.policy.default)
+    assert parsed["Subject"] == "Hej Seán på <IT>"
+    assert parsed["To"] == "obrien@example.se"
+    assert parsed["Message-ID"] == row.message_id
+    assert parsed["From"].addresses[0].display_name == "Karin Lind"
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    assert text.replace("\r\n", "\n") == message.body.replace("\r\n", "\n")
+    assert html.replace("\r\n", "\n") == message.alternatives[0].content.replace("\r\n", "\n")
+    assert "O&#x27;Brien" in html and "&lt;IT&gt;" in html and "<IT>" not in html
+    assert all(len(line) <= 998 for line in message.message().as_bytes(linesep="\r\n").split(b"\r\n"))
+
+
+def test_a_long_non_ascii_subject_is_encoded_in_short_words():
+    raw = build_mime(
+        from_header="a@b.se", to="c@d.se", subject="Å" * 120, message_id="<x@y>", text="t", html="<p>h</p>"
+    )
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == "Å" * 120
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n"))
+
+
+def test_a_composer_that_disagrees_with_the_renderer_steps_aside(sent, project, owner, monkeypatch):
+    asset, outbox = sent
+    d = Delivery.objects.select_related("employee").get(asset=asset, employee__email="asa@example.se")
+    loaded = delivery._load_asset(asset.pk)
+    composer = Composer(loaded, delivery._Tracker(loaded))
+    monkeypatch.setattr("campaigns.delivery_render._same", lambda fast, slow: False)
+    message = composer.message(d)
+    assert not isinstance(message, PrebuiltEmail) and composer.fast is False
