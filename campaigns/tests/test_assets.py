@@ -545,3 +545,35 @@ def test_editing_a_meeting_removes_a_session_ignores_the_blank_one_and_is_audite
     meeting.refresh_from_db()
     assert meeting.status == "ready"
     assert "sessions" in meeting.events.filter(action=AssetEvent.Action.CHANGED).first().detail["fields"]
+
+
+@pytest.mark.parametrize("channel", ["handout", "poster", "flyer", "news"])
+def test_print_and_news_assets_are_created_with_headline_text_and_image(client, project, editor, channel):
+    client.force_login(editor)
+    data = _common(title="Blad", stage="knowledge", headline="Så byter vi", body="<p>Tre saker</p>")
+    data |= {"asset-image_upload": png_upload(), "asset-image_alt": "En skärm med nya systemet"}
+    response = client.post(_url("asset_create", project, channel=channel), data)
+    assert response.status_code == 302
+    asset = Asset.objects.get()
+    assert (asset.channel, asset.headline, asset.body) == (channel, "Så byter vi", "<p>Tre saker</p>")
+    if channel != "news":
+        assert asset.image.alt_text == "En skärm med nya systemet"
+
+
+def test_the_detail_page_does_not_query_per_event(client, project, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    asset = make_email(project, editor, audiences=[make_audience(project, make_employee())])
+    client.force_login(editor)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(_url("asset_detail", project, asset)).status_code == 200
+        return len(captured)
+
+    plan.asset_update(asset=asset, by=editor, subject="Ämne 0")
+    few = queries()
+    for n in range(1, 15):
+        plan.asset_update(asset=asset, by=editor, subject=f"Ämne {n}")
+    assert queries() == few
