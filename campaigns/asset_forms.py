@@ -261,7 +261,13 @@ class FilmAssetForm(ImageFieldsMixin, AssetForm):
         help_text=_("MP4 or WebM."),
         widget=forms.FileInput(attrs={"accept": "video/mp4,video/webm"}),
     )
-    video_url = forms.URLField(label=_("Video link"), required=False, max_length=200, assume_scheme="https")
+    video_url = forms.URLField(
+        label=_("Video link"),
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        help_text=_("YouTube, Vimeo, SharePoint or Microsoft Stream. Or upload a file below."),
+    )
     captions_upload = forms.FileField(
         label=_("Captions (WebVTT)"),
         required=False,
@@ -272,9 +278,6 @@ class FilmAssetForm(ImageFieldsMixin, AssetForm):
     class Meta(AssetForm.Meta):
         fields = AssetForm.Meta.fields + ["headline", "body", "video_url", "image"]
         labels = {"image": _("Poster image")}
-        help_texts = AssetForm.Meta.help_texts | {
-            "video_url": _("YouTube, Vimeo, SharePoint or Microsoft Stream. Or upload a file below.")
-        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
