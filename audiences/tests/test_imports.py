@@ -395,3 +395,9 @@ def test_it_rejects_a_known_person_named_twice_in_one_file():
     assert result.row_errors[0]["row"] == 5
     assert "also on row 2" in result.row_errors[0]["reason"]
     assert Employee.objects.get(employee_number="NE1").site == "Västerås"
+
+
+def test_a_file_with_only_an_email_column_imports_and_reimports():
+    data = b"Email\r\nanna@norrstrom.se\r\nbo@norrstrom.se\r\n"
+    assert directory_import_run(source=data).created == 2
+    assert directory_import_run(source=data).unchanged == 2
