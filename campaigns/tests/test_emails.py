@@ -77,11 +77,14 @@ def test_it_uses_an_absolute_hero_image_with_alt_text_and_the_brand(project, own
     settings.SITE_URL = "https://launchpad.example.se"
     image = make_image(project, owner, alt="Två kollegor vid en skärm")
     asset = make_email(project, owner, image=image)
-    html = _render(asset, make_employee()).html
+    employee = make_employee()
+    html = _render(asset, employee).html
     assert f'src="https://launchpad.example.se{image.email.url}"' in html
     assert 'alt="Två kollegor vid en skärm"' in html
     assert project.primary_color in html and project.accent_color in html
-    assert 'href="https://launchpad.example.se/l/nytt-ekonomisystem/"' in html
+    landing_url = landing_url_for(project, employee)
+    assert landing_url.startswith("https://launchpad.example.se/")
+    assert f'href="{landing_url}"' in html
 
 
 @pytest.mark.django_db
