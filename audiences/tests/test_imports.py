@@ -401,3 +401,37 @@ def test_a_file_with_only_an_email_column_imports_and_reimports():
     data = b"Email\r\nanna@norrstrom.se\r\nbo@norrstrom.se\r\n"
     assert directory_import_run(source=data).created == 2
     assert directory_import_run(source=data).unchanged == 2
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "anna.berg@norrstrom.se",
+        "ANNA.BERG@Norrstrom.SE",
+        "anna+hr@mail.norrstrom.se",
+        "a..b@norrstrom.se",
+        ".anna@norrstrom.se",
+        "anna@-norrstrom.se",
+        "anna@norrstrom",
+        "anna@localhost",
+        "åsa@norrstrom.se",
+        "anna@norrström.se",
+        "a@b.c",
+        "anna@@norrstrom.se",
+        "anna@[127.0.0.1]",
+        "o'brien@norrstrom.se",
+        "x" * 250 + "@norrstrom.se",
+    ],
+)
+def test_the_quick_email_check_agrees_with_djangos_validator(email):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from audiences.imports import _valid_email
+
+    try:
+        validate_email(email)
+        expected = len(email) <= 254
+    except ValidationError:
+        expected = False
+    assert _valid_email(email) is expected
