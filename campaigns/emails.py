@@ -39,7 +39,11 @@ class RenderedEmail:
 
 
 def landing_url_for(project: ChangeProject, employee=None) -> str:
-    """The landing page of a project. The landing-page issue replaces this with personal links."""
+    """The landing page of a project: the employee's personal link (created on first need), else the general one."""
+    if employee is not None and getattr(employee, "pk", None):
+        from .landing import landing_token_for
+
+        return f"{settings.SITE_URL}/p/{landing_token_for(project=project, employee=employee).token}/"
     return f"{settings.SITE_URL}/l/{project.slug}/"
 
 

@@ -233,6 +233,14 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _bool("BEHIND_TLS_PROXY", default=False) else None
+# The header the reverse proxy writes the client's address into (e.g. X-Forwarded-For); unset: REMOTE_ADDR.
+# Rate limits of the public landing page key on this address, so set it only behind a proxy that sets it.
+_proxy_header = env.str("TRUSTED_PROXY_HEADER", default="").strip()
+TRUSTED_PROXY_HEADER = (
+    ("" if _proxy_header.upper().startswith("HTTP_") else "HTTP_") + _proxy_header.upper().replace("-", "_")
+    if _proxy_header
+    else ""
+)
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

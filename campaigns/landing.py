@@ -1,0 +1,381 @@
+"""The landing page's writes and reads: personal links, counters, bookings, questions, the pulse.
+
+Every write is a service here (`<entity>_<action>`, keyword-only). Emails go out after
+commit. Counters are single UPDATEs with F(), so the dashboard never scans raw events.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lib.richtext import sanitize_html
+
+from . import invites
+from .models import (
+    Asset,
+    Booking,
+    ChangeProject,
+    Channel,
+    LandingCounter,
+    LandingToken,
+    MeetingSession,
+    PulseResponse,
+    Question,
+    SenderKind,
+    Stage,
+)
+
+logger = logging.getLogger(__name__)
+
+PULSE_STAGES = tuple(Stage.values)
+# Assets in these states are not public yet (or any more).
+HIDDEN_STATUSES = (Asset.Status.DRAFT, Asset.Status.CANCELLED)
+
+
+class BookingError(Exception):
+    """A booking that cannot be made; the message is shown to the employee."""
+
+
+class SessionFull(BookingError):
+    pass
+
+
+class SessionClosed(BookingError):
+    pass
+
+
+# Personal links and counters
+
+
+def landing_token_for(*, project: ChangeProject, employee) -> LandingToken:
+    """The personal link of `employee` to `project`, created on first need (idempotent, race-safe)."""
+    token = LandingToken.objects.filter(project=project, employee=employee).first()
+    if token:
+        return token
+    from .models import Delivery
+
+    # The audience the person was last reached through, so answers count per audience.
+    audience_id = (
+        Delivery.objects.filter(asset__project=project, employee=employee, audience__isnull=False)
+        .order_by("-id")
+        .values_list("audience_id", flat=True)
+        .first()
+    )
+    try:
+        with transaction.atomic():
+            return LandingToken.objects.create(project=project, employee=employee, audience_id=audience_id)
+    except IntegrityError:
+        return LandingToken.objects.get(project=project, employee=employee)
+
+
+def landing_count(
+    *, project_id: int, kind: str, source_id: int | None = None, audience_id: int | None = None
+) -> None:
+    """Add one to a visit or scan counter: one UPDATE, and an INSERT the first time."""
+    buckets = LandingCounter.objects.filter(
+        project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id
+    )
+    if buckets.update(count=F("count") + 1, updated_at=timezone.now()):
+        return
+    try:
+        with transaction.atomic():
+            LandingCounter.objects.create(
+                project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id, count=1
+            )
+    except IntegrityError:
+        buckets.update(count=F("count") + 1, updated_at=timezone.now())
+
+
+# The cached public part of the page
+
+
+def _version_key(project_id: int) -> str:
+    return f"landing:version:{project_id}"
+
+
+def landing_cache_bump(*, project_id: int) -> None:
+    """Make the cached public part of a project's page stale (after a booking, an answer, a pulse round)."""
+    key = _version_key(project_id)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 2, timeout=None)
+
+
+def landing_cache_key(*, project: ChangeProject, language: str) -> str:
+    version = cache.get(_version_key(project.pk), 1)
+    # updated_at: a change of the story or the brand shows at once.
+    return f"landing:public:{project.pk}:{project.updated_at.timestamp():.6f}:{version}:{language}"
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    meeting_title: str
+    starts_at: datetime
+    ends_at: datetime
+    site: str
+    place: str
+    online: bool
+    free_seats: int
+
+
+def public_sessions(*, project: ChangeProject) -> list[SessionInfo]:
+    """Future sessions of the project's public meetings with their free seats: one query."""
+    sessions = (
+        MeetingSession.objects.filter(meeting__project=project, starts_at__gt=timezone.now())
+        .exclude(meeting__status__in=HIDDEN_STATUSES)
+        .select_related("meeting")
+        .annotate(taken=Count("bookings", filter=Q(bookings__status=Booking.Status.CONFIRMED)))
+        .order_by("starts_at", "id")
+    )
+    return [
+        SessionInfo(
+            id=s.pk,
+            meeting_title=s.meeting.headline or s.meeting.title,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            site=s.site,
+            place=s.place,
+            online=bool(s.online_url),
+            free_seats=max(s.capacity - s.taken, 0),
+        )
+        for s in sessions
+    ]
+
+
+def public_milestones(*, project: ChangeProject) -> list[dict]:
+    """The plan's milestones in date order: what happens when."""
+    now = timezone.now()
+    assets = project.assets.filter(is_milestone=True).exclude(status=Asset.Status.CANCELLED)
+    items = [{"title": a.headline or a.title, "at": a.scheduled_for(project.go_live)} for a in assets]
+    if not any(timezone.localdate(item["at"]) == project.go_live for item in items):
+        go_live = timezone.make_aware(datetime.combine(project.go_live, time(8, 0)))
+        items.append({"title": _("Go-live"), "at": go_live, "go_live": True})
+    items.sort(key=lambda item: item["at"])
+    for item in items:
+        item["past"] = item["at"] < now
+        item.setdefault("go_live", timezone.localdate(item["at"]) == project.go_live)
+    return items
+
+
+def public_film(*, project: ChangeProject) -> Asset | None:
+    """The project's film (the latest public one), if any."""
+    return (
+        project.assets.filter(channel=Channel.FILM)
+        .exclude(status__in=HIDDEN_STATUSES)
+        .exclude(video="", video_url="")
+        .select_related("image")
+        .order_by("-id")
+        .first()
+    )
+
+
+def sponsor_message(*, project: ChangeProject) -> Asset | None:
+    """The sponsor's own words: the latest public email sent in the sponsor's name."""
+    return (
+        project.assets.filter(channel=Channel.EMAIL, sender_kind=SenderKind.SPONSOR)
+        .exclude(status__in=HIDDEN_STATUSES)
+        .exclude(body="")
+        .order_by("-id")
+        .first()
+    )
+
+
+def published_questions(*, project: ChangeProject) -> QuerySet[Question]:
+    """The FAQ: published answers, newest first."""
+    return project.questions.filter(is_published=True).exclude(answer="").order_by("-published_at", "-id")
+
+
+# Meetings
+
+
+def _active(session: MeetingSession) -> QuerySet[Booking]:
+    return Booking.objects.filter(session=session).exclude(status=Booking.Status.CANCELLED)
+
+
+def booking_create(*, session: MeetingSession, email: str, name: str = "", employee=None, confirmed: bool) -> Booking:
+    """Take a seat at `session`.
+
+    `confirmed` (a personal link, where the person is known) takes the seat at once and sends
+    the invite; otherwise the booking waits for the link sent to `email`. The session row is
+    locked while seats are counted, so two people cannot take the last seat at once.
+    Booking again with the same address returns the booking already made.
+    """
+    with transaction.atomic():
+        session = MeetingSession.objects.select_for_update().select_related("meeting__project").get(pk=session.pk)
+        if session.starts_at <= timezone.now() or session.meeting.status in HIDDEN_STATUSES:
+            raise SessionClosed
+        booking = _active(session).filter(email__iexact=email).first()
+        if booking is None or (confirmed and booking.status == Booking.Status.PENDING):
+            taken = Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED).count()
+            if taken >= session.capacity:
+                raise SessionFull
+        now = timezone.now()
+        if booking is None:
+            booking = Booking.objects.create(
+                session=session,
+                employee=employee,
+                email=email,
+                name=name,
+                status=Booking.Status.CONFIRMED if confirmed else Booking.Status.PENDING,
+                confirmed_at=now if confirmed else None,
+            )
+            send = invites.send_invite if confirmed else invites.send_confirmation_request
+        elif confirmed and booking.status == Booking.Status.PENDING:
+            booking.status, booking.confirmed_at = Booking.Status.CONFIRMED, now
+            booking.save(update_fields=["status", "confirmed_at"])
+            send = invites.send_invite
+        elif booking.status == Booking.Status.PENDING:
+            send = invites.send_confirmation_request  # asked again: the link again
+        else:
+            return booking  # already confirmed: nothing new to send
+        landing_cache_bump(project_id=session.meeting.project_id)
+        transaction.on_commit(lambda: _send_safely(send, booking))
+    logger.info("booking %s for session %s (%s)", booking.pk, session.pk, booking.status)
+    return booking
+
+
+def booking_confirm(*, booking: Booking) -> Booking:
+    """Confirm a pending booking through the emailed link; the seat is counted again under the lock."""
+    with transaction.atomic():
+        session = MeetingSession.objects.select_for_update().select_related("meeting__project").get(
+            pk=booking.session_id
+        )
+        booking = Booking.objects.select_related("employee").get(pk=booking.pk)
+        if booking.status != Booking.Status.PENDING:
+            return booking
+        if session.starts_at <= timezone.now():
+            raise SessionClosed
+        taken = Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED).count()
+        if taken >= session.capacity:
+            raise SessionFull
+        booking.status, booking.confirmed_at = Booking.Status.CONFIRMED, timezone.now()
+        booking.save(update_fields=["status", "confirmed_at"])
+        landing_cache_bump(project_id=session.meeting.project_id)
+        transaction.on_commit(lambda: _send_safely(invites.send_invite, booking))
+    return booking
+
+
+def booking_cancel(*, booking: Booking) -> Booking:
+    """Give the seat back; a confirmed booking gets a calendar cancellation. Safe to repeat."""
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if locked.status == Booking.Status.CANCELLED:
+            return locked
+        was_confirmed = locked.status == Booking.Status.CONFIRMED
+        locked.status, locked.cancelled_at = Booking.Status.CANCELLED, timezone.now()
+        locked.ics_sequence += 1 if was_confirmed else 0
+        locked.save(update_fields=["status", "cancelled_at", "ics_sequence"])
+        booking = Booking.objects.select_related("session__meeting__project", "employee").get(pk=booking.pk)
+        landing_cache_bump(project_id=booking.session.meeting.project_id)
+        if was_confirmed:
+            transaction.on_commit(lambda: _send_safely(invites.send_cancellation, booking, by_organiser=False))
+    return booking
+
+
+def session_changed(*, session: MeetingSession) -> int:
+    """The session's time or place changed: every confirmed booking gets an updated invite (SEQUENCE+1)."""
+    with transaction.atomic():
+        bookings = Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED)
+        bookings.update(ics_sequence=F("ics_sequence") + 1)
+        updated = list(bookings.select_related("session__meeting__project", "employee"))
+        landing_cache_bump(project_id=session.meeting.project_id)
+        for booking in updated:
+            transaction.on_commit(lambda b=booking: _send_safely(invites.send_invite, b, update=True))
+    return len(updated)
+
+
+def session_cancelled(*, session: MeetingSession) -> int:
+    """The session is called off: bookings are cancelled and confirmed ones get METHOD:CANCEL.
+
+    Call before deleting the session; the emails are built now, while the session still exists.
+    """
+    with transaction.atomic():
+        active = Booking.objects.filter(session=session).exclude(status=Booking.Status.CANCELLED)
+        confirmed = list(
+            active.filter(status=Booking.Status.CONFIRMED).select_related("session__meeting__project", "employee")
+        )
+        active.update(status=Booking.Status.CANCELLED, cancelled_at=timezone.now(), ics_sequence=F("ics_sequence") + 1)
+        messages = []
+        for booking in confirmed:
+            booking.ics_sequence += 1
+            booking.status = Booking.Status.CANCELLED
+            messages.append(booking)
+        landing_cache_bump(project_id=session.meeting.project_id)
+        for booking in messages:
+            transaction.on_commit(lambda b=booking: _send_safely(invites.send_cancellation, b, by_organiser=True))
+    return len(messages)
+
+
+def _send_safely(send, booking: Booking, **kwargs) -> None:
+    # After commit: a failing SMTP server must not undo the booking; the failure is logged.
+    try:
+        send(booking, **kwargs)
+    except Exception:
+        logger.exception("booking %s: email failed", booking.pk)
+
+
+# Questions
+
+
+def question_ask(*, project: ChangeProject, text: str, name: str = "", employee=None) -> Question:
+    """A question from the page, anonymous unless a name is given. Plain text, kept as written."""
+    question = Question.objects.create(project=project, text=text.strip(), name=name.strip(), employee=employee)
+    logger.info("project %s: question %s asked", project.pk, question.pk)
+    return question
+
+
+@transaction.atomic
+def question_answer(*, question: Question, answer: str, publish: bool, by) -> Question:
+    """Answer a question (rich text, sanitised) and publish or unpublish it on the page's FAQ."""
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    answer = sanitize_html(answer).strip()
+    now = timezone.now()
+    if answer != question.answer:
+        question.answer, question.answered_by, question.answered_at = answer, by, now
+    publish = publish and bool(answer)
+    if publish and not question.is_published:
+        question.published_at = now
+    question.is_published = publish
+    question.save()
+    landing_cache_bump(project_id=question.project_id)
+    return question
+
+
+@transaction.atomic
+def question_delete(*, question: Question, by) -> None:
+    """Remove a question (spam, a duplicate); it leaves the FAQ at once."""
+    logger.info("question %s deleted by user %s", question.pk, by.pk)
+    project_id = question.project_id
+    question.delete()
+    landing_cache_bump(project_id=project_id)
+
+
+# The pulse
+
+
+def pulse_submit(
+    *, project: ChangeProject, reaction: str, scores: dict[str, int | None], employee=None, audience_id=None
+) -> PulseResponse:
+    """Record "do we have it right?" for the current round. A known person answering again updates."""
+    values = {stage: scores.get(stage) for stage in PULSE_STAGES}
+    fields = {"reaction": reaction, "audience_id": audience_id, **values}
+    if employee is None:
+        return PulseResponse.objects.create(project=project, round=project.pulse_round, **fields)
+    try:
+        with transaction.atomic():
+            response, _created = PulseResponse.objects.update_or_create(
+                project=project, round=project.pulse_round, employee=employee, defaults=fields
+            )
+    except IntegrityError:  # a double submit raced us to the insert
+        response, _created = PulseResponse.objects.update_or_create(
+            project=project, round=project.pulse_round, employee=employee, defaults=fields
+        )
+    return response

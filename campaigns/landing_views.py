@@ -1,0 +1,414 @@
+"""The employees' landing page: public, no login.
+
+Reached by a personal link (`/p/<token>/`), the general link (`/l/<slug>/`) or a poster's
+QR code (`/l/<slug>/?src=<print token>`, counted as a scan and redirected to the clean URL).
+A GET changes nothing but a visit or scan counter; every POST has CSRF and a rate limit;
+an unknown token is a plain 404.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from audiences.selectors import reachable_employees
+from lib import ratelimit
+from lib.colors import contrast_with_white
+
+from . import landing, merge
+from .asset_forms import video_host_allowed
+from .emails import merged_html
+from .landing_forms import AskForm, BookForm, GeneralBookForm, PersonalAskForm, PulseForm
+from .models import Booking, ChangeProject, LandingCounter, LandingToken, MeetingSession, PrintRender, PulseResponse
+
+# The cached public part is also bumped on every change the page shows; the time limit
+# catches changes made elsewhere (the plan's milestones, a new film).
+PUBLIC_CACHE_SECONDS = 60
+RATE_LIMIT = (20, 600)  # POSTs per key per window (seconds): a personal token, or an address on the general link
+
+
+# Finding the project
+
+
+def _personal(token: str) -> LandingToken:
+    if len(token) > 64:
+        raise Http404
+    found = (
+        LandingToken.objects.select_related("project__logo", "project__hero_image", "employee")
+        .filter(token=token, employee__is_active=True, employee__erased_at__isnull=True)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def _general(slug: str) -> ChangeProject:
+    return get_object_or_404(ChangeProject.objects.select_related("logo", "hero_image"), slug=slug)
+
+
+def _use_language_of(request, employee) -> None:
+    # The employee's language, unless they chose one with the switcher (the language cookie).
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    if employee.language in dict(settings.LANGUAGES):
+        translation.activate(employee.language)
+        request.LANGUAGE_CODE = employee.language
+
+
+def _public_headers(response: HttpResponse) -> HttpResponse:
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    patch_cache_control(response, private=True, no_store=True)
+    patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    return response
+
+
+def public_page(view):
+    """Public landing views: the page's security headers, and a rate limit on every POST."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST":
+            key = kwargs.get("token") or ratelimit.client_address(request)
+            limit, window = getattr(settings, "LANDING_RATE_LIMIT", RATE_LIMIT)
+            if not ratelimit.allow("landing", key, limit=limit, window=window):
+                response = render(request, "landing/too_many.html", status=429)
+                response["Retry-After"] = str(window)
+                return _public_headers(response)
+        return _public_headers(view(request, *args, **kwargs))
+
+    return wrapped
+
+
+# The page
+
+
+def _public_part(project: ChangeProject) -> dict:
+    """The parts of the page that are the same for everyone, rendered once per language and change."""
+    key = landing.landing_cache_key(project=project, language=translation.get_language())
+    part = cache.get(key)
+    if part is None:
+        sessions = landing.public_sessions(project=project)
+        film = landing.public_film(project=project)
+        sponsor = landing.sponsor_message(project=project)
+        context = {
+            "project": project,
+            "film": film,
+            "film_type": _video_type(film),
+            "film_link": film.video_url if film and video_host_allowed(film.video_url) else "",
+            "sponsor": sponsor,
+            "sponsor_html": _sponsor_html(project, sponsor),
+            "milestones": landing.public_milestones(project=project),
+        }
+        part = {
+            "story_html": render_to_string("landing/_story.html", context),
+            "faq_html": render_to_string(
+                "landing/_faq.html", {"questions": list(landing.published_questions(project=project))}
+            ),
+            "sessions": sessions,
+        }
+        cache.set(key, part, PUBLIC_CACHE_SECONDS)
+    return part
+
+
+def _video_type(film) -> str:
+    if film is None or not film.video:
+        return ""
+    return "video/webm" if film.video.name.lower().endswith(".webm") else "video/mp4"
+
+
+def _sponsor_html(project: ChangeProject, sponsor) -> str:
+    if sponsor is None:
+        return ""
+    # Merge fields about the reader stay empty: this part is the same for everyone.
+    values = dict.fromkeys(merge.FIELDS, "")
+    values.update(
+        project_name=project.name,
+        sponsor_name=project.sponsor_name,
+        sponsor_title=project.sponsor_title,
+        go_live=date_format(project.go_live, "DATE_FORMAT"),
+        days_to_go_live=str(project.days_to_go_live()),
+        landing_url=settings.SITE_URL + reverse("landing:general", args=[project.slug]),
+    )
+    return mark_safe(merged_html(sponsor.body, values))  # noqa: S308 - sanitised, merged escaped, sanitised
+
+
+def _render_page(request, project, *, link=None, forms=None, status=200):
+    """The landing page; `link` is the personal LandingToken, or None on the general link."""
+    language = translation.get_language()
+    part = _public_part(project)
+    employee = link.employee if link else None
+    booked, pulse = {}, None
+    if link:
+        booked = {
+            b.session_id: b
+            for b in Booking.objects.filter(
+                employee=employee, session__meeting__project=project, status=Booking.Status.CONFIRMED
+            ).only("session_id", "cancel_token")
+        }
+        pulse = PulseResponse.objects.filter(project=project, round=project.pulse_round, employee=employee).first()
+    forms = forms or {}
+    if "pulse" not in forms:
+        initial = {"reaction": pulse.reaction, **{s: getattr(pulse, s) for s in landing.PULSE_STAGES}} if pulse else {}
+        forms["pulse"] = PulseForm(language=language, initial=initial)
+    forms.setdefault("ask", PersonalAskForm() if link else AskForm())
+    if not link:
+        forms.setdefault("book", GeneralBookForm(sessions=part["sessions"]))
+    base = reverse("landing:personal", args=[link.token]) if link else reverse("landing:general", args=[project.slug])
+    context = {
+        "project": project,
+        "employee": employee,
+        "personal": bool(link),
+        "base_url": base,
+        "story_html": part["story_html"],
+        "faq_html": part["faq_html"],
+        "sessions": part["sessions"],
+        "token": link.token if link else "",
+        "session_rows": [{"session": s, "booking": booked.get(s.id)} for s in part["sessions"]],
+        "pulse_answered": pulse,
+        "forms": forms,
+    }
+    return render(request, "landing/page.html", context, status=status)
+
+
+@public_page
+@require_safe
+def personal(request, token):
+    link = _personal(token)
+    _use_language_of(request, link.employee)
+    landing.landing_count(project_id=link.project_id, kind=LandingCounter.Kind.VISIT, audience_id=link.audience_id)
+    return _render_page(request, link.project, link=link)
+
+
+@public_page
+@require_safe
+def general(request, slug):
+    project = _general(slug)
+    source = request.GET.get("src")
+    if source is not None:
+        # A QR code: count the scan of that printed piece, then show the clean address.
+        asset_id = (
+            PrintRender.objects.filter(qr_token=source[:32], asset__project=project)
+            .values_list("asset_id", flat=True)
+            .first()
+        )
+        if asset_id:
+            landing.landing_count(project_id=project.pk, kind=LandingCounter.Kind.SCAN, source_id=asset_id)
+        return redirect("landing:general", slug=project.slug)
+    landing.landing_count(project_id=project.pk, kind=LandingCounter.Kind.VISIT)
+    return _render_page(request, project)
+
+
+@require_safe
+def brand_css(request, slug):
+    """The project's colours for the landing page, public (the page is), cached by browsers for a while."""
+    project = get_object_or_404(ChangeProject.objects.only("primary_color", "accent_color"), slug=slug)
+    context = {
+        "primary": project.primary_color,
+        "accent": project.accent_color,
+        # White text where it reads on the brand colour (WCAG AA), otherwise near-black.
+        "on_primary": "#ffffff" if contrast_with_white(project.primary_color) >= 4.5 else "#111111",
+        "on_accent": "#ffffff" if contrast_with_white(project.accent_color) >= 4.5 else "#111111",
+        "accent_text": project.accent_color if contrast_with_white(project.accent_color) >= 4.5 else "#6b2a10",
+        "primary_text": project.primary_color if contrast_with_white(project.primary_color) >= 4.5 else "#1d1d1d",
+    }
+    response = render(request, "landing/brand.css", context, content_type="text/css")
+    patch_cache_control(response, public=True, max_age=300)
+    return response
+
+
+# Meetings
+
+
+def _back(link, project, anchor: str) -> HttpResponseRedirect:
+    url = reverse("landing:personal", args=[link.token]) if link else reverse("landing:general", args=[project.slug])
+    return HttpResponseRedirect(f"{url}#{anchor}")
+
+
+@public_page
+@require_POST
+def personal_book(request, token):
+    link = _personal(token)
+    _use_language_of(request, link.employee)
+    form = BookForm(request.POST)
+    session = _bookable_session(link.project, form)
+    employee = link.employee
+    try:
+        landing.booking_create(
+            session=session, email=employee.email, name=employee.full_name, employee=employee, confirmed=True
+        )
+    except landing.SessionFull:
+        messages.error(request, _("Sorry, that session has just been filled. Choose another one."), extra_tags="meetings")
+    except landing.SessionClosed:
+        messages.error(request, _("That session can no longer be booked."), extra_tags="meetings")
+    else:
+        text = _("Your seat is booked. The calendar invite is on its way to %(email)s.") % {"email": employee.email}
+        messages.success(request, text, extra_tags="meetings")
+    return _back(link, link.project, "meetings")
+
+
+@public_page
+@require_POST
+def general_book(request, slug):
+    project = _general(slug)
+    part = _public_part(project)
+    form = GeneralBookForm(request.POST, sessions=part["sessions"])
+    if not form.is_valid():
+        return _render_page(request, project, forms={"book": form}, status=400)
+    session = MeetingSession.objects.filter(pk=form.cleaned_data["session"], meeting__project=project).first()
+    if session is None:
+        raise Http404
+    email = form.cleaned_data["email"]
+    employee = reachable_employees().filter(email__iexact=email).first()
+    if employee is not None:
+        try:
+            landing.booking_create(
+                session=session, email=employee.email, name=employee.full_name, employee=employee, confirmed=False
+            )
+        except landing.SessionFull:
+            messages.error(request, _("Sorry, that session has just been filled. Choose another one."), extra_tags="meetings")
+            return _back(None, project, "meetings")
+        except landing.SessionClosed:
+            messages.error(request, _("That session can no longer be booked."), extra_tags="meetings")
+            return _back(None, project, "meetings")
+    # The same answer whether or not the address is in the directory: the page does not confirm who works here.
+    messages.success(
+        request,
+        _("Check your inbox: if %(email)s is a work address, a link to confirm your seat is on its way.")
+        % {"email": email},
+        extra_tags="meetings",
+    )
+    return _back(None, project, "meetings")
+
+
+def _bookable_session(project, form) -> MeetingSession:
+    if not form.is_valid():
+        raise Http404
+    session = MeetingSession.objects.filter(pk=form.cleaned_data["session"], meeting__project=project).first()
+    if session is None:
+        raise Http404
+    return session
+
+
+def _booking_by(field: str, token: str) -> Booking:
+    if len(token) > 64:
+        raise Http404
+    return get_object_or_404(
+        Booking.objects.select_related("session__meeting__project__logo", "employee"), **{field: token}
+    )
+
+
+@public_page
+def booking_confirm(request, token):
+    """The emailed link: GET shows the seat and a button (link scanners only GET); POST confirms."""
+    booking = _booking_by("confirm_token", token)
+    if booking.employee:
+        _use_language_of(request, booking.employee)
+    if request.method == "POST":
+        try:
+            booking = landing.booking_confirm(booking=booking)
+        except landing.SessionFull:
+            messages.error(request, _("Sorry, the session filled up before you confirmed. Choose another one."), extra_tags="meetings")
+            return redirect("landing:general", slug=booking.session.meeting.project.slug)
+        except landing.SessionClosed:
+            messages.error(request, _("That session can no longer be booked."), extra_tags="meetings")
+            return redirect("landing:general", slug=booking.session.meeting.project.slug)
+        return redirect("landing:booking_confirm", token=token)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405)
+    return render(request, "landing/booking.html", {"booking": booking, "project": booking.session.meeting.project,
+                                                    "step": "confirm"})
+
+
+@public_page
+def booking_cancel(request, token):
+    """The cancel link of the invite: GET asks, POST gives the seat back."""
+    booking = _booking_by("cancel_token", token)
+    if booking.employee:
+        _use_language_of(request, booking.employee)
+    project = booking.session.meeting.project
+    if request.method == "POST":
+        landing.booking_cancel(booking=booking)
+        personal_link = LandingToken.objects.filter(project=project, employee_id=booking.employee_id).first()
+        messages.success(request, _("Your seat is given back. Thank you!"), extra_tags="meetings")
+        if personal_link and request.POST.get("back") == "page":
+            return _back(personal_link, project, "meetings")
+        return redirect("landing:booking_cancel", token=token)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405)
+    return render(request, "landing/booking.html", {"booking": booking, "project": project, "step": "cancel"})
+
+
+# Questions
+
+
+@public_page
+@require_POST
+def personal_ask(request, token):
+    link = _personal(token)
+    _use_language_of(request, link.employee)
+    form = PersonalAskForm(request.POST)
+    if not form.is_valid():
+        return _render_page(request, link.project, link=link, forms={"ask": form}, status=400)
+    employee = link.employee if form.cleaned_data["show_name"] else None
+    landing.question_ask(
+        project=link.project, text=form.cleaned_data["text"], name=employee.full_name if employee else "",
+        employee=employee,
+    )
+    messages.success(request, _("Thank you! Your question has reached the project team."), extra_tags="questions")
+    return _back(link, link.project, "questions")
+
+
+@public_page
+@require_POST
+def general_ask(request, slug):
+    project = _general(slug)
+    form = AskForm(request.POST)
+    if not form.is_valid():
+        return _render_page(request, project, forms={"ask": form}, status=400)
+    landing.question_ask(project=project, text=form.cleaned_data["text"], name=form.cleaned_data["name"])
+    messages.success(request, _("Thank you! Your question has reached the project team."), extra_tags="questions")
+    return _back(None, project, "questions")
+
+
+# The pulse
+
+
+@public_page
+@require_POST
+def personal_pulse(request, token):
+    link = _personal(token)
+    _use_language_of(request, link.employee)
+    form = PulseForm(request.POST, language=translation.get_language())
+    if not form.is_valid():
+        return _render_page(request, link.project, link=link, forms={"pulse": form}, status=400)
+    landing.pulse_submit(
+        project=link.project, reaction=form.cleaned_data["reaction"], scores=form.scores(),
+        employee=link.employee, audience_id=link.audience_id,
+    )
+    messages.success(request, _("Thank you for telling us. You can change your answers here any time."), extra_tags="pulse")
+    return _back(link, link.project, "pulse")
+
+
+@public_page
+@require_POST
+def general_pulse(request, slug):
+    project = _general(slug)
+    form = PulseForm(request.POST, language=translation.get_language())
+    if not form.is_valid():
+        return _render_page(request, project, forms={"pulse": form}, status=400)
+    landing.pulse_submit(project=project, reaction=form.cleaned_data["reaction"], scores=form.scores())
+    messages.success(request, _("Thank you for telling us!"), extra_tags="pulse")
+    return _back(None, project, "pulse")
