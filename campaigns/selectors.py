@@ -1,8 +1,18 @@
-"""Reads that need care: what a user sees of their projects."""
+"""Reads that need care: what a user sees of their projects, and the launch plan."""
 
-from django.db.models import Count, QuerySet
+import datetime
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
-from .models import ChangeProject, Membership
+from django.db.models import Count, Prefetch, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from audiences.models import Audience
+
+from .models import Asset, ChangeProject, Channel, Membership, SenderKind, Stage
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -20,4 +30,294 @@ def project_overview(*, project: ChangeProject) -> dict:
     return {
         "team_size": project.memberships.count(),
         "audience_count": project.audiences.count(),
+        "plan": plan_summary(project=project),
+    }
+
+
+# The launch plan: the timeline by week and the coverage of audiences by stage and channel.
+
+ACTIVE_STATUSES = (
+    Asset.Status.DRAFT,
+    Asset.Status.READY,
+    Asset.Status.APPROVED,
+    Asset.Status.SCHEDULED,
+    Asset.Status.DONE,
+)
+
+
+def t_label(days: int) -> str:
+    """ "T", "T−21" or "T+14": days from go-live, with a real minus sign."""
+    if days == 0:
+        return "T"
+    return f"T{'+' if days > 0 else '−'}{abs(days)}"
+
+
+@dataclass
+class PlanItem:
+    """One asset on the timeline, with when it happens."""
+
+    asset: Asset
+    when: datetime.datetime
+    days: int
+
+    @property
+    def t_label(self) -> str:
+        return t_label(self.days)
+
+
+@dataclass
+class PlanWeek:
+    """The assets of one calendar week (Monday to Sunday), counted from the week of go-live."""
+
+    index: int
+    monday: datetime.date
+    items: list[PlanItem] = field(default_factory=list)
+    is_current: bool = False
+
+    @property
+    def sunday(self) -> datetime.date:
+        return self.monday + datetime.timedelta(days=6)
+
+    @property
+    def iso_week(self) -> int:
+        return self.monday.isocalendar().week
+
+    @property
+    def label(self) -> str:
+        if self.index == 0:
+            return _("Go-live week")
+        return _("Week %(sign)s%(n)d") % {"sign": "+" if self.index > 0 else "−", "n": abs(self.index)}
+
+
+@dataclass
+class PlanWarning:
+    """Something in the plan a change manager should act on, with a link that helps do it."""
+
+    kind: str
+    message: str
+    url: str = ""
+    link_label: str = ""
+
+
+def _monday(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def plan_assets(*, project: ChangeProject) -> list[Asset]:
+    """Every asset of the project with its audiences: two queries, however many assets."""
+    assets = list(
+        Asset.objects.filter(project=project).prefetch_related(
+            Prefetch("audiences", queryset=Audience.objects.order_by("name"))
+        )
+    )
+    for asset in assets:
+        asset.project = project  # scheduled_for() reads go_live; spare a query per asset
+    return assets
+
+
+def plan_items(*, project: ChangeProject, assets: list[Asset] | None = None) -> list[PlanItem]:
+    """The assets in the order they happen: relative ones from go-live, fixed ones at their date."""
+    assets = plan_assets(project=project) if assets is None else assets
+    items = []
+    for asset in assets:
+        when = timezone.localtime(asset.scheduled_for(project.go_live))
+        items.append(PlanItem(asset=asset, when=when, days=(when.date() - project.go_live).days))
+    items.sort(key=lambda item: (item.when, item.asset.pk))
+    return items
+
+
+def plan_timeline(
+    *,
+    project: ChangeProject,
+    assets: list[Asset] | None = None,
+    channel: str = "",
+    stage: str = "",
+    audience_id: int | None = None,
+    today: datetime.date | None = None,
+) -> list[PlanWeek]:
+    """The plan grouped by week relative to go-live ("week −6" … "go-live week" … "week +4").
+
+    Optionally only one channel, stage or audience. Two queries when `assets` is not given.
+    """
+    today = today or timezone.localdate()
+    go_live_monday = _monday(project.go_live)
+    weeks: dict[int, PlanWeek] = {}
+    for item in plan_items(project=project, assets=assets):
+        asset = item.asset
+        if channel and asset.channel != channel:
+            continue
+        if stage and asset.stage != stage:
+            continue
+        if audience_id and not any(a.pk == audience_id for a in asset.audiences.all()):
+            continue
+        monday = _monday(item.when.date())
+        index = (monday - go_live_monday).days // 7
+        if index not in weeks:
+            weeks[index] = PlanWeek(index=index, monday=monday, is_current=monday == _monday(today))
+        weeks[index].items.append(item)
+    return [weeks[i] for i in sorted(weeks)]
+
+
+def is_everyone(audience: Audience) -> bool:
+    """True for an audience by rules without any rule: the whole directory."""
+    if audience.kind != Audience.Kind.RULES:
+        return False
+    rules = (audience.rules or {}).get("rules") or []
+    return not any(str(v) != "" for rule in rules for v in rule.get("values", []))
+
+
+def _heat(count: int) -> int:
+    return min(count, 4)
+
+
+def plan_coverage(
+    *, project: ChangeProject, assets: list[Asset] | None = None, audiences: list[Audience] | None = None
+) -> dict:
+    """Which audiences each ADKAR stage and channel reaches, and the gaps worth acting on.
+
+    Counts leave cancelled assets out. Three queries when neither list is given.
+    Returns {"stages", "channels", "rows": [{"audience", "stages": [(count, heat)], "channels": […],
+    "total"}], "warnings": [PlanWarning]}.
+    """
+    assets = plan_assets(project=project) if assets is None else assets
+    audiences = list(project.audiences.order_by("name")) if audiences is None else audiences
+    live = [a for a in assets if a.status in ACTIVE_STATUSES]
+    everyone = {a.pk for a in audiences if is_everyone(a)}
+    by_audience: dict[int, list[Asset]] = {audience.pk: [] for audience in audiences}
+    for asset in live:
+        targets = {audience.pk for audience in asset.audiences.all()}
+        # An asset for everyone reaches every audience; telling that needs no membership query.
+        for pk in by_audience if targets & everyone else targets & by_audience.keys():
+            by_audience[pk].append(asset)
+
+    def add_url(channel: str, stage: str = "", audience: Audience | None = None) -> str:
+        query = {"channel": channel}
+        if stage:
+            query["stage"] = stage
+        if audience is not None:
+            query["audience"] = audience.pk
+        return f"{reverse('campaigns:asset_create', args=[project.slug])}?{urlencode(query)}"
+
+    rows, warnings = [], []
+    sponsor = project.sponsor_name or _("the sponsor")
+    for audience in audiences:
+        reached = by_audience[audience.pk]
+        stage_counts = [sum(1 for a in reached if a.stage == s) for s in Stage.values]
+        channel_counts = [sum(1 for a in reached if a.channel == c) for c in Channel.values]
+        rows.append(
+            {
+                "audience": audience,
+                "stages": [(n, _heat(n)) for n in stage_counts],
+                "channels": [(n, _heat(n)) for n in channel_counts],
+                "total": len(reached),
+            }
+        )
+        before_go_live = [a for a in reached if timezone.localdate(a.scheduled_for(project.go_live)) < project.go_live]
+        if not any(a.stage == Stage.KNOWLEDGE for a in before_go_live):
+            warnings.append(
+                PlanWarning(
+                    kind="no_knowledge",
+                    message=_(
+                        "“%(audience)s” learns nothing about how to work the new way before go-live: "
+                        "there is no knowledge-stage asset for them before %(date)s."
+                    )
+                    % {"audience": audience.name, "date": date_format(project.go_live, "j F")},
+                    url=add_url(Channel.HANDOUT, Stage.KNOWLEDGE, audience),
+                    link_label=_("Add a handout"),
+                )
+            )
+        channels = {a.channel for a in reached}
+        if not channels:
+            warnings.append(
+                PlanWarning(
+                    kind="not_reached",
+                    message=_("“%(audience)s” is not reached by any asset yet.") % {"audience": audience.name},
+                    url=add_url(Channel.EMAIL, audience=audience),
+                    link_label=_("Add an email"),
+                )
+            )
+        elif len(channels) == 1:
+            only = Channel(channels.pop())
+            other = Channel.MEETING if only != Channel.MEETING else Channel.EMAIL
+            warnings.append(
+                PlanWarning(
+                    kind="one_channel",
+                    message=_(
+                        "“%(audience)s” is reached by one channel only (%(channel)s). "
+                        "People take in a change through several: add a meeting, print or film."
+                    )
+                    % {"audience": audience.name, "channel": only.label.lower()},
+                    url=add_url(other, audience=audience),
+                    link_label=_("Add an information meeting") if other == Channel.MEETING else _("Add an email"),
+                )
+            )
+        why_emails = [a for a in reached if a.channel == Channel.EMAIL and a.stage == Stage.AWARENESS]
+        if reached and not any(a.sender_kind == SenderKind.SPONSOR for a in why_emails):
+            if why_emails:
+                first = why_emails[0]
+                warnings.append(
+                    PlanWarning(
+                        kind="why_not_from_sponsor",
+                        message=_(
+                            "The why message to “%(audience)s” is not sent by the sponsor: “%(title)s” comes from "
+                            "%(sender)s. People want the business reason from %(sponsor)s."
+                        )
+                        % {
+                            "audience": audience.name,
+                            "title": first.title,
+                            "sender": first.get_sender_kind_display().lower(),
+                            "sponsor": sponsor,
+                        },
+                        url=reverse("campaigns:asset_edit", args=[project.slug, first.pk]),
+                        link_label=_("Change the sender"),
+                    )
+                )
+            else:
+                warnings.append(
+                    PlanWarning(
+                        kind="why_not_from_sponsor",
+                        message=_(
+                            "“%(audience)s” gets no why message from the sponsor. People want the business "
+                            "reason from %(sponsor)s."
+                        )
+                        % {"audience": audience.name, "sponsor": sponsor},
+                        url=add_url(Channel.EMAIL, Stage.AWARENESS, audience),
+                        link_label=_("Add the sponsor's email"),
+                    )
+                )
+    for asset in live:
+        if not asset.audiences.all():
+            warnings.append(
+                PlanWarning(
+                    kind="no_audience",
+                    message=_("“%(title)s” has no audience: nobody will get it.") % {"title": asset.title},
+                    url=reverse("campaigns:asset_edit", args=[project.slug, asset.pk]),
+                    link_label=_("Choose audiences"),
+                )
+            )
+    return {
+        "stages": Stage.choices,
+        "channels": Channel.choices,
+        "rows": rows,
+        "warnings": warnings,
+    }
+
+
+def plan_summary(*, project: ChangeProject, now: datetime.datetime | None = None) -> dict:
+    """The plan on the project's overview: assets by status, the next three, the number of warnings."""
+    now = now or timezone.now()
+    assets = plan_assets(project=project)
+    counts = {status: 0 for status in Asset.Status.values}
+    for asset in assets:
+        counts[asset.status] += 1
+    upcoming = [
+        item
+        for item in plan_items(project=project, assets=assets)
+        if item.when >= now and item.asset.status not in (Asset.Status.DONE, Asset.Status.CANCELLED)
+    ][:3]
+    return {
+        "asset_count": len(assets),
+        "by_status": [(value, label, counts[value]) for value, label in Asset.Status.choices if counts[value]],
+        "upcoming": upcoming,
+        "warning_count": len(plan_coverage(project=project, assets=assets)["warnings"]),
     }

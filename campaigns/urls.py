@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import asset_views, print_views, send_views, views
+from . import asset_views, plan_views, print_views, send_views, views
 
 app_name = "campaigns"
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("<slug:slug>/team/<int:member_id>/role/", views.member_role, name="member_role"),
     path("<slug:slug>/team/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
+    path("<slug:slug>/plan/", plan_views.plan_page, name="plan"),
+    path("<slug:slug>/plan/template/", plan_views.plan_template, name="plan_template"),
+    path("<slug:slug>/plan/go-live/", plan_views.plan_go_live, name="plan_go_live"),
+    path("<slug:slug>/plan/export.csv", plan_views.plan_export, {"fmt": "csv"}, name="plan_export_csv"),
+    path("<slug:slug>/plan/export.xlsx", plan_views.plan_export, {"fmt": "xlsx"}, name="plan_export_xlsx"),
+    path("<slug:slug>/plan/export.pdf", plan_views.plan_export_pdf, name="plan_export_pdf"),
     path("print/file/<str:token>/", print_views.print_file, name="print_file"),
     path("<slug:slug>/print/", print_views.print_overview, name="print_overview"),
     path("<slug:slug>/print/pack.zip", print_views.print_pack_download, name="print_pack"),
