@@ -32,6 +32,7 @@ from typing import IO, Any
 
 import charset_normalizer
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
@@ -448,6 +449,14 @@ def directory_import_detect(*, source: Source) -> Detected:
 
     Raises ImportRefused for an empty, binary, undecodable or oversized file.
     """
+    try:
+        return _detect(source)
+    except ImportRefused as refused:
+        logger.warning("Directory import refused: %s: %s", _source_name(source), refused.message)
+        raise
+
+
+def _detect(source: Source) -> Detected:
     with _open_binary(source) as f:
         size = _size(f)
         if size > settings.IMPORT_MAX_BYTES:
@@ -686,7 +695,7 @@ _COPY_COLUMNS = (*FIELDS, "extra", "is_active", "created_at", "updated_at")
 _COPY_DEFAULTS = tuple({"employee_number": None, "language": DEFAULT_LANGUAGE}.get(name, "") for name in FIELDS)
 
 
-def _insert_employees(rows: list[dict[str, Any]], now) -> None:
+def _insert_employees(rows: list[dict[str, Any]], now: dt.datetime) -> None:
     """Insert new employees: COPY on PostgreSQL (several times faster than INSERT), bulk_create elsewhere."""
     if connection.vendor == "postgresql":
         with (
@@ -924,10 +933,22 @@ def _execute(
     write: bool,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    columns = _compile_mapping(detected.headers, mapping)
-    with _open_binary(source) as f:
-        engine = _Engine(columns=columns, deactivate_missing=deactivate_missing, write=write, progress=progress)
-        return engine.run(_iter_rows(f, detected))
+    try:
+        columns = _compile_mapping(detected.headers, mapping)
+        with _open_binary(source) as f:
+            engine = _Engine(columns=columns, deactivate_missing=deactivate_missing, write=write, progress=progress)
+            return engine.run(_iter_rows(f, detected))
+    except ImportRefused as refused:
+        logger.warning("Directory import refused: %s: %s", _source_name(source), refused.message)
+        raise
+
+
+def _source_name(source: Source) -> str:
+    if isinstance(source, bytes):
+        return f"<{len(source)} bytes>"
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    return getattr(source, "name", None) or repr(source)
 
 
 def directory_import_plan(
@@ -963,17 +984,13 @@ def directory_import_run(
         )
 
 
-def directory_import_create(*, file: File, by) -> DirectoryImport:
+def directory_import_create(*, file: File, by: AbstractBaseUser | None) -> DirectoryImport:
     """Record an uploaded HR export after detecting how to read it, with an automatic column mapping.
 
     Raises ImportRefused (and writes nothing) when the file cannot be imported at all.
     """
     file_name = os.path.basename(file.name or "import")[:255]
-    try:
-        detected = directory_import_detect(source=file)
-    except ImportRefused as refused:
-        logger.warning("Directory import refused: %s by %s: %s", file_name, by, refused.message)
-        raise
+    detected = directory_import_detect(source=file)
     suffix = ".xlsx" if detected.format == "xlsx" else ".csv"
     file.seek(0)
     directory_import = DirectoryImport(
@@ -1007,7 +1024,6 @@ def directory_import_preview(
             detected=Detected.from_dict(directory_import.detected),
         )
     except ImportRefused as refused:
-        logger.warning("Directory import %s refused at preview: %s", directory_import.pk, refused.message)
         directory_import.status = DirectoryImport.Status.UPLOADED
         directory_import.error = refused.message
         directory_import.save(update_fields=["mapping", "deactivate_missing", "status", "error"])
@@ -1030,7 +1046,7 @@ def directory_import_claim(*, directory_import: DirectoryImport) -> bool:
     return claimed == 1
 
 
-def directory_import_start(*, directory_import: DirectoryImport, by) -> bool:
+def directory_import_start(*, directory_import: DirectoryImport, by: AbstractBaseUser | None) -> bool:
     """Apply a previewed import: inline when small, in the Celery task when it has many rows.
 
     Returns True when the import runs in the background.
@@ -1072,7 +1088,7 @@ def _report_progress(import_id: int, processed: int) -> None:
     thread.join(timeout=5)
 
 
-def directory_import_apply(*, directory_import: DirectoryImport, by) -> ImportResult:
+def directory_import_apply(*, directory_import: DirectoryImport, by: AbstractBaseUser | None) -> ImportResult:
     """Apply a claimed (running) import in one transaction and record its outcome.
 
     On any failure nothing is written, the import is marked failed with the reason, and the

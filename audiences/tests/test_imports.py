@@ -435,3 +435,10 @@ def test_the_quick_email_check_agrees_with_djangos_validator(email):
     except ValidationError:
         expected = False
     assert _valid_email(email) is expected
+
+
+def test_a_refused_file_is_logged_with_its_reason(caplog):
+    with pytest.raises(ImportRefused):
+        directory_import_run(source="Förnamn;Efternamn\nÅsa;Öberg\n".encode("cp1252"))
+    assert "Directory import refused" in caplog.text
+    assert "no email column" in caplog.text
