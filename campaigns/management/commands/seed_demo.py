@@ -2,7 +2,7 @@
 
 import io
 import math
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -101,6 +101,7 @@ class Command(BaseCommand):
         self._employees(employees)
         project = self._project(manager, editor, sponsor)
         self._audiences(project, manager)
+        self._plan(project, manager)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {demo.ORGANISATION}, project “{project.name}”. "
@@ -224,3 +225,73 @@ class Command(BaseCommand):
                 is_cross_functional=True,
                 members=cross_functional_proposal(size=12, departments=departments, seed=2026),
             )
+
+    def _plan(self, project: ChangeProject, by) -> None:
+        """The Swedish standard template, aimed at the demo audiences, some of it approved, meetings booked."""
+        if project.assets.exists():
+            return
+        from campaigns import plan
+        from campaigns.models import Asset, MeetingSession, PlanTemplate
+
+        audiences = {audience.name: audience for audience in project.audiences.all()}
+        everyone = [audiences["Alla medarbetare"]]
+        buyers = audiences["Beställare och attestanter"]
+        floor = audiences["Drift och lager i Västerås"]
+        # template item title -> the audiences it goes to
+        targets = {
+            "Workshop med tvärgruppen": [audiences["Referensgrupp Atlas"]],
+            "Teaser: något nytt är på väg": everyone,
+            "Affisch för lunchrum och verkstad": [floor, audiences["Kundservice"]],
+            "Sponsorns varför": everyone,
+            "Informationsträffar": [floor, buyers],
+            "Informationsblad: vad ändras för mig": [floor, buyers],
+            "Nyhet: planen och datumen": everyone,
+            "Film: så fungerar det": [buyers],
+            "Driftstart: så kommer du igång": everyone,
+            "Pulsmätning": everyone,
+            "Ni frågade, vi svarar": everyone,
+        }
+        template = PlanTemplate.objects.get(slug="standard-internlansering")
+        assets = {}
+        for item in template.items.all():
+            (asset,) = plan.plan_apply_template(
+                project=project, template=template, items=[item], by=by, audiences=targets.get(item.title, everyone)
+            )
+            assets[item.title] = asset
+        plan.asset_create(
+            project=project,
+            by=by,
+            audiences=[buyers],
+            channel="email",
+            stage="desire",
+            title="Chefspaket: prata Atlas med ditt team",
+            offset_days=-3,
+            subject="Så pratar du om Atlas med ditt team",
+            body="<p>Hej {{ first_name }}!</p><p>Här är tre bilder och fem frågor att ta upp på veckomötet.</p>",
+            button_label="Öppna chefspaketet",
+        )
+
+        workshop, meetings = assets["Workshop med tvärgruppen"], assets["Informationsträffar"]
+        def session(meeting: Asset, offset_days: int, hour: int, minute: int, **fields) -> None:
+            day = project.go_live + timedelta(days=offset_days)
+            starts = timezone.make_aware(datetime.combine(day, time(hour, minute)))
+            MeetingSession.objects.create(meeting=meeting, starts_at=starts, ends_at=starts + timedelta(hours=1), **fields)
+
+        session(workshop, -42, 13, 0, site="Västerås", place="Konferensrum Mälaren, Kopparbergsvägen 10", capacity=14)
+        session(meetings, -21, 6, 45, site="Västerås", place="Verkstadens lunchrum, hall B", capacity=60)
+        session(meetings, -20, 14, 30, site="Västerås", place="Lagrets fikarum", capacity=40)
+        session(meetings, -19, 9, 0, site="Stockholm", place="Aulan, Sveavägen 44", capacity=80)
+        session(meetings, -18, 10, 0, site="Eskilstuna", place="Konferensrum Hjälmaren", capacity=30)
+        session(meetings, -17, 13, 0, site="Uppsala", place="Stora mötesrummet, Kungsgatan 7", capacity=30)
+        session(meetings, -16, 15, 0, site="Örebro", place="Kafeterian", capacity=25)
+        session(meetings, -14, 12, 0, site="Online", online_url="https://teams.microsoft.com/l/meetup-join/atlas-demo", capacity=300)
+
+        for title, steps in (
+            ("Workshop med tvärgruppen", ["ready", "approved", "scheduled"]),
+            ("Teaser: något nytt är på väg", ["ready", "approved"]),
+            ("Affisch för lunchrum och verkstad", ["ready", "approved"]),
+            ("Informationsträffar", ["ready", "approved", "scheduled"]),
+            ("Sponsorns varför", ["ready"]),
+        ):
+            for status in steps:
+                plan.asset_set_status(asset=assets[title], status=status, by=by)
