@@ -12,6 +12,7 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("HR export"),
         help_text=_("CSV (any delimiter, any common encoding) or Excel (.xlsx), as exported from the HR system."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx"}),
     )
 
     def clean_file(self):
