@@ -105,3 +105,19 @@ class PulseForm(forms.Form):
 
     def scores(self) -> dict[str, int | None]:
         return {stage: self.cleaned_data.get(stage) for stage in Stage.values}
+
+
+class AnswerForm(forms.Form):
+    """The team's answer to a question, in the app's inbox."""
+
+    answer = forms.CharField(
+        label=_("Answer"), required=False, max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "rich-text", "data-rich-text": "1"}),
+    )
+    publish = forms.BooleanField(label=_("Publish on the landing page's FAQ"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("publish") and not (data.get("answer") or "").strip():
+            self.add_error("answer", _("Write an answer before publishing it."))
+        return data

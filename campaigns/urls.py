@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import asset_views, plan_views, print_views, send_views, views
+from . import asset_views, inbox_views, plan_views, print_views, send_views, views
 
 app_name = "campaigns"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("<slug:slug>/team/<int:member_id>/role/", views.member_role, name="member_role"),
     path("<slug:slug>/team/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
+    path("<slug:slug>/questions/", inbox_views.inbox, name="inbox"),
+    path("<slug:slug>/questions/<int:pk>/answer/", inbox_views.question_answer, name="question_answer"),
+    path("<slug:slug>/questions/<int:pk>/delete/", inbox_views.question_delete, name="question_delete"),
     path("<slug:slug>/plan/", plan_views.plan_page, name="plan"),
     path("<slug:slug>/plan/template/", plan_views.plan_template, name="plan_template"),
     path("<slug:slug>/plan/go-live/", plan_views.plan_go_live, name="plan_go_live"),
