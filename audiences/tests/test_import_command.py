@@ -4,12 +4,21 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from audiences.models import DirectoryImport, Employee
 from audiences.tests.factories import make_employee
 from audiences.tests.import_files import excel_cp1252, person, utf16_unicode_text
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    # The assertions read the English messages; the Swedish ones have their own test.
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 def run(*args) -> list[str]:
@@ -89,13 +98,18 @@ def test_it_exits_non_zero_on_a_missing_file_or_an_unknown_column(tmp_path, expo
 
 
 def test_the_exit_code_is_non_zero_from_the_shell(tmp_path):
+    import os
     import subprocess
     import sys
 
     path = tmp_path / "names.csv"
     path.write_bytes(b"Name\nAnna\n")
+    env = {**os.environ, "LANGUAGE_CODE": "en"}
     done = subprocess.run(
-        [sys.executable, "manage.py", "import_employees", str(path), "--dry-run"], capture_output=True, text=True
+        [sys.executable, "manage.py", "import_employees", str(path), "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert done.returncode != 0
     assert "no email column" in done.stderr

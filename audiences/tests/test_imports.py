@@ -3,7 +3,7 @@
 import io
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audiences.imports import (
     ImportRefused,
@@ -23,6 +23,15 @@ from audiences.tests.import_files import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    # The assertions read the English messages; the Swedish ones have their own test.
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 SWEDES = [
     person("NE1", "Åsa", "Öberg", department="Drift och underhåll", site="Västerås"),
@@ -442,3 +451,11 @@ def test_a_refused_file_is_logged_with_its_reason(caplog):
         directory_import_run(source="Förnamn;Efternamn\nÅsa;Öberg\n".encode("cp1252"))
     assert "Directory import refused" in caplog.text
     assert "no email column" in caplog.text
+
+
+def test_rejection_reasons_speak_swedish_to_a_swedish_user():
+    rows = [person("NE1", email="")]
+    rows[0]["E-post"] = ""
+    with translation.override("sv"):
+        result = directory_import_run(source=excel_cp1252(rows))
+    assert result.row_errors[0]["reason"] == "E-postadress saknas."
