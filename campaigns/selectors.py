@@ -83,6 +83,14 @@ class PlanWeek:
         return self.monday.isocalendar().week
 
     @property
+    def before_go_live(self) -> list[PlanItem]:
+        return [item for item in self.items if item.days < 0]
+
+    @property
+    def from_go_live(self) -> list[PlanItem]:
+        return [item for item in self.items if item.days >= 0]
+
+    @property
     def label(self) -> str:
         if self.index == 0:
             return _("Go-live week")
@@ -155,6 +163,9 @@ def plan_timeline(
         if index not in weeks:
             weeks[index] = PlanWeek(index=index, monday=monday, is_current=monday == _monday(today))
         weeks[index].items.append(item)
+    if weeks and 0 not in weeks:
+        # Go-live is the anchor of the plan: its week shows even when nothing else happens in it.
+        weeks[0] = PlanWeek(index=0, monday=go_live_monday, is_current=go_live_monday == _monday(today))
     return [weeks[i] for i in sorted(weeks)]
 
 
