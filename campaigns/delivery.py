@@ -529,6 +529,7 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
         marker.temporary(deliveries, _smtp_error(exc, "")[1])
         logger.warning("SMTP connection failed, %s deliveries deferred: %s", len(deliveries), exc)
         return result
+    index, handing = 0, False
     try:
         for index, delivery in enumerate(deliveries):
             employee = delivery.employee
@@ -539,9 +540,11 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
                 assets[delivery.asset_id] = asset = _load_asset(delivery.asset_id)
                 composers[delivery.asset_id] = Composer(asset, _Tracker(asset))
             message = composers[delivery.asset_id].message(delivery)
+            handing = True
             try:
                 send_one(connection, message)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                handing = False
                 code, reply = _smtp_error(exc, employee.email)
                 reason = f"{code} {reply}".strip()
                 if code is not None and 500 <= code < 600:
@@ -551,11 +554,27 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
                 continue
             except (OSError, smtplib.SMTPException) as exc:
                 # The connection is gone (421, reset, timeout): this one and the rest wait for a retry.
+                # The server may have taken this one before it went, so it is recorded as such.
+                handing = False
                 marker.flush()
+                Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(possible_duplicate=True)
                 marker.temporary(deliveries[index:], _smtp_error(exc, employee.email)[1])
                 logger.warning("SMTP connection lost mid-batch: %s", exc)
                 break
+            handing = False
             marker.sent_one(delivery.pk)
+    except BaseException:
+        # A bug, a database error or a time limit: what was never handed to the server goes
+        # back to the queue at once instead of waiting for the stuck-row policy.
+        untouched = [d.pk for d in deliveries[index + 1 if handing else index :]]
+        try:
+            marker.flush()
+            Delivery.objects.filter(pk__in=untouched, status=Delivery.Status.SENDING).update(
+                status=Delivery.Status.QUEUED, claimed_at=None, attempts=F("attempts") - 1
+            )
+        except Exception:  # noqa: BLE001 - the stuck-row policy recovers them; the first error matters
+            logger.exception("could not release %s claimed deliveries", len(untouched))
+        raise
     finally:
         marker.flush()
         try:

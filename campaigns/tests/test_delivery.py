@@ -315,7 +315,7 @@ def test_it_gives_up_after_the_last_attempt(
     result = delivery.send_batch(delivery_ids=ids)
     row = Delivery.objects.get()
     assert result.failed == 1 and row.status == Delivery.Status.FAILED
-    assert "2 attempts" in row.last_error and "452" in row.last_error
+    assert " 2 " in row.last_error and "452 4.2.2 Mailbox full" in row.last_error
 
 
 def test_retry_failed_sends_them_again(project, owner, published, refusing, django_capture_on_commit_callbacks):
@@ -495,3 +495,99 @@ def test_progress_counts_and_audit(project, owner, published, refusing, django_c
     panel = delivery.send_panel(asset=asset)
     assert [d.employee.email for d in panel["failures"]] == ["person2@example.se"]
     assert AssetEvent.objects.filter(asset=asset, detail__send=["running", "done"]).exists()
+
+
+# Tasks and the beat schedule
+
+
+def test_beat_runs_the_dispatcher_every_minute(settings):
+    from campaigns import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["dispatch-due-emails"]
+    assert entry["schedule"] == 60.0
+    assert entry["task"] == tasks.dispatch_due.name
+
+
+def test_the_batch_task_retries_deferred_rows_with_the_backoff(monkeypatch):
+    from celery.exceptions import Retry
+
+    from campaigns import tasks
+
+    monkeypatch.setattr(delivery, "send_batch", lambda delivery_ids: delivery.BatchResult(deferred=[7], retry_in=45))
+    retried = {}
+
+    def retry(**kwargs):
+        retried.update(kwargs)
+        return Retry()
+
+    monkeypatch.setattr(tasks.send_batch, "retry", retry)
+    with pytest.raises(Retry):
+        tasks.send_batch.run([7, 8])
+    assert retried == {"args": ([7],), "countdown": 45}
+
+
+def test_the_batch_task_retries_when_the_database_is_away(monkeypatch):
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+
+    from campaigns import tasks
+
+    def down(delivery_ids):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(delivery, "send_batch", down)
+    monkeypatch.setattr(tasks.send_batch, "retry", lambda **kwargs: Retry())
+    with pytest.raises(Retry):
+        tasks.send_batch.run([1])
+
+
+def test_a_batch_that_breaks_midway_releases_what_it_never_sent(
+    project, owner, published, monkeypatch, django_capture_on_commit_callbacks
+):
+    from campaigns import delivery_render
+
+    asset, send = scheduled_email(project, owner, make_audience(project, *employees(4)))
+    _dispatch(send, django_capture_on_commit_callbacks)
+    calls = []
+    real = delivery_render.Composer.message
+
+    def flaky(self, d):
+        calls.append(d.pk)
+        if len(calls) == 3:
+            raise RuntimeError("a bug in rendering")
+        return real(self, d)
+
+    monkeypatch.setattr(delivery_render.Composer, "message", flaky)
+    with pytest.raises(RuntimeError):
+        delivery.send_batch(delivery_ids=published[0])
+
+    statuses = dict(Delivery.objects.values_list("pk", "status"))
+    first, second, third, fourth = sorted(statuses)
+    assert [statuses[pk] for pk in (first, second)] == [Delivery.Status.SENT] * 2
+    assert [statuses[pk] for pk in (third, fourth)] == [Delivery.Status.QUEUED] * 2
+    assert not Delivery.objects.filter(possible_duplicate=True).exists()
+    assert Delivery.objects.get(pk=third).attempts == 0
+    assert len(mail.outbox) == 2
+
+
+def test_a_connection_lost_mid_message_records_a_possible_duplicate(
+    project, owner, published, refusing, monkeypatch, django_capture_on_commit_callbacks
+):
+    import smtplib
+
+    asset, send = scheduled_email(project, owner, make_audience(project, *employees(3)))
+    _dispatch(send, django_capture_on_commit_callbacks)
+    real = RefusingBackend.send_messages
+
+    def drop(self, messages):
+        if messages[0].to == ["person1@example.se"]:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real(self, messages)
+
+    monkeypatch.setattr(RefusingBackend, "send_messages", drop)
+    [result] = _send_all(published)
+
+    rows = {d.employee.email: d for d in Delivery.objects.select_related("employee")}
+    assert result.sent == 1 and len(result.deferred) == 2
+    assert rows["person1@example.se"].possible_duplicate and rows["person1@example.se"].status == "queued"
+    assert not rows["person2@example.se"].possible_duplicate and rows["person2@example.se"].status == "queued"
