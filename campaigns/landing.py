@@ -131,6 +131,8 @@ def public_sessions(*, project: ChangeProject) -> list[SessionInfo]:
     sessions = (
         MeetingSession.objects.filter(meeting__project=project, starts_at__gt=timezone.now())
         .exclude(meeting__status__in=HIDDEN_STATUSES)
+        # A cross-functional group's workshop is by invitation, not for everyone to book.
+        .exclude(meeting__audiences__is_cross_functional=True)
         .select_related("meeting")
         .annotate(taken=Count("bookings", filter=Q(bookings__status=Booking.Status.CONFIRMED)))
         .order_by("starts_at", "id")

@@ -6,6 +6,7 @@ A GET changes nothing but a visit or scan counter; every POST has CSRF and a rat
 an unknown token is a plain 404.
 """
 
+import re
 from functools import wraps
 
 from django.conf import settings
@@ -123,6 +124,9 @@ def _public_part(project: ChangeProject) -> dict:
     return part
 
 
+_GREETING = re.compile(r"^\s*<p>[^<]{0,20}\{\{\s*(first_name|last_name|full_name)\s*\}\}[^<]{0,5}</p>", re.IGNORECASE)
+
+
 def _video_type(film) -> str:
     if film is None or not film.video:
         return ""
@@ -142,7 +146,9 @@ def _sponsor_html(project: ChangeProject, sponsor) -> str:
         days_to_go_live=str(project.days_to_go_live()),
         landing_url=settings.SITE_URL + reverse("landing:general", args=[project.slug]),
     )
-    return mark_safe(merged_html(sponsor.body, values))  # noqa: S308 - sanitised, merged escaped, sanitised
+    # A greeting line that names the reader ("Hej {{ first_name }}!") has no reader here: drop it.
+    body = _GREETING.sub("", sponsor.body, count=1)
+    return mark_safe(merged_html(body, values))  # noqa: S308 - sanitised, merged escaped, sanitised
 
 
 def _render_page(request, project, *, link=None, forms=None, status=200):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from lib.richtext import sanitize_html
 
+from . import landing
 from .models import Asset, AssetEvent, ChangeProject, MeetingSession, Membership, PlanTemplate, PlanTemplateItem
 
 logger = logging.getLogger(__name__)
@@ -154,6 +155,10 @@ def plan_apply_template(
     return assets
 
 
+# A change to any of these sends booked people an updated calendar invite.
+_INVITE_FIELDS = ("starts_at", "ends_at", "site", "place", "online_url")
+
+
 @transaction.atomic
 def meeting_sessions_save(
     *, meeting: Asset, save: list[MeetingSession], delete: list[MeetingSession], by
@@ -162,13 +167,20 @@ def meeting_sessions_save(
     meeting = Asset.objects.select_for_update().select_related("project").get(pk=meeting.pk)
     if not save and not delete:
         return meeting
+    moved = []
     for session in save:
         session.meeting = meeting
         session.full_clean()
+        before = MeetingSession.objects.filter(pk=session.pk).values(*_INVITE_FIELDS).first() if session.pk else None
         session.save()
+        if before and any(before[f] != getattr(session, f) for f in _INVITE_FIELDS):
+            moved.append(session)
     for session in delete:
         if session.meeting_id == meeting.pk:
+            landing.session_cancelled(session=session)  # invites are cancelled before the rows go
             session.delete()
+    for session in moved:
+        landing.session_changed(session=session)  # booked people get an updated invite
     changed = {"sessions": ["", _("%(saved)d saved, %(removed)d removed") % {"saved": len(save), "removed": len(delete)}]}
     if meeting.status in (Asset.Status.APPROVED, Asset.Status.SCHEDULED) and meeting.project.requires_approval:
         changed["status"] = [str(meeting.get_status_display()), str(Asset.Status.READY.label)]

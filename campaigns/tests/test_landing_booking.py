@@ -257,3 +257,27 @@ def test_two_people_taking_the_last_seat_at_once_one_wins(project):
             t.join(30)
         assert sorted(outcomes) == ["booked", "full"]
         assert Booking.objects.filter(status=Booking.Status.CONFIRMED).count() == 1
+
+
+@pytest.mark.django_db
+def test_editing_a_session_in_the_plan_updates_invites_and_removing_it_cancels_them(
+    project, owner, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from campaigns import plan
+
+    meeting, (moved, removed) = make_meeting(project, sessions=2)
+    anna = make_employee()
+    with django_capture_on_commit_callbacks(execute=True):
+        landing.booking_create(session=moved, email=anna.email, employee=anna, confirmed=True)
+        landing.booking_create(session=removed, email=anna.email, employee=anna, confirmed=True)
+    mail.outbox.clear()
+
+    moved.place = "Lilla salen"
+    with django_capture_on_commit_callbacks(execute=True):
+        plan.meeting_sessions_save(meeting=meeting, save=[moved], delete=[removed], by=owner)
+
+    methods = sorted(m.alternatives[-1][1].split("method=")[1] for m in mail.outbox)
+    assert methods == ["CANCEL", "REQUEST"]
+    assert Booking.objects.filter(status=Booking.Status.CONFIRMED).get().session == moved

@@ -102,6 +102,7 @@ class Command(BaseCommand):
         project = self._project(manager, editor, sponsor)
         self._audiences(project, manager)
         self._plan(project, manager)
+        self._landing(project, manager)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {demo.ORGANISATION}, project “{project.name}”. "
@@ -295,3 +296,65 @@ class Command(BaseCommand):
         ):
             for status in steps:
                 plan.asset_set_status(asset=assets[title], status=status, by=by)
+
+    def _landing(self, project: ChangeProject, by) -> None:
+        """Questions answered on the landing page's FAQ, and pulse answers from a sample of employees."""
+        from audiences.selectors import reachable_employees
+        from campaigns import landing
+        from campaigns.models import Question
+
+        for text, name, answer in LANDING_QUESTIONS:
+            question, created = Question.objects.get_or_create(project=project, text=text, defaults={"name": name})
+            if created or not question.is_published:
+                landing.question_answer(question=question, answer=answer, publish=True, by=by)
+        Question.objects.get_or_create(
+            project=project, text="Kommer vi att kunna attestera fakturor i mobilen från första dagen?"
+        )
+        # Deterministic answers, so a second run updates the same rows and changes nothing.
+        employees = list(reachable_employees().order_by("id")[:120])
+        aud = project.audiences.filter(name="Alla medarbetare").first()
+        for i, employee in enumerate(employees):
+            base = 2 + (i * 7) % 4
+            landing.pulse_submit(
+                project=project,
+                reaction=("right", "right", "partly", "wrong")[i % 4],
+                scores={
+                    "awareness": min(5, base + 1),
+                    "desire": min(5, base),
+                    "knowledge": max(1, base - 1),
+                    "ability": max(1, base - (i % 3)),
+                    "reinforcement": None if i % 5 == 0 else max(1, base - 1),
+                },
+                employee=employee,
+                audience_id=aud.pk if aud else None,
+            )
+        self.stdout.write(f"Landing page: {Question.objects.filter(project=project).count()} questions, "
+                          f"{len(employees)} pulse answers")
+
+
+LANDING_QUESTIONS = [
+    (
+        "Måste jag gå en utbildning innan driftstarten?",
+        "",
+        "<p>Alla som beställer eller attesterar går en kort webbutbildning (20 minuter) före driftstarten. "
+        "Länken kommer i mejlet två veckor innan. Informationsträffarna är frivilliga men varmt rekommenderade.</p>",
+    ),
+    (
+        "Vad händer med fakturor som jag redan har börjat attestera i det gamla systemet?",
+        "Maria, Inköp",
+        "<p>Fakturor som är påbörjade före driftstarten attesterar du klart i det gamla systemet. "
+        "Det är öppet för det i tre veckor efter driftstarten.</p>",
+    ),
+    (
+        "Fungerar Atlas i mobilen ute i verkstaden?",
+        "",
+        "<p>Ja. Atlas fungerar i mobilens webbläsare, och du loggar in med samma konto som på datorn. "
+        "Appen för kvittofoton kommer i en senare etapp.</p>",
+    ),
+    (
+        "Vem hjälper mig om något inte fungerar första veckan?",
+        "Jonas",
+        "<p>Superanvändare finns på varje ort under de två första veckorna, och supporten har utökade "
+        "öppettider: vardagar 7–18 på telefon 010-123 45 00.</p>",
+    ),
+]
