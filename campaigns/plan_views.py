@@ -134,8 +134,29 @@ def plan_go_live(request, slug):
         messages.error(request, _("Enter go-live as a date."))
         return redirect("campaigns:plan", slug=project.slug)
     new = form.cleaned_data["go_live"]
-    if new != old:
+    if new == old:
+        return redirect("campaigns:plan", slug=project.slug)
+    now = timezone.now()
+    rushed = [
+        asset.title
+        for asset in project.assets.filter(channel=Channel.EMAIL, status=Asset.Status.SCHEDULED, fixed_at__isnull=True)
+        if asset.scheduled_for(old) >= now > asset.scheduled_for(new)
+    ]
+    if rushed:
+        messages.error(
+            request,
+            _(
+                "Moving go-live to %(date)s would send these scheduled emails at once: %(titles)s. "
+                "Unschedule them first, or choose a later date."
+            )
+            % {"date": date_format(new, "j F Y"), "titles": ", ".join(f"“{t}”" for t in rushed)},
+        )
+        return redirect("campaigns:plan", slug=project.slug)
+    try:
         services.project_update(project=project, by=request.user, go_live=new)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
         moved = project.assets.filter(fixed_at__isnull=True).count()
         messages.success(
             request,

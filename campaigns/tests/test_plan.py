@@ -110,6 +110,19 @@ def test_moving_go_live_moves_relative_assets_and_leaves_fixed_ones(client, proj
     assert "15 feb" in page.lower() or "15 Feb" in page
 
 
+def test_go_live_does_not_move_when_it_would_send_a_scheduled_email_at_once(client, project, editor, floor):
+    why = add(project, editor, title="Sponsorns varför", offset_days=-28, audiences=[floor])
+    Asset.objects.filter(pk=why.pk).update(status=Asset.Status.SCHEDULED)
+    soon = timezone.localdate() + datetime.timedelta(days=10)
+    client.force_login(editor)
+
+    response = client.post(url("plan_go_live", project), {"go_live": soon.isoformat()}, follow=True)
+
+    project.refresh_from_db()
+    assert project.go_live == datetime.date(2027, 3, 1)
+    assert "Sponsorns varför" in [str(m) for m in response.context["messages"]][0]
+
+
 def test_a_get_never_moves_go_live(client, project, editor):
     client.force_login(editor)
     assert client.get(url("plan_go_live", project), {"go_live": "2027-05-01"}).status_code == 405
