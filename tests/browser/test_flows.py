@@ -12,7 +12,9 @@ from lib.colors import WCAG_AA_NORMAL_TEXT, contrast_ratio
 
 from .conftest import png
 
-pytestmark = pytest.mark.browser
+# serialized_rollback: the live server needs a transactional database, whose flush would
+# otherwise wipe the rows data migrations put there (plan templates) for the next test.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_the_login_page_is_accessible(page, live_server, assert_accessible, screenshot):
