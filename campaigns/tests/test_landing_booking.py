@@ -145,7 +145,7 @@ def test_a_pending_booking_cannot_take_a_seat_that_filled_meanwhile(client, proj
 
     pending.refresh_from_db()
     assert pending.status == Booking.Status.PENDING
-    assert "filled up" in response.content.decode()
+    assert "fullbokat innan du bekräftade" in response.content.decode()  # in the employee's language
 
 
 @pytest.mark.django_db
