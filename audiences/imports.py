@@ -37,6 +37,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
 from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -1036,9 +1037,20 @@ def directory_import_preview(
 
 
 def directory_import_claim(*, directory_import: DirectoryImport) -> bool:
-    """Move a previewed import to running; False when someone else already did (or it is not ready)."""
-    claimed = DirectoryImport.objects.filter(pk=directory_import.pk, status=DirectoryImport.Status.PREVIEWED).update(
-        status=DirectoryImport.Status.RUNNING, processed_rows=0
+    """Move a previewed import to running; False when someone else already did (or it is not ready).
+
+    An import left running by a worker that died is claimed again once it is older than the
+    task's hard time limit: its transaction rolled back with the worker, and no live run lasts longer.
+    """
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = (
+        DirectoryImport.objects.filter(pk=directory_import.pk)
+        .filter(
+            Q(status=DirectoryImport.Status.PREVIEWED)
+            | Q(status=DirectoryImport.Status.RUNNING, claimed_at__lt=stale)
+        )
+        .update(status=DirectoryImport.Status.RUNNING, processed_rows=0, claimed_at=now)
     )
     if claimed:
         directory_import.status = DirectoryImport.Status.RUNNING
