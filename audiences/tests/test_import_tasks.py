@@ -62,3 +62,24 @@ def test_a_file_that_fails_midway_marks_the_import_failed_and_writes_nothing(own
     directory_import.refresh_from_db()
     assert (directory_import.status, directory_import.error) == ("failed", "The file changed under us.")
     assert Employee.objects.count() == 0
+
+
+def test_an_import_left_running_by_a_dead_worker_is_claimed_again_after_the_time_limit(db, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audiences.imports import directory_import_claim
+
+    stuck = DirectoryImport.objects.create(
+        file_name="hr.csv",
+        status=DirectoryImport.Status.RUNNING,
+        claimed_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+    )
+    live = DirectoryImport.objects.create(file_name="hr2.csv", status=DirectoryImport.Status.RUNNING, claimed_at=timezone.now())
+
+    assert directory_import_claim(directory_import=stuck) is True
+    assert directory_import_claim(directory_import=live) is False
+    stuck.refresh_from_db()
+    assert stuck.status == DirectoryImport.Status.RUNNING
+    assert stuck.claimed_at > timezone.now() - timedelta(minutes=1)
