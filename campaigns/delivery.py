@@ -41,6 +41,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audiences.models import Employee
 from audiences.selectors import audience_members
 
 from .delivery_render import Composer, send_one
@@ -171,22 +172,56 @@ def dispatch_due(*, now: datetime.datetime | None = None) -> DispatchResult:
     return result
 
 
+# Random values made by the database while it copies an audience into Delivery rows:
+# tokens of at least 192 random bits and a random Message-ID local part.
+_RANDOM_SQL = {
+    "postgresql": (
+        "replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')",
+        "'<' || replace(gen_random_uuid()::text, '-', '') || '@' || %s || '>'",
+    ),
+    "sqlite": ("lower(hex(randomblob(24)))", "'<' || lower(hex(randomblob(16))) || '@' || %s || '>'"),
+}
+
+
 def _snapshot(asset: Asset) -> int:
-    """Delivery rows for the asset's audiences: active employees, one row per person."""
-    first_audience: dict[int, int] = {}
-    for audience in asset.audiences.order_by("pk"):
-        members = audience_members(audience=audience).order_by().values_list("pk", flat=True)
-        for employee_id in members.iterator(chunk_size=5000):
-            first_audience.setdefault(employee_id, audience.pk)
-    domain = _message_domain()
-    rows = (
-        Delivery(asset=asset, employee_id=e, audience_id=a, message_id=_message_id(domain))
-        for e, a in first_audience.items()
-    )
-    for chunk in batched(rows, 2000):
-        Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+    """Delivery rows for the asset's audiences: active employees, one row per person.
+
+    One INSERT … SELECT per audience, in audience order, so a person in several audiences
+    keeps the first; the unique (asset, employee) constraint makes a repeat harmless.
+    """
+    now = timezone.now()
+    table = Delivery._meta.db_table
+    audience_ids = list(asset.audiences.order_by("pk").values_list("pk", flat=True))
+    if db_connection.vendor in _RANDOM_SQL:
+        token_sql, message_id_sql = _RANDOM_SQL[db_connection.vendor]
+        with db_connection.cursor() as cursor:
+            for audience in asset.audiences.order_by("pk"):
+                members, params = audience_members(audience=audience).order_by().values("pk").query.sql_with_params()
+                cursor.execute(
+                    f"INSERT INTO {table} (asset_id, employee_id, audience_id, status, token, message_id,"  # noqa: S608 - names from the model, values as parameters
+                    " attempts, last_error, possible_duplicate, created_at)"
+                    f" SELECT %s, e.id, %s, %s, {token_sql}, {message_id_sql}, 0, '', %s, %s"
+                    f" FROM {Employee._meta.db_table} e WHERE e.id IN ({members}) ORDER BY e.id"
+                    " ON CONFLICT DO NOTHING",
+                    [
+                        asset.pk, audience.pk, str(Delivery.Status.QUEUED), _message_domain(), False,
+                        db_connection.ops.adapt_datetimefield_value(now), *params,
+                    ],
+                )
+    else:  # any other database: the same rows through the ORM
+        first_audience: dict[int, int] = {}
+        for audience in asset.audiences.order_by("pk"):
+            for employee_id in audience_members(audience=audience).order_by().values_list("pk", flat=True):
+                first_audience.setdefault(employee_id, audience.pk)
+        domain = _message_domain()
+        rows = (
+            Delivery(asset=asset, employee_id=e, audience_id=a, message_id=_message_id(domain))
+            for e, a in first_audience.items()
+        )
+        for chunk in batched(rows, 2000):
+            Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
     counters = [EngagementCounter(asset=asset, audience=None)]
-    counters += [EngagementCounter(asset=asset, audience_id=pk) for pk in set(first_audience.values())]
+    counters += [EngagementCounter(asset=asset, audience_id=pk) for pk in audience_ids]
     EngagementCounter.objects.bulk_create(counters, ignore_conflicts=True)
     return Delivery.objects.filter(asset=asset).count()
 
@@ -213,9 +248,14 @@ def email_start(*, send: EmailSend, now: datetime.datetime | None = None) -> boo
 
 def _publish_queued(rows, *, now: datetime.datetime) -> int:
     """Mark queued rows as published and publish them in batches once the transaction commits."""
-    ids = list(rows.order_by("pk").values_list("pk", flat=True))
-    for chunk in batched(ids, 2000):
-        Delivery.objects.filter(pk__in=chunk, status=Delivery.Status.QUEUED).update(enqueued_at=now)
+    subquery, params = rows.order_by().values("pk").query.sql_with_params()
+    with db_connection.cursor() as cursor:
+        # One statement whatever the size; RETURNING gives the ids it marked (PostgreSQL, SQLite ≥ 3.35).
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} SET enqueued_at = %s WHERE id IN ({subquery}) RETURNING id",  # noqa: S608
+            [db_connection.ops.adapt_datetimefield_value(now), *params],
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
     for chunk in batched(ids, _setting("DELIVERY_BATCH_SIZE")):
         # robust: a broker that is down must not undo the committed snapshot; the rows stay
         # queued and deliveries_requeue_stale publishes them again later.

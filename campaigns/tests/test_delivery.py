@@ -578,9 +578,11 @@ def test_a_connection_lost_mid_message_records_a_possible_duplicate(
     asset, send = scheduled_email(project, owner, make_audience(project, *employees(3)))
     _dispatch(send, django_capture_on_commit_callbacks)
     real = RefusingBackend.send_messages
+    handed = []
 
     def drop(self, messages):
-        if messages[0].to == ["person1@example.se"]:
+        handed.append(messages[0].to[0])
+        if len(handed) == 2:
             raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
         return real(self, messages)
 
@@ -588,6 +590,9 @@ def test_a_connection_lost_mid_message_records_a_possible_duplicate(
     [result] = _send_all(published)
 
     rows = {d.employee.email: d for d in Delivery.objects.select_related("employee")}
+    first, dropped = handed
+    [untried] = set(rows) - set(handed)
     assert result.sent == 1 and len(result.deferred) == 2
-    assert rows["person1@example.se"].possible_duplicate and rows["person1@example.se"].status == "queued"
-    assert not rows["person2@example.se"].possible_duplicate and rows["person2@example.se"].status == "queued"
+    assert rows[first].status == "sent"
+    assert rows[dropped].possible_duplicate and rows[dropped].status == "queued"
+    assert not rows[untried].possible_duplicate and rows[untried].status == "queued"
