@@ -183,13 +183,13 @@ _RANDOM_SQL = {
 }
 
 
-def _snapshot(asset: Asset) -> int:
+def _snapshot(asset: Asset, now: datetime.datetime) -> int:
     """Delivery rows for the asset's audiences: active employees, one row per person.
 
     One INSERT … SELECT per audience, in audience order, so a person in several audiences
     keeps the first; the unique (asset, employee) constraint makes a repeat harmless.
+    The rows are born published (`enqueued_at`): email_start publishes them on commit.
     """
-    now = timezone.now()
     table = Delivery._meta.db_table
     audience_ids = list(asset.audiences.order_by("pk").values_list("pk", flat=True))
     if db_connection.vendor in _RANDOM_SQL:
@@ -199,12 +199,13 @@ def _snapshot(asset: Asset) -> int:
                 members, params = audience_members(audience=audience).order_by().values("pk").query.sql_with_params()
                 cursor.execute(
                     f"INSERT INTO {table} (asset_id, employee_id, audience_id, status, token, message_id,"  # noqa: S608 - names from the model, values as parameters
-                    " attempts, last_error, possible_duplicate, created_at)"
-                    f" SELECT %s, e.id, %s, %s, {token_sql}, {message_id_sql}, 0, '', %s, %s"
+                    " attempts, last_error, possible_duplicate, created_at, enqueued_at)"
+                    f" SELECT %s, e.id, %s, %s, {token_sql}, {message_id_sql}, 0, '', %s, %s, %s"
                     f" FROM {Employee._meta.db_table} e WHERE e.id IN ({members}) ORDER BY e.id"
                     " ON CONFLICT DO NOTHING",
                     [
                         asset.pk, audience.pk, str(Delivery.Status.QUEUED), _message_domain(), False,
+                        db_connection.ops.adapt_datetimefield_value(now),
                         db_connection.ops.adapt_datetimefield_value(now), *params,
                     ],
                 )
@@ -215,7 +216,7 @@ def _snapshot(asset: Asset) -> int:
                 first_audience.setdefault(employee_id, audience.pk)
         domain = _message_domain()
         rows = (
-            Delivery(asset=asset, employee_id=e, audience_id=a, message_id=_message_id(domain))
+            Delivery(asset=asset, employee_id=e, audience_id=a, message_id=_message_id(domain), enqueued_at=now)
             for e, a in first_audience.items()
         )
         for chunk in batched(rows, 2000):
@@ -238,10 +239,12 @@ def email_start(*, send: EmailSend, now: datetime.datetime | None = None) -> boo
         )
         if claimed != 1:
             return False
-        recipients = _snapshot(send.asset)
+        recipients = _snapshot(send.asset, now)
         EmailSend.objects.filter(pk=send.pk).update(recipients=recipients)
         _audit(send.asset, None, AssetEvent.Action.STATUS, send=["scheduled", "running"], recipients=recipients)
-        _publish_queued(Delivery.objects.filter(asset_id=send.asset_id, status=Delivery.Status.QUEUED), now=now)
+        queued = Delivery.objects.filter(asset_id=send.asset_id, status=Delivery.Status.QUEUED)
+        queued.exclude(enqueued_at=now).update(enqueued_at=now)  # rows left by an earlier, cancelled start
+        _publish_ids(list(queued.order_by("pk").values_list("pk", flat=True)))
     logger.info("email send %s (asset %s) started: %s recipients", send.pk, send.asset_id, recipients)
     return True
 
@@ -256,6 +259,10 @@ def _publish_queued(rows, *, now: datetime.datetime) -> int:
             [db_connection.ops.adapt_datetimefield_value(now), *params],
         )
         ids = sorted(row[0] for row in cursor.fetchall())
+    return _publish_ids(ids)
+
+
+def _publish_ids(ids: list[int]) -> int:
     for chunk in batched(ids, _setting("DELIVERY_BATCH_SIZE")):
         # robust: a broker that is down must not undo the committed snapshot; the rows stay
         # queued and deliveries_requeue_stale publishes them again later.
