@@ -34,6 +34,8 @@ from .models import Asset, Delivery
 logger = logging.getLogger(__name__)
 
 PERSONAL = ("first_name", "last_name", "full_name", "department", "site", "title")
+# The personal landing link stands in the shape as this URL (it must look like one to survive sanitising).
+LANDING = "https://landing.invalid/LpqlandingZx9"
 TOKEN_FIELD = "token"  # noqa: S105 - the name of a placeholder, not a secret
 _PLACEHOLDER = re.compile(r"Lpq([a-z]+)Zx9")
 
@@ -167,14 +169,15 @@ class Composer:
         self.shapes: dict[tuple, _Shape | None] = {}
         self.fast = True
 
-    def message(self, delivery: Delivery) -> EmailMultiAlternatives:
+    def message(self, delivery: Delivery, landing_url: str | None = None) -> EmailMultiAlternatives:
+        """The email for one delivery; `landing_url` saves looking the personal link up again."""
         employee = delivery.employee
-        landing_url = landing_url_for(self.asset.project, employee)
+        landing_url = landing_url or landing_url_for(self.asset.project, employee)
         values = self._values(employee)
         if self.fast and values is not None:
-            shape = self._shape(employee, landing_url, values)
+            shape = self._shape(employee, values)
             if shape is not None:
-                message = self._from_shape(shape, delivery, values)
+                message = self._from_shape(shape, delivery, values, landing_url)
                 if shape.checked:
                     return message
                 shape.checked = True
@@ -197,24 +200,25 @@ class Composer:
             values[name] = value
         return values
 
-    def _shape(self, employee, landing_url: str, values: dict[str, str]) -> _Shape | None:
+    def _shape(self, employee, values: dict[str, str]) -> _Shape | None:
         empty = frozenset(name for name, value in values.items() if not value)
         language = getattr(employee, "language", "")
-        key = (language, landing_url, empty)
+        key = (language, empty)
         if key not in self.shapes:
             stand_in = SimpleNamespace(
                 **{name: "" if name in empty else _placeholder(name) for name in PERSONAL},
                 language=language, email="", pk=None,
             )
-            rendered = render_campaign_email(asset=self.asset, employee=stand_in, landing_url=landing_url)
-            if any(_PLACEHOLDER.search(url) for url in re.findall(r'href="([^"]*)"', rendered.html)):
-                self.shapes[key] = None  # personal links are not tracked per shape: normal path
+            rendered = render_campaign_email(asset=self.asset, employee=stand_in, landing_url=LANDING)
+            hrefs = re.findall(r'href="([^"]*)"', rendered.html)
+            if any(_PLACEHOLDER.search(url) for url in hrefs if url != LANDING):
+                self.shapes[key] = None  # links built from personal fields: the normal path tracks them
             else:
-                html = self.tracker.apply(rendered.html, _placeholder(TOKEN_FIELD))
+                html = self.tracker.apply(rendered.html, _placeholder(TOKEN_FIELD), skip=LANDING)
                 self.shapes[key] = _Shape(rendered.subject, rendered.text, html, rendered.from_email)
         return self.shapes[key]
 
-    def _from_shape(self, shape: _Shape, delivery: Delivery, values: dict[str, str]) -> PrebuiltEmail:
+    def _from_shape(self, shape: _Shape, delivery: Delivery, values: dict[str, str], landing_url: str) -> PrebuiltEmail:
         token = self.tracker.token_for(delivery)
         raw_values = {**values, TOKEN_FIELD: token}
         html_values = {name: escape(value) for name, value in values.items()} | {TOKEN_FIELD: token}
@@ -225,9 +229,9 @@ class Composer:
         def escaped(match: re.Match) -> str:
             return html_values[_NAMES[match.group(1)]]
 
-        subject = _PLACEHOLDER.sub(raw, shape.subject)
-        text = _PLACEHOLDER.sub(raw, shape.text)
-        html = _PLACEHOLDER.sub(escaped, shape.html)
+        subject = _PLACEHOLDER.sub(raw, shape.subject.replace(LANDING, landing_url))
+        text = _PLACEHOLDER.sub(raw, shape.text.replace(LANDING, landing_url))
+        html = _PLACEHOLDER.sub(escaped, shape.html.replace(LANDING, escape(landing_url)))
         to = delivery.employee.email
         if not to.isascii():
             to = sanitize_address(to, "utf-8")
@@ -251,7 +255,7 @@ class Composer:
     def _slow(self, delivery: Delivery, landing_url: str) -> EmailMultiAlternatives:
         employee = delivery.employee
         rendered = render_campaign_email(asset=self.asset, employee=employee, landing_url=landing_url)
-        html = self.tracker.apply(rendered.html, self.tracker.token_for(delivery))
+        html = self.tracker.apply(rendered.html, self.tracker.token_for(delivery), skip=landing_url)
         message = EmailMultiAlternatives(
             subject=rendered.subject, body=rendered.text, from_email=rendered.from_email, to=[employee.email],
             headers={"Message-ID": delivery.message_id},

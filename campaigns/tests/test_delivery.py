@@ -551,11 +551,11 @@ def test_a_batch_that_breaks_midway_releases_what_it_never_sent(
     calls = []
     real = delivery_render.Composer.message
 
-    def flaky(self, d):
+    def flaky(self, d, *args):
         calls.append(d.pk)
         if len(calls) == 3:
             raise RuntimeError("a bug in rendering")
-        return real(self, d)
+        return real(self, d, *args)
 
     monkeypatch.setattr(delivery_render.Composer, "message", flaky)
     with pytest.raises(RuntimeError):

@@ -100,3 +100,15 @@ def test_a_composer_that_disagrees_with_the_renderer_steps_aside(sent, project, 
     monkeypatch.setattr("campaigns.delivery_render._same", lambda fast, slow: False)
     message = composer.message(d)
     assert not isinstance(message, PrebuiltEmail) and composer.fast is False
+
+
+def test_personal_landing_links_are_the_ones_landing_url_for_gives(sent):
+    from campaigns.emails import landing_url_for
+
+    asset, outbox = sent
+    for address, message in outbox.items():
+        row = Delivery.objects.select_related("employee").get(asset=asset, employee__email=address)
+        personal = landing_url_for(asset.project, row.employee)
+        assert "/p/" in personal
+        assert f'href="{personal}"' in message.alternatives[0].content  # not sent through the click redirect
+        assert personal in message.body
