@@ -34,6 +34,8 @@ NEEDS = {
     "campaigns:asset_send_cancel": "edit",
     "campaigns:asset_send_retry": "edit",
     "campaigns:print_render": "edit",
+    "campaigns:plan_template": "edit",
+    "campaigns:plan_go_live": "edit",
     "audiences:audience_create": "edit",
     "audiences:audience_create_list": "edit",
     "audiences:audience_edit": "edit",

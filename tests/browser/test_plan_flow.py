@@ -1,6 +1,7 @@
 """A change manager plans the launch: a template, the coverage warnings, moving go-live, the one-page PDF."""
 
 import datetime
+import importlib
 import re
 
 import pytest
@@ -13,8 +14,17 @@ from campaigns.models import Membership
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
+def _plan_templates() -> None:
+    """The data migration's templates, back if another live-server test's flush took them."""
+    from django.apps import apps
+
+    migration = importlib.import_module("campaigns.migrations.0003_standard_plan_templates")
+    migration.create(apps, None)
+
+
 @pytest.fixture
 def launch(make_user):
+    _plan_templates()
     sara = make_user("sara", first_name="Sara", last_name="Lindqvist")
     viewer = make_user("karin")
     project = services.project_create(
