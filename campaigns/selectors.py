@@ -163,9 +163,13 @@ def plan_timeline(
         if index not in weeks:
             weeks[index] = PlanWeek(index=index, monday=monday, is_current=monday == _monday(today))
         weeks[index].items.append(item)
-    if weeks and 0 not in weeks:
-        # Go-live is the anchor of the plan: its week shows even when nothing else happens in it.
-        weeks[0] = PlanWeek(index=0, monday=go_live_monday, is_current=go_live_monday == _monday(today))
+    if weeks:
+        # Go-live anchors the plan and "this week" tells where we are: both show even when empty.
+        this_week = (_monday(today) - go_live_monday).days // 7
+        for index in {0, this_week}:
+            if index not in weeks and (index == 0 or min(weeks) < index < max(weeks)):
+                monday = go_live_monday + datetime.timedelta(weeks=index)
+                weeks[index] = PlanWeek(index=index, monday=monday, is_current=index == this_week)
     return [weeks[i] for i in sorted(weeks)]
 
 

@@ -79,6 +79,17 @@ def test_timeline_orders_assets_by_when_they_happen_and_groups_them_by_week(proj
     assert weeks[1].monday == datetime.date(2027, 2, 1)
 
 
+def test_the_go_live_week_and_this_week_show_even_when_empty(project, owner):
+    add(project, owner, offset_days=-35)
+    add(project, owner, offset_days=14)
+
+    weeks = selectors.plan_timeline(project=project, today=datetime.date(2027, 2, 10))
+
+    assert [w.index for w in weeks] == [-5, -3, 0, 2]
+    assert [len(w.items) for w in weeks] == [1, 0, 0, 1]
+    assert [w.is_current for w in weeks] == [False, True, False, False]
+
+
 def test_the_timeline_filters_by_channel_stage_and_audience(project, owner, floor):
     email = add(project, owner, title="Email", audiences=[floor])
     meeting = add(project, owner, title="Meeting", channel="meeting", stage="knowledge", offset_days=-21)
