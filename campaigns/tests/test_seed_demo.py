@@ -33,9 +33,9 @@ def test_seed_demo_twice_changes_nothing(settings):
     project.refresh_from_db()
     assert project.updated_at == updated_at
     assert first["audiences.Employee"][0] == 60
-    assert first["campaigns.ProjectImage"][0] == 2
+    assert first["campaigns.ProjectImage"][0] >= 2  # logo and hero, and whatever the plan shows
     assert first["audiences.Audience"][0] >= 3
-    assert len(first["media files"]) == 6
+    assert len(first["media files"]) >= 6  # three sizes of each
 
 
 @pytest.mark.django_db

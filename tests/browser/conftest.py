@@ -1,5 +1,6 @@
 """Playwright against pytest-django's live server, in Debian's Chromium."""
 
+import importlib
 import io
 from pathlib import Path
 
@@ -39,6 +40,18 @@ def screenshot(request, page):
             page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
     return take
+
+
+@pytest.fixture
+def data_migrations(transactional_db):
+    """Put back the rows data migrations create (plan templates), which a live-server test's flush removes.
+
+    serialized_rollback would do this, but its restore does not reach the database under Playwright's
+    greenlets, so the (idempotent) migration functions run again instead.
+    """
+    from django.apps import apps
+
+    importlib.import_module("campaigns.migrations.0003_standard_plan_templates").create(apps, None)
 
 
 @pytest.fixture(scope="session")

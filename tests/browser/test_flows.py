@@ -12,9 +12,7 @@ from lib.colors import WCAG_AA_NORMAL_TEXT, contrast_ratio
 
 from .conftest import png
 
-# serialized_rollback: the live server needs a transactional database, whose flush would
-# otherwise wipe the rows data migrations put there (plan templates) for the next test.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = pytest.mark.browser
 
 
 def test_the_login_page_is_accessible(page, live_server, assert_accessible, screenshot):
@@ -93,7 +91,7 @@ els => els.map(el => {
 """
 
 
-def test_the_demo_project_page(page, live_server, log_in, assert_accessible, screenshot):
+def test_the_demo_project_page(page, live_server, data_migrations, log_in, assert_accessible, screenshot):
     call_command("seed_demo", "--employees", "340", stdout=io.StringIO())
     project = ChangeProject.objects.get(slug="atlas")
     log_in("demo", "launchpad-demo")
