@@ -4,11 +4,16 @@ Every write is a service here (`<entity>_<action>`, keyword-only). Emails go out
 commit. Counters are single UPDATEs with F(), so the dashboard never scans raw events.
 """
 
+import atexit
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, time
+from time import monotonic
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
@@ -75,21 +80,70 @@ def landing_token_for(*, project: ChangeProject, employee) -> LandingToken:
 
 
 def landing_count(
-    *, project_id: int, kind: str, source_id: int | None = None, audience_id: int | None = None
+    *, project_id: int, kind: str, source_id: int | None = None, audience_id: int | None = None, by: int = 1
 ) -> None:
-    """Add one to a visit or scan counter: one UPDATE, and an INSERT the first time."""
+    """Add `by` to a visit or scan counter: one UPDATE, and an INSERT the first time."""
     buckets = LandingCounter.objects.filter(
         project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id
     )
-    if buckets.update(count=F("count") + 1, updated_at=timezone.now()):
+    if buckets.update(count=F("count") + by, updated_at=timezone.now()):
         return
     try:
         with transaction.atomic():
             LandingCounter.objects.create(
-                project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id, count=1
+                project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id, count=by
             )
     except IntegrityError:
-        buckets.update(count=F("count") + 1, updated_at=timezone.now())
+        buckets.update(count=F("count") + by, updated_at=timezone.now())
+
+
+# Visits wait in the process's memory and reach the database in sums (one F() UPDATE per
+# bucket at most every LANDING_COUNTER_FLUSH_SECONDS), so a page view costs no write.
+_pending: dict[tuple, int] = {}
+_flushed_at: dict[tuple, float] = {}
+_pending_lock = threading.Lock()
+
+
+def landing_count_buffered(
+    *, project_id: int, kind: str, source_id: int | None = None, audience_id: int | None = None
+) -> None:
+    """Count one visit; the first of a bucket goes to the database at once, the rest in sums.
+
+    A process that dies loses at most its last few seconds of visits (atexit flushes on a
+    normal stop); the counters are for reach, not for billing.
+    """
+    every = getattr(settings, "LANDING_COUNTER_FLUSH_SECONDS", 5)
+    if every <= 0:
+        return landing_count(project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id)
+    bucket = (project_id, kind, source_id, audience_id)
+    now = monotonic()
+    with _pending_lock:
+        _pending[bucket] = _pending.get(bucket, 0) + 1
+        if now - _flushed_at.get(bucket, -every) < every:
+            return
+        count = _pending.pop(bucket)
+        _flushed_at[bucket] = now
+    landing_count(project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id, by=count)
+
+
+def landing_counters_flush() -> None:
+    """Write every visit still waiting in this process (at exit, and in tests)."""
+    with _pending_lock:
+        waiting = list(_pending.items())
+        _pending.clear()
+        _flushed_at.clear()
+    for (project_id, kind, source_id, audience_id), count in waiting:
+        try:
+            landing_count(project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id, by=count)
+        except Exception:  # at exit the database may be gone; the counts are lost, as documented
+            logger.warning("landing: %s visits could not be written", count)
+
+
+atexit.register(landing_counters_flush)
+
+# A small cache in each process for what is the same for every request until the version key
+# (in the shared cache) moves: the rendered pages, and personal links for a few seconds.
+local_cache = LocMemCache("landing-local", {"TIMEOUT": 60, "OPTIONS": {"MAX_ENTRIES": 5000}})
 
 
 # The cached public part of the page
@@ -100,7 +154,15 @@ def _version_key(project_id: int) -> str:
 
 
 def landing_cache_bump(*, project_id: int) -> None:
-    """Make the cached public part of a project's page stale (after a booking, an answer, a pulse round)."""
+    """Make the cached parts of a project's page stale (after a booking, an answer, a session change).
+
+    Bumped now and again after commit: a page read between the two cannot keep the old state.
+    """
+    _bump(project_id)
+    transaction.on_commit(lambda: _bump(project_id))
+
+
+def _bump(project_id: int) -> None:
     key = _version_key(project_id)
     try:
         cache.incr(key)
@@ -108,10 +170,51 @@ def landing_cache_bump(*, project_id: int) -> None:
         cache.set(key, 2, timeout=None)
 
 
-def landing_cache_key(*, project: ChangeProject, language: str) -> str:
-    version = cache.get(_version_key(project.pk), 1)
+def landing_cache_version(*, project_id: int) -> int:
+    return cache.get(_version_key(project_id), 1)
+
+
+def landing_cache_key(*, project: ChangeProject, language: str, version: int | None = None, part: str = "public") -> str:
+    if version is None:
+        version = landing_cache_version(project_id=project.pk)
     # updated_at: a change of the story or the brand shows at once.
-    return f"landing:public:{project.pk}:{project.updated_at.timestamp():.6f}:{version}:{language}"
+    return f"landing:{part}:{project.pk}:{project.updated_at.timestamp():.6f}:{version}:{language}"
+
+
+def _person_key(project_id: int, employee_id: int) -> str:
+    return f"landing:person:{project_id}:{employee_id}"
+
+
+def landing_forget_person(*, project_id: int, employee_id: int | None) -> None:
+    """Drop the cached state of one person's page (after their booking or pulse answer)."""
+    if employee_id:
+        key = _person_key(project_id, employee_id)
+        cache.delete(key)
+        transaction.on_commit(lambda: cache.delete(key))
+
+
+def person_state(*, project: ChangeProject, employee, version: int, cached=None) -> dict:
+    """What the personal page shows of one person: confirmed bookings (session id → cancel token)
+    and this round's pulse answer. Cached until they book, cancel or answer, or the sessions change."""
+    if cached and cached[0] == (version, project.pulse_round):
+        return cached[1]
+    booked = dict(
+        Booking.objects.filter(
+            employee=employee, session__meeting__project=project, status=Booking.Status.CONFIRMED
+        ).values_list("session_id", "cancel_token")
+    )
+    pulse = (
+        PulseResponse.objects.filter(project=project, round=project.pulse_round, employee=employee)
+        .values("reaction", *PULSE_STAGES)
+        .first()
+    )
+    state = {"booked": booked, "pulse": pulse}
+    cache.set(_person_key(project.pk, employee.pk), ((version, project.pulse_round), state), 3600)
+    return state
+
+
+def person_cache_key(*, project_id: int, employee_id: int) -> str:
+    return _person_key(project_id, employee_id)
 
 
 @dataclass(frozen=True)
@@ -239,6 +342,7 @@ def booking_create(*, session: MeetingSession, email: str, name: str = "", emplo
         else:
             return booking  # already confirmed: nothing new to send
         landing_cache_bump(project_id=session.meeting.project_id)
+        landing_forget_person(project_id=session.meeting.project_id, employee_id=booking.employee_id)
         transaction.on_commit(lambda: _send_safely(send, booking))
     logger.info("booking %s for session %s (%s)", booking.pk, session.pk, booking.status)
     return booking
@@ -261,6 +365,7 @@ def booking_confirm(*, booking: Booking) -> Booking:
         booking.status, booking.confirmed_at = Booking.Status.CONFIRMED, timezone.now()
         booking.save(update_fields=["status", "confirmed_at"])
         landing_cache_bump(project_id=session.meeting.project_id)
+        landing_forget_person(project_id=session.meeting.project_id, employee_id=booking.employee_id)
         transaction.on_commit(lambda: _send_safely(invites.send_invite, booking))
     return booking
 
@@ -277,6 +382,7 @@ def booking_cancel(*, booking: Booking) -> Booking:
         locked.save(update_fields=["status", "cancelled_at", "ics_sequence"])
         booking = Booking.objects.select_related("session__meeting__project", "employee").get(pk=booking.pk)
         landing_cache_bump(project_id=booking.session.meeting.project_id)
+        landing_forget_person(project_id=booking.session.meeting.project_id, employee_id=booking.employee_id)
         if was_confirmed:
             transaction.on_commit(lambda: _send_safely(invites.send_cancellation, booking, by_organiser=False))
     return booking
@@ -380,4 +486,5 @@ def pulse_submit(
         response, _created = PulseResponse.objects.update_or_create(
             project=project, round=project.pulse_round, employee=employee, defaults=fields
         )
+    landing_forget_person(project_id=project.pk, employee_id=employee.pk)
     return response

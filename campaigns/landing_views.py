@@ -6,6 +6,7 @@ A GET changes nothing but a visit or scan counter; every POST has CSRF and a rat
 an unknown token is a plain 404.
 """
 
+import hashlib
 import re
 from functools import wraps
 
@@ -13,12 +14,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.formats import date_format
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -31,27 +34,34 @@ from . import landing, merge
 from .asset_forms import video_host_allowed
 from .emails import merged_html
 from .landing_forms import AskForm, BookForm, GeneralBookForm, PersonalAskForm, PulseForm
-from .models import Booking, ChangeProject, LandingCounter, LandingToken, MeetingSession, PrintRender, PulseResponse
+from .models import Booking, ChangeProject, LandingCounter, LandingToken, MeetingSession, PrintRender
 
 # The cached public part is also bumped on every change the page shows; the time limit
 # catches changes made elsewhere (the plan's milestones, a new film).
 PUBLIC_CACHE_SECONDS = 60
+TOKEN_CACHE_SECONDS = 30
 RATE_LIMIT = (20, 600)  # POSTs per key per window (seconds): a personal token, or an address on the general link
 
 
 # Finding the project
 
 
-def _personal(token: str) -> LandingToken:
+def _personal(token: str, *, fresh: bool = False) -> LandingToken:
+    """The personal link, with its project and employee; pages read it from the cache (short), forms fresh."""
     if len(token) > 64:
         raise Http404
-    found = (
-        LandingToken.objects.select_related("project__logo", "project__hero_image", "employee")
-        .filter(token=token, employee__is_active=True, employee__erased_at__isnull=True)
-        .first()
-    )
+    key = "landing:token:" + hashlib.sha256(token.encode()).hexdigest()
+    found = None if fresh else landing.local_cache.get(key)
     if found is None:
-        raise Http404
+        found = (
+            LandingToken.objects.select_related("project__logo", "project__hero_image", "employee")
+            .filter(token=token, employee__is_active=True, employee__erased_at__isnull=True)
+            .first()
+        )
+        if found is None:
+            raise Http404
+        # Short: a deactivated employee's link, or a changed story, shows within this time.
+        landing.local_cache.set(key, found, TOKEN_CACHE_SECONDS)
     return found
 
 
@@ -151,42 +161,88 @@ def _sponsor_html(project: ChangeProject, sponsor) -> str:
     return mark_safe(merged_html(body, values))  # noqa: S308 - sanitised, merged escaped, sanitised
 
 
+# The rendered page is cached with these stand-ins for what differs per request or person;
+# they are replaced on the way out (plain ASCII, so escaping and URL-building leave them alone).
+TOKEN_MARK, NAME_MARK, CSRF_MARK = "lp0token0mark0", "lp0name0mark0", "lp0csrf0mark0"
+
+
 def _render_page(request, project, *, link=None, forms=None, status=200):
-    """The landing page; `link` is the personal LandingToken, or None on the general link."""
+    """The landing page; `link` is the personal LandingToken, or None on the general link.
+
+    A page without form errors or notices is cached whole per project, language and change
+    (and per person once they have booked or answered), so a warm personal page costs no query.
+    """
     language = translation.get_language()
-    part = _public_part(project)
     employee = link.employee if link else None
-    booked, pulse = {}, None
+    version_key = landing._version_key(project.pk)
+    person_key = landing.person_cache_key(project_id=project.pk, employee_id=employee.pk) if link else ""
+    found = cache.get_many([version_key, person_key] if link else [version_key])
+    version = found.get(version_key, 1)
+    state = (
+        landing.person_state(project=project, employee=employee, version=version, cached=found.get(person_key))
+        if link
+        else {"booked": {}, "pulse": None}
+    )
+    notices = messages.get_messages(request) if "messages" in request.COOKIES or forms else []
+    cacheable = not forms and not notices
+    # Everyone without a booking shares one page (their pulse answers are marks filled in below);
+    # a booking's cancel link is personal, so a booked person's page is their own.
+    who = "g" if not link else "p" + hashlib.sha256(repr(sorted(state["booked"].items())).encode()).hexdigest()[:16]
+    page_key = landing.landing_cache_key(project=project, language=language, version=version, part=f"page:{who}")
+    html = landing.local_cache.get(page_key) if cacheable else None
+    if html is None:
+        context = _page_context(project, link=link, state=state, forms=forms or {}, notices=notices)
+        context["marks"] = cacheable and bool(link)
+        html = render_to_string("landing/page.html", context)
+        if cacheable:
+            landing.local_cache.set(page_key, html, PUBLIC_CACHE_SECONDS)
+    html = html.replace(CSRF_MARK, get_token(request))
     if link:
-        booked = {
-            b.session_id: b
-            for b in Booking.objects.filter(
-                employee=employee, session__meeting__project=project, status=Booking.Status.CONFIRMED
-            ).only("session_id", "cancel_token")
-        }
-        pulse = PulseResponse.objects.filter(project=project, round=project.pulse_round, employee=employee).first()
-    forms = forms or {}
+        html = html.replace(TOKEN_MARK, link.token).replace(NAME_MARK, escape(employee.first_name))
+        if cacheable:
+            html = _fill_pulse_marks(html, state["pulse"])
+    return HttpResponse(html, status=status)
+
+
+_PULSE_MARK = re.compile(r" lp0c([a-z]+)0([a-z0-9]+)")
+
+
+def _fill_pulse_marks(html: str, pulse: dict | None) -> str:
+    """Check the person's own pulse answers in the shared page, and word the note and button."""
+    answers = {k: str(v) for k, v in (pulse or {}).items() if v is not None}
+    html = _PULSE_MARK.sub(lambda m: " checked" if answers.get(m.group(1)) == m.group(2) else "", html)
+    note = format_html(" <strong>{}</strong>", _("You have answered already; send again to change your answers."))
+    html = html.replace("lp0pulsenote0", note if pulse else "", 1)
+    return html.replace("lp0pulsebutton0", escape(_("Update my answers") if pulse else _("Send my answers")), 1)
+
+
+def _page_context(project, *, link, state, forms, notices) -> dict:
+    part = _public_part(project)
+    pulse = state["pulse"]
     if "pulse" not in forms:
-        initial = {"reaction": pulse.reaction, **{s: getattr(pulse, s) for s in landing.PULSE_STAGES}} if pulse else {}
-        forms["pulse"] = PulseForm(language=language, initial=initial)
+        forms["pulse"] = PulseForm(language=translation.get_language(), initial=pulse or {})
     forms.setdefault("ask", PersonalAskForm() if link else AskForm())
     if not link:
         forms.setdefault("book", GeneralBookForm(sessions=part["sessions"]))
-    base = reverse("landing:personal", args=[link.token]) if link else reverse("landing:general", args=[project.slug])
-    context = {
+    base = reverse("landing:personal", args=[TOKEN_MARK]) if link else reverse("landing:general", args=[project.slug])
+    return {
         "project": project,
-        "employee": employee,
         "personal": bool(link),
+        "greeting_name": NAME_MARK if link and link.employee.first_name else "",
         "base_url": base,
+        "next_path": base,
+        "csrf_token": CSRF_MARK,
+        "messages": notices,
         "story_html": part["story_html"],
         "faq_html": part["faq_html"],
         "sessions": part["sessions"],
-        "token": link.token if link else "",
-        "session_rows": [{"session": s, "booking": booked.get(s.id)} for s in part["sessions"]],
-        "pulse_answered": pulse,
+        "token": TOKEN_MARK,
+        "session_rows": [
+            {"session": s, "cancel_token": state["booked"].get(s.id)} for s in part["sessions"]
+        ],
+        "pulse_answered": bool(pulse),
         "forms": forms,
     }
-    return render(request, "landing/page.html", context, status=status)
 
 
 @public_page
@@ -194,7 +250,9 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
 def personal(request, token):
     link = _personal(token)
     _use_language_of(request, link.employee)
-    landing.landing_count(project_id=link.project_id, kind=LandingCounter.Kind.VISIT, audience_id=link.audience_id)
+    landing.landing_count_buffered(
+        project_id=link.project_id, kind=LandingCounter.Kind.VISIT, audience_id=link.audience_id
+    )
     return _render_page(request, link.project, link=link)
 
 
@@ -213,7 +271,7 @@ def general(request, slug):
         if asset_id:
             landing.landing_count(project_id=project.pk, kind=LandingCounter.Kind.SCAN, source_id=asset_id)
         return redirect("landing:general", slug=project.slug)
-    landing.landing_count(project_id=project.pk, kind=LandingCounter.Kind.VISIT)
+    landing.landing_count_buffered(project_id=project.pk, kind=LandingCounter.Kind.VISIT)
     return _render_page(request, project)
 
 
@@ -246,7 +304,7 @@ def _back(link, project, anchor: str) -> HttpResponseRedirect:
 @public_page
 @require_POST
 def personal_book(request, token):
-    link = _personal(token)
+    link = _personal(token, fresh=True)
     _use_language_of(request, link.employee)
     form = BookForm(request.POST)
     session = _bookable_session(link.project, form)
@@ -335,7 +393,7 @@ def booking_confirm(request, token):
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405)
     return render(request, "landing/booking.html", {"booking": booking, "project": booking.session.meeting.project,
-                                                    "step": "confirm"})
+                                                    "step": "confirm", "next_path": request.path})
 
 
 @public_page
@@ -354,7 +412,7 @@ def booking_cancel(request, token):
         return redirect("landing:booking_cancel", token=token)
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405)
-    return render(request, "landing/booking.html", {"booking": booking, "project": project, "step": "cancel"})
+    return render(request, "landing/booking.html", {"booking": booking, "project": project, "step": "cancel", "next_path": request.path})
 
 
 # Questions
@@ -363,7 +421,7 @@ def booking_cancel(request, token):
 @public_page
 @require_POST
 def personal_ask(request, token):
-    link = _personal(token)
+    link = _personal(token, fresh=True)
     _use_language_of(request, link.employee)
     form = PersonalAskForm(request.POST)
     if not form.is_valid():
@@ -395,7 +453,7 @@ def general_ask(request, slug):
 @public_page
 @require_POST
 def personal_pulse(request, token):
-    link = _personal(token)
+    link = _personal(token, fresh=True)
     _use_language_of(request, link.employee)
     form = PulseForm(request.POST, language=translation.get_language())
     if not form.is_valid():

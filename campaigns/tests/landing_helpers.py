@@ -81,6 +81,11 @@ def run_smtp_inbox(settings):
 def clean_cache():
     from django.core.cache import cache
 
+    from campaigns import landing
+
     cache.clear()
+    landing.local_cache.clear()
     yield
+    landing.landing_counters_flush()
     cache.clear()
+    landing.local_cache.clear()

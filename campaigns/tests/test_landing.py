@@ -29,6 +29,12 @@ from .landing_helpers import clean_cache, make_employee, make_meeting, personal_
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_cache")]
 
 
+@pytest.fixture(autouse=True)
+def _count_at_once(settings):
+    # Visits reach the database at once here; the buffered path has its own test.
+    settings.LANDING_COUNTER_FLUSH_SECONDS = 0
+
+
 def _path(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
 
@@ -472,7 +478,7 @@ def test_a_film_link_out_is_shown_only_for_allowed_video_services(client, projec
 
 
 def test_the_personal_page_needs_a_handful_of_queries_whatever_the_projects_size(
-    client, project, django_assert_max_num_queries
+    client, project, settings, django_assert_max_num_queries, django_assert_num_queries
 ):
     audience = Audience.objects.create(project=project, name="Alla")
     employees = [make_employee(f"p{i}@example.se") for i in range(40)]
@@ -491,11 +497,42 @@ def test_the_personal_page_needs_a_handful_of_queries_whatever_the_projects_size
     for e in employees[1:]:
         landing.pulse_submit(project=project, reaction="right", scores={"awareness": 4}, employee=e)
 
+    settings.LANDING_COUNTER_FLUSH_SECONDS = 5
     with django_assert_max_num_queries(12):  # cold: token, counter, the public part's reads, the person's rows
         assert client.get(f"/p/{link.token}/").status_code == 200
-    with django_assert_max_num_queries(4):  # warm: token, counter, bookings, pulse answer
+    with django_assert_num_queries(0):  # warm: the link, the page and the person's state come from the cache
         response = client.get(f"/p/{link.token}/")
     assert response.content.decode().count('class="session is-booked"') == 1
+    other = personal_link(project, employees[5], audience=audience)
+    with django_assert_max_num_queries(3):  # another person: their link, bookings and pulse answer
+        assert client.get(f"/p/{other.token}/").status_code == 200
+
+
+def test_visits_are_buffered_and_reach_the_database_in_sums(client, project, settings):
+    settings.LANDING_COUNTER_FLUSH_SECONDS = 5
+    for _ in range(3):
+        client.get(f"/l/{project.slug}/")
+    assert _counter(project, "visit") == 1  # the first visit is written; two wait in memory
+
+    landing.landing_counters_flush()  # the window passes, or the process stops
+    assert _counter(project, "visit") == 3
+
+
+def test_a_personal_page_shows_the_persons_own_state_not_a_cached_neighbours(client, project):
+    _meeting, (session,) = make_meeting(project)
+    anna, sven = make_employee("anna@example.se", first_name="Anna"), make_employee("sven@example.se", first_name="Sven")
+    anna_link, sven_link = personal_link(project, anna), personal_link(project, sven)
+    client.get(f"/p/{anna_link.token}/")
+    client.get(f"/p/{sven_link.token}/")
+
+    client.post(f"/p/{anna_link.token}/book/", {"session": session.pk})
+
+    anna_page = client.get(f"/p/{anna_link.token}/").content.decode()
+    sven_page = client.get(f"/p/{sven_link.token}/").content.decode()
+    assert 'class="session is-booked"' in anna_page and "Hej Anna!" in anna_page
+    assert 'class="session is-booked"' not in sven_page and "Hej Sven!" in sven_page
+    assert anna_link.token not in sven_page and sven_link.token in sven_page
+    assert "lp0" not in anna_page + sven_page  # no stand-in left behind
 
 
 def test_the_cached_public_part_follows_changes(client, project):
@@ -516,3 +553,18 @@ def test_milestones_follow_the_go_live_date(project):
 
     assert len(items) == 1 and items[0]["go_live"]
     assert timezone.localdate(items[0]["at"]) == datetime.date(2027, 3, 1)
+
+
+def test_people_sharing_the_cached_page_see_their_own_pulse_answers(client, project):
+    anna, sven = make_employee("anna@example.se"), make_employee("sven@example.se")
+    anna_link, sven_link = personal_link(project, anna), personal_link(project, sven)
+    client.get(f"/p/{anna_link.token}/", HTTP_ACCEPT_LANGUAGE="en")  # fills the shared page
+
+    client.post(f"/p/{anna_link.token}/pulse/", _pulse(awareness=2, ability=5))
+    anna_page = client.get(f"/p/{anna_link.token}/").content.decode()
+    sven_page = client.get(f"/p/{sven_link.token}/").content.decode()
+
+    assert 'id="awareness-2" checked' in anna_page and 'id="ability-5" checked' in anna_page
+    assert 'id="reaction-partly" checked' in anna_page
+    assert " checked" not in sven_page.split('id="pulse"')[1]
+    assert "Uppdatera mina svar" in anna_page and "Skicka mina svar" in sven_page

@@ -22,7 +22,10 @@ def launch(make_user, settings):
     """A project in its launch: brand, hero, film, two meeting sessions, one answered question, an employee's link."""
     from django.core.cache import cache
 
+    from campaigns import landing
+
     cache.clear()
+    landing.local_cache.clear()
     settings.LANDING_RATE_LIMIT = (1000, 600)
     sara = make_user("sara", first_name="Sara", last_name="Lindqvist")
     project = services.project_create(
