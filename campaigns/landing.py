@@ -126,7 +126,7 @@ def landing_count_buffered(
     landing_count(project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id, by=count)
 
 
-def landing_counters_flush() -> None:
+def landing_counters_flush(*, at_exit: bool = False) -> None:
     """Write every visit still waiting in this process (at exit, and in tests)."""
     with _pending_lock:
         waiting = list(_pending.items())
@@ -135,11 +135,12 @@ def landing_counters_flush() -> None:
     for (project_id, kind, source_id, audience_id), count in waiting:
         try:
             landing_count(project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id, by=count)
-        except Exception:  # at exit the database may be gone; the counts are lost, as documented
-            logger.warning("landing: %s visits could not be written", count)
+        except Exception:  # at exit the database (or a test's) may be gone: the counts are lost, as documented
+            if not at_exit:  # at exit even the log stream may be closed
+                logger.warning("landing: %s visits could not be written", count)
 
 
-atexit.register(landing_counters_flush)
+atexit.register(landing_counters_flush, at_exit=True)
 
 # A small cache in each process for what is the same for every request until the version key
 # (in the shared cache) moves: the rendered pages, and personal links for a few seconds.

@@ -59,7 +59,8 @@ def launch(make_user, settings):
     )
     employee = make_employee("erik.holm@example.se", first_name="Erik", last_name="Holm", language="en")
     link = LandingToken.objects.create(project=project, employee=employee)
-    return project, link
+    yield project, link
+    landing.landing_counters_flush()
 
 
 def _upload():
