@@ -36,6 +36,8 @@ NEEDS = {
     "campaigns:print_render": "edit",
     "campaigns:plan_template": "edit",
     "campaigns:plan_go_live": "edit",
+    "campaigns:question_answer": "edit",
+    "campaigns:question_delete": "edit",
     "audiences:audience_create": "edit",
     "audiences:audience_create_list": "edit",
     "audiences:audience_edit": "edit",
@@ -83,6 +85,13 @@ def _print_render_id(project: ChangeProject) -> int:
     return render.pk
 
 
+def _question_id(project: ChangeProject) -> int:
+    from campaigns.models import Question
+
+    question, _ = Question.objects.get_or_create(project=project, text="Får vi stöd på plats?")
+    return question.pk
+
+
 def _viewer_membership_id(project: ChangeProject) -> int:
     return project.memberships.get(role=Membership.Role.VIEWER).pk
 
@@ -95,6 +104,7 @@ ID_FILLERS = {
 ID_FILLERS_BY_PREFIX = {
     "campaigns:asset_": {"pk": _email_asset_id},
     "audiences:audience_": {"pk": _audience_id},
+    "campaigns:question_": {"pk": _question_id},
 }
 ID_FILLERS_BY_ARGUMENT = {
     "member_id": _viewer_membership_id,
