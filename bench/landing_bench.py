@@ -31,7 +31,7 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 PG = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "benchland"
 TARGET = 0.6
-ROUNDS = 3
+ROUNDS = 5
 
 
 def _free_port() -> int:
@@ -211,8 +211,8 @@ def main(seconds: float = 5.0, connections: int = 8) -> None:
             except OSError:
                 time.sleep(0.1)
         minimal = ["/bench/minimal/"]
-        _load(port, minimal, 1.5, connections)  # warm both: imports, connections, the page's cache
-        _load(port, paths, 1.5, connections)
+        _load(port, minimal, 3, connections)  # warm both: imports, connections, the caches of both workers
+        _load(port, paths, 3, connections)
         rounds = {"minimal": [], "landing": []}
         errors = 0
         for _ in range(ROUNDS):

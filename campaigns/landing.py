@@ -13,7 +13,6 @@ from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.cache.backends.locmem import LocMemCache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
@@ -142,9 +141,36 @@ def landing_counters_flush(*, at_exit: bool = False) -> None:
 
 atexit.register(landing_counters_flush, at_exit=True)
 
-# A small cache in each process for what is the same for every request until the version key
-# (in the shared cache) moves: the rendered pages, and personal links for a few seconds.
-local_cache = LocMemCache("landing-local", {"TIMEOUT": 60, "OPTIONS": {"MAX_ENTRIES": 5000}})
+class LocalCache:
+    """A small cache in each process, holding objects by reference (no pickling): the rendered
+    pages (keyed by the shared version), personal links and copies of shared values for seconds.
+    Whatever is put in must not be changed afterwards."""
+
+    def __init__(self, max_entries: int = 5000):
+        self._data: dict[str, tuple[float, object]] = {}
+        self._max = max_entries
+
+    def get(self, key: str, default=None):
+        entry = self._data.get(key)
+        if entry is None or entry[0] < monotonic():
+            return default
+        return entry[1]
+
+    def set(self, key: str, value, timeout: float) -> None:
+        if len(self._data) >= self._max:
+            self._data = {k: v for k, v in self._data.items() if v[0] >= monotonic()}
+            if len(self._data) >= self._max:
+                self._data.clear()
+        self._data[key] = (monotonic() + timeout, value)
+
+    def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+local_cache = LocalCache()
 
 
 # The cached public part of the page
@@ -165,6 +191,7 @@ def landing_cache_bump(*, project_id: int) -> None:
 
 def _bump(project_id: int) -> None:
     key = _version_key(project_id)
+    local_cache.delete(key)  # this process sees its own change at once; others within seconds
     try:
         cache.incr(key)
     except ValueError:
@@ -191,7 +218,8 @@ def landing_forget_person(*, project_id: int, employee_id: int | None) -> None:
     if employee_id:
         key = _person_key(project_id, employee_id)
         cache.delete(key)
-        transaction.on_commit(lambda: cache.delete(key))
+        local_cache.delete(key)
+        transaction.on_commit(lambda: (cache.delete(key), local_cache.delete(key)))
 
 
 def person_state(*, project: ChangeProject, employee, version: int, cached=None) -> dict:

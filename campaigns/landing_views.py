@@ -40,6 +40,9 @@ from .models import Booking, ChangeProject, LandingCounter, LandingToken, Meetin
 # catches changes made elsewhere (the plan's milestones, a new film).
 PUBLIC_CACHE_SECONDS = 60
 TOKEN_CACHE_SECONDS = 30
+# How long a process trusts its copy of a shared version or a person's state: another process's
+# change (a booking, an answer) shows on pages served here within this time.
+SHARED_COPY_SECONDS = 2
 RATE_LIMIT = (20, 600)  # POSTs per key per window (seconds): a personal token, or an address on the general link
 
 
@@ -174,16 +177,19 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
     """
     language = translation.get_language()
     employee = link.employee if link else None
-    version_key = landing._version_key(project.pk)
-    person_key = landing.person_cache_key(project_id=project.pk, employee_id=employee.pk) if link else ""
-    found = cache.get_many([version_key, person_key] if link else [version_key])
-    version = found.get(version_key, 1)
-    state = (
-        landing.person_state(project=project, employee=employee, version=version, cached=found.get(person_key))
-        if link
-        else {"booked": {}, "pulse": None}
-    )
-    notices = messages.get_messages(request) if "messages" in request.COOKIES or forms else []
+    # Right after a form (a notice to show) everything is read from the shared cache; otherwise
+    # this process may use its copies for a couple of seconds.
+    fresh = "messages" in request.COOKIES or bool(forms)
+    version = _shared(landing._version_key(project.pk), fresh=fresh, default=1)
+    if link:
+        person_key = landing.person_cache_key(project_id=project.pk, employee_id=employee.pk)
+        cached = _shared(person_key, fresh=fresh)
+        state = landing.person_state(project=project, employee=employee, version=version, cached=cached)
+        if cached is None or cached[1] is not state:  # computed afresh: keep a copy here too
+            landing.local_cache.set(person_key, ((version, project.pulse_round), state), SHARED_COPY_SECONDS)
+    else:
+        state = {"booked": {}, "pulse": None}
+    notices = messages.get_messages(request) if fresh else []
     cacheable = not forms and not notices
     # Everyone without a booking shares one page (their pulse answers are marks filled in below);
     # a booking's cancel link is personal, so a booked person's page is their own.
@@ -194,7 +200,8 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
         context = _page_context(project, link=link, state=state, forms=forms or {}, notices=notices)
         context["marks"] = cacheable and bool(link)
         html = render_to_string("landing/page.html", context)
-        if cacheable:
+        if cacheable:  # no typed text in it: indentation (a fifth of the page) can go
+            html = _INDENTATION.sub("\n", html)
             landing.local_cache.set(page_key, html, PUBLIC_CACHE_SECONDS)
     html = html.replace(CSRF_MARK, get_token(request))
     if link:
@@ -204,6 +211,19 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
     return HttpResponse(html, status=status)
 
 
+def _shared(key: str, *, fresh: bool, default=None):
+    """A value of the shared cache, through a copy in this process that lives SHARED_COPY_SECONDS."""
+    if not fresh:
+        value = landing.local_cache.get(key)
+        if value is not None:
+            return value
+    value = cache.get(key, default)
+    if value is not None:
+        landing.local_cache.set(key, value, SHARED_COPY_SECONDS)
+    return value
+
+
+_INDENTATION = re.compile(r"[ \t]*\n\s*")
 _PULSE_MARK = re.compile(r" lp0c([a-z]+)0([a-z0-9]+)")
 
 
