@@ -61,7 +61,7 @@ from .plan import asset_set_status
 logger = logging.getLogger(__name__)
 
 # Sent rows are marked in groups this size: a crash can leave at most this many sent-but-unmarked.
-MARK_EVERY = 20
+MARK_EVERY = 50
 MAX_BACKOFF_SECONDS = 1800
 ACTIVE_STATES = (EmailSend.State.RUNNING, EmailSend.State.PAUSED)
 
