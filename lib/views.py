@@ -17,14 +17,18 @@ SERVED_TYPES = {
     ".vtt": "text/vtt",
 }
 
+
 @require_safe
 def serve_media(request, path: str):
     """Serve a file under MEDIA_ROOT. File names are random, so knowing one is the permission."""
     root = Path(settings.MEDIA_ROOT).resolve()
-    target = (root / path).resolve()
-    suffix = target.suffix.lower()
-    if not target.is_relative_to(root) or suffix not in SERVED_TYPES or not target.is_file():
-        raise Http404
+    try:
+        target = (root / path).resolve()
+        suffix = target.suffix.lower()
+        if not target.is_relative_to(root) or suffix not in SERVED_TYPES or not target.is_file():
+            raise Http404
+    except (ValueError, OSError):  # a NUL byte or a name too long for the filesystem: not a file of ours
+        raise Http404 from None
     response = FileResponse(target.open("rb"), content_type=SERVED_TYPES[suffix])
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "public, max-age=31536000, immutable"

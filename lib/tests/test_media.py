@@ -66,3 +66,12 @@ def test_it_refuses_a_symlink_leading_out_of_media(client, media):
     (media / "projects" / "1" / "images" / "link.png").symlink_to(media.parent / "secret.png")
     response = client.get(_url("projects/1/images/link.png"))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["a%00.png", "a" * 300 + ".png", "a/" * 3000 + "x.png", "%2F%2Fetc/passwd.png", "/etc/hostname.png"],
+    ids=["nul-byte", "long-name", "long-path", "encoded-root", "absolute"],
+)
+def test_it_gives_404_not_500_for_hostile_paths(client, media, path):
+    assert client.get("/media/" + path).status_code == 404
