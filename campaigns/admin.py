@@ -12,6 +12,8 @@ class ProjectScopedAdmin(admin.ModelAdmin):
     """
 
     project_path = "project"
+    # Roles that may attach a row to a project (the project choices in add and change forms).
+    attach_roles = (Membership.Role.OWNER, Membership.Role.EDITOR)
 
     def _lookup(self, suffix: str) -> str:
         return f"{self.project_path}__{suffix}" if self.project_path else suffix
@@ -51,7 +53,7 @@ class ProjectScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is ChangeProject and not request.user.is_superuser:
             kwargs["queryset"] = ChangeProject.objects.filter(
-                memberships__user=request.user, memberships__role__in=[Membership.Role.OWNER, Membership.Role.EDITOR]
+                memberships__user=request.user, memberships__role__in=self.attach_roles
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -79,6 +81,8 @@ class ChangeProjectAdmin(ProjectScopedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ProjectScopedAdmin):
+    # Only owners manage the team: an editor must not add anyone, themselves as owner included.
+    attach_roles = (Membership.Role.OWNER,)
     list_display = ["user", "project", "role", "created_at"]
     list_filter = ["role", "project"]
     search_fields = ["user__email", "user__username", "project__name"]

@@ -104,3 +104,26 @@ def test_every_admin_changelist_loads_for_a_superuser(admin_client, project, mod
     assert response.status_code == 200
     response = admin_client.get(reverse(f"admin:{app_label}_{model_name}_changelist"), {"q": "x"})
     assert response.status_code == 200
+
+
+def test_staff_editor_cannot_add_a_teammate_in_the_admin(client, project, editor, outsider):
+    _staff(editor)
+    editor.user_permissions.add(Permission.objects.get(content_type__app_label="campaigns", codename="add_membership"))
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:campaigns_membership_add"), {"project": project.pk, "user": outsider.pk, "role": "owner"}
+    )
+    assert response.status_code == 200
+    assert "project" in response.context["adminform"].form.errors
+    assert not project.memberships.filter(user=outsider).exists()
+
+
+def test_staff_owner_can_add_a_teammate_in_the_admin(client, project, owner, outsider):
+    _staff(owner)
+    owner.user_permissions.add(Permission.objects.get(content_type__app_label="campaigns", codename="add_membership"))
+    client.force_login(owner)
+    response = client.post(
+        reverse("admin:campaigns_membership_add"), {"project": project.pk, "user": outsider.pk, "role": "viewer"}
+    )
+    assert response.status_code == 302
+    assert project.memberships.get(user=outsider).role == Membership.Role.VIEWER
