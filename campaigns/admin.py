@@ -65,6 +65,23 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
     readonly_fields = ["invited_by", "created_at"]
 
+    def _manages_team(self, request, obj) -> bool:
+        # An editor may change the project but not its team, here as in the app.
+        if request.user.is_superuser:
+            return True
+        return obj is not None and Membership.objects.filter(
+            project=obj, user=request.user, role=Membership.Role.OWNER
+        ).exists()
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._manages_team(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._manages_team(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._manages_team(request, obj)
+
 
 @admin.register(ChangeProject)
 class ChangeProjectAdmin(ProjectScopedAdmin):

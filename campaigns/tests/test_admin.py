@@ -127,3 +127,23 @@ def test_staff_owner_can_add_a_teammate_in_the_admin(client, project, owner, out
     )
     assert response.status_code == 302
     assert project.memberships.get(user=outsider).role == Membership.Role.VIEWER
+
+
+def _team_inline(response):
+    return next(f for f in response.context["inline_admin_formsets"] if f.opts.model is Membership)
+
+
+def test_staff_editor_sees_the_team_inline_read_only(client, project, editor):
+    _staff(editor).user_permissions.add(*Permission.objects.filter(codename__in=["add_membership", "delete_membership"]))
+    client.force_login(editor)
+    inline = _team_inline(client.get(_change_url(project)))
+    assert not inline.has_change_permission
+    assert not inline.has_add_permission
+    assert not inline.has_delete_permission
+
+
+def test_staff_owner_manages_the_team_inline(client, project, owner):
+    _staff(owner).user_permissions.add(*Permission.objects.filter(codename__in=["add_membership", "delete_membership"]))
+    client.force_login(owner)
+    inline = _team_inline(client.get(_change_url(project)))
+    assert inline.has_change_permission and inline.has_add_permission and inline.has_delete_permission
