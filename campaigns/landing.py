@@ -324,7 +324,11 @@ def sponsor_message(*, project: ChangeProject) -> Asset | None:
 
 def published_questions(*, project: ChangeProject) -> QuerySet[Question]:
     """The FAQ: published answers, newest first."""
-    return project.questions.filter(is_published=True).exclude(answer="").order_by("-published_at", "-id")
+    return (
+        project.questions.filter(is_published=True)
+        .exclude(answer="")
+        .order_by(F("published_at").desc(nulls_last=True), "-id")
+    )
 
 
 # Meetings
