@@ -123,14 +123,21 @@ def _client(port: int, paths: list[str], seconds: float, threads: int, out) -> N
 
     def loop(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        cookies: dict[str, str] = {}  # kept like a browser keeps them (the CSRF cookie)
         n = i
         while time.monotonic() < deadline:
             path = paths[n % len(paths)]
             n += threads
             try:
-                conn.request("GET", path, headers={"X-Forwarded-Proto": "https"})
+                headers = {"X-Forwarded-Proto": "https"}
+                if cookies:
+                    headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
+                for header in response.headers.get_all("Set-Cookie") or ():
+                    name, _, rest = header.partition("=")
+                    cookies[name.strip()] = rest.split(";", 1)[0]
                 if response.status == 200:
                     counts[i] += 1
                 else:
@@ -234,7 +241,7 @@ def main(seconds: float = 5.0, connections: int = 8) -> None:
         f"- command: `python -m bench.landing_bench {seconds:g} {connections}`",
         f"- server: one gunicorn on 127.0.0.1 (2 workers × 4 threads, keep-alive), DEBUG off, CONN_MAX_AGE=60, "
         f"demo project (seed_demo), {len(paths)} personal links in rotation",
-        f"- load: {connections} keep-alive http.client connections in 2 client processes, "
+        f"- load: {connections} keep-alive http.client connections in 2 client processes, keeping cookies as a browser does, "
         f"{ROUNDS} interleaved rounds of {seconds:g} s per view, median; errors: {errors}",
         f"- minimal Django view: {minimal_rps:,.0f} req/s (rounds: {', '.join(f'{r:,.0f}' for r in rounds['minimal'])})",
         f"- personal landing page: {landing_rps:,.0f} req/s (rounds: {', '.join(f'{r:,.0f}' for r in rounds['landing'])})",

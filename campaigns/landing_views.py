@@ -41,8 +41,11 @@ from .models import Booking, ChangeProject, LandingCounter, LandingToken, Meetin
 PUBLIC_CACHE_SECONDS = 60
 TOKEN_CACHE_SECONDS = 30
 # How long a process trusts its copy of a shared version or a person's state: another process's
-# change (a booking, an answer) shows on pages served here within this time.
-SHARED_COPY_SECONDS = 2
+# change (someone's booking, a published answer) shows on pages served here within this time.
+# The person who made a change reads fresh for FRESH_COOKIE_SECONDS after their form (a cookie).
+SHARED_COPY_SECONDS = 10
+FRESH_COOKIE = "landing_fresh"
+FRESH_COOKIE_SECONDS = 30
 RATE_LIMIT = (20, 600)  # POSTs per key per window (seconds): a personal token, or an address on the general link
 
 
@@ -101,7 +104,13 @@ def public_page(view):
                 response = render(request, "landing/too_many.html", status=429)
                 response["Retry-After"] = str(window)
                 return _public_headers(response)
-        return _public_headers(view(request, *args, **kwargs))
+        response = view(request, *args, **kwargs)
+        if request.method == "POST" and response.status_code == 302:
+            response.set_cookie(
+                FRESH_COOKIE, "1", max_age=FRESH_COOKIE_SECONDS, httponly=True, samesite="Lax",
+                secure=request.is_secure(),
+            )
+        return _public_headers(response)
 
     return wrapped
 
@@ -179,7 +188,7 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
     employee = link.employee if link else None
     # Right after a form (a notice to show) everything is read from the shared cache; otherwise
     # this process may use its copies for a couple of seconds.
-    fresh = "messages" in request.COOKIES or bool(forms)
+    fresh = "messages" in request.COOKIES or FRESH_COOKIE in request.COOKIES or bool(forms)
     version = _shared(landing._version_key(project.pk), fresh=fresh, default=1)
     if link:
         person_key = landing.person_cache_key(project_id=project.pk, employee_id=employee.pk)
@@ -189,7 +198,7 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
             landing.local_cache.set(person_key, ((version, project.pulse_round), state), SHARED_COPY_SECONDS)
     else:
         state = {"booked": {}, "pulse": None}
-    notices = messages.get_messages(request) if fresh else []
+    notices = messages.get_messages(request) if "messages" in request.COOKIES or forms else []
     cacheable = not forms and not notices
     # Everyone without a booking shares one page (their pulse answers are marks filled in below);
     # a booking's cancel link is personal, so a booked person's page is their own.
@@ -229,11 +238,15 @@ _PULSE_MARK = re.compile(r" lp0c([a-z]+)0([a-z0-9]+)")
 
 def _fill_pulse_marks(html: str, pulse: dict | None) -> str:
     """Check the person's own pulse answers in the shared page, and word the note and button."""
-    answers = {k: str(v) for k, v in (pulse or {}).items() if v is not None}
-    html = _PULSE_MARK.sub(lambda m: " checked" if answers.get(m.group(1)) == m.group(2) else "", html)
+    start = html.find("lp0pulsenote0")  # the marks all follow it: leave the rest of the page alone
+    head, tail = html[:start], html[start:]
+    for name, value in (pulse or {}).items():
+        if value is not None:
+            tail = tail.replace(f" lp0c{name}0{value}", " checked", 1)
+    tail = _PULSE_MARK.sub("", tail)
     note = format_html(" <strong>{}</strong>", _("You have answered already; send again to change your answers."))
-    html = html.replace("lp0pulsenote0", note if pulse else "", 1)
-    return html.replace("lp0pulsebutton0", escape(_("Update my answers") if pulse else _("Send my answers")), 1)
+    tail = tail.replace("lp0pulsenote0", note if pulse else "", 1)
+    return head + tail.replace("lp0pulsebutton0", escape(_("Update my answers") if pulse else _("Send my answers")), 1)
 
 
 def _page_context(project, *, link, state, forms, notices) -> dict:

@@ -568,3 +568,12 @@ def test_people_sharing_the_cached_page_see_their_own_pulse_answers(client, proj
     assert 'id="reaction-partly" checked' in anna_page
     assert " checked" not in sven_page.split('id="pulse"')[1]
     assert "Uppdatera mina svar" in anna_page and "Skicka mina svar" in sven_page
+
+
+def test_after_a_form_the_person_reads_fresh_state_for_a_while(client, project):
+    link = personal_link(project, make_employee())
+
+    response = client.post(f"/p/{link.token}/ask/", {"text": "Varför?"})
+
+    cookie = response.cookies["landing_fresh"]
+    assert cookie["max-age"] == 30 and cookie["httponly"] and cookie["samesite"] == "Lax"
