@@ -102,9 +102,7 @@ def _send(*, booking: Booking, template: str, subject: str, method: str | None, 
         "landing_url": f"{settings.SITE_URL}/l/{project.slug}/",
         **extra,
     }
-    message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(template, context), to=[booking.email]
-    )
+    message = EmailMultiAlternatives(subject=subject, body=render_to_string(template, context), to=[booking.email])
     if method:
         ics = booking_ics(booking=booking, method=method)
         # As an alternative part with the method, Outlook and Gmail show it as an invite;

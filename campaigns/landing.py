@@ -141,6 +141,7 @@ def landing_counters_flush(*, at_exit: bool = False) -> None:
 
 atexit.register(landing_counters_flush, at_exit=True)
 
+
 class LocalCache:
     """A small cache in each process, holding objects by reference (no pickling): the rendered
     pages (keyed by the shared version), personal links and copies of shared values for seconds.
@@ -202,7 +203,9 @@ def landing_cache_version(*, project_id: int) -> int:
     return cache.get(_version_key(project_id), 1)
 
 
-def landing_cache_key(*, project: ChangeProject, language: str, version: int | None = None, part: str = "public") -> str:
+def landing_cache_key(
+    *, project: ChangeProject, language: str, version: int | None = None, part: str = "public"
+) -> str:
     if version is None:
         version = landing_cache_version(project_id=project.pk)
     # updated_at: a change of the story or the brand shows at once.
@@ -384,8 +387,8 @@ def booking_create(*, session: MeetingSession, email: str, name: str = "", emplo
 def booking_confirm(*, booking: Booking) -> Booking:
     """Confirm a pending booking through the emailed link; the seat is counted again under the lock."""
     with transaction.atomic():
-        session = MeetingSession.objects.select_for_update().select_related("meeting__project").get(
-            pk=booking.session_id
+        session = (
+            MeetingSession.objects.select_for_update().select_related("meeting__project").get(pk=booking.session_id)
         )
         booking = Booking.objects.select_related("employee").get(pk=booking.pk)
         if booking.status != Booking.Status.PENDING:

@@ -39,7 +39,10 @@ class BookForm(forms.Form):
 
 class GeneralBookForm(forms.Form):
     session = forms.TypedChoiceField(
-        label=_("Choose a session"), coerce=int, widget=forms.RadioSelect, error_messages={
+        label=_("Choose a session"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
             "required": _("Choose a session."),
             "invalid_choice": _("That session cannot be booked any more. Choose another one."),
         },
@@ -75,7 +78,8 @@ class AskForm(forms.Form):
 class PersonalAskForm(forms.Form):
     text = AskForm.base_fields["text"]
     show_name = forms.BooleanField(
-        label=_("Show my name to the project team"), required=False,
+        label=_("Show my name to the project team"),
+        required=False,
         help_text=_("Without it the question reaches the team anonymously."),
     )
 
@@ -111,7 +115,9 @@ class AnswerForm(forms.Form):
     """The team's answer to a question, in the app's inbox."""
 
     answer = forms.CharField(
-        label=_("Answer"), required=False, max_length=10000,
+        label=_("Answer"),
+        required=False,
+        max_length=10000,
         widget=forms.Textarea(attrs={"rows": 4, "class": "rich-text", "data-rich-text": "1"}),
     )
     publish = forms.BooleanField(label=_("Publish on the landing page's FAQ"), required=False)

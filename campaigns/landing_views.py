@@ -107,7 +107,11 @@ def public_page(view):
         response = view(request, *args, **kwargs)
         if request.method == "POST" and response.status_code == 302:
             response.set_cookie(
-                FRESH_COOKIE, "1", max_age=FRESH_COOKIE_SECONDS, httponly=True, samesite="Lax",
+                FRESH_COOKIE,
+                "1",
+                max_age=FRESH_COOKIE_SECONDS,
+                httponly=True,
+                samesite="Lax",
                 secure=request.is_secure(),
             )
         return _public_headers(response)
@@ -270,9 +274,7 @@ def _page_context(project, *, link, state, forms, notices) -> dict:
         "faq_html": part["faq_html"],
         "sessions": part["sessions"],
         "token": TOKEN_MARK,
-        "session_rows": [
-            {"session": s, "cancel_token": state["booked"].get(s.id)} for s in part["sessions"]
-        ],
+        "session_rows": [{"session": s, "cancel_token": state["booked"].get(s.id)} for s in part["sessions"]],
         "pulse_answered": bool(pulse),
         "forms": forms,
     }
@@ -347,7 +349,9 @@ def personal_book(request, token):
             session=session, email=employee.email, name=employee.full_name, employee=employee, confirmed=True
         )
     except landing.SessionFull:
-        messages.error(request, _("Sorry, that session has just been filled. Choose another one."), extra_tags="meetings")
+        messages.error(
+            request, _("Sorry, that session has just been filled. Choose another one."), extra_tags="meetings"
+        )
     except landing.SessionClosed:
         messages.error(request, _("That session can no longer be booked."), extra_tags="meetings")
     else:
@@ -375,7 +379,9 @@ def general_book(request, slug):
                 session=session, email=employee.email, name=employee.full_name, employee=employee, confirmed=False
             )
         except landing.SessionFull:
-            messages.error(request, _("Sorry, that session has just been filled. Choose another one."), extra_tags="meetings")
+            messages.error(
+                request, _("Sorry, that session has just been filled. Choose another one."), extra_tags="meetings"
+            )
             return _back(None, project, "meetings")
         except landing.SessionClosed:
             messages.error(request, _("That session can no longer be booked."), extra_tags="meetings")
@@ -417,7 +423,11 @@ def booking_confirm(request, token):
         try:
             booking = landing.booking_confirm(booking=booking)
         except landing.SessionFull:
-            messages.error(request, _("Sorry, the session filled up before you confirmed. Choose another one."), extra_tags="meetings")
+            messages.error(
+                request,
+                _("Sorry, the session filled up before you confirmed. Choose another one."),
+                extra_tags="meetings",
+            )
             return redirect("landing:general", slug=booking.session.meeting.project.slug)
         except landing.SessionClosed:
             messages.error(request, _("That session can no longer be booked."), extra_tags="meetings")
@@ -425,8 +435,11 @@ def booking_confirm(request, token):
         return redirect("landing:booking_confirm", token=token)
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405)
-    return render(request, "landing/booking.html", {"booking": booking, "project": booking.session.meeting.project,
-                                                    "step": "confirm", "next_path": request.path})
+    return render(
+        request,
+        "landing/booking.html",
+        {"booking": booking, "project": booking.session.meeting.project, "step": "confirm", "next_path": request.path},
+    )
 
 
 @public_page
@@ -445,7 +458,11 @@ def booking_cancel(request, token):
         return redirect("landing:booking_cancel", token=token)
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405)
-    return render(request, "landing/booking.html", {"booking": booking, "project": project, "step": "cancel", "next_path": request.path})
+    return render(
+        request,
+        "landing/booking.html",
+        {"booking": booking, "project": project, "step": "cancel", "next_path": request.path},
+    )
 
 
 # Questions
@@ -461,7 +478,9 @@ def personal_ask(request, token):
         return _render_page(request, link.project, link=link, forms={"ask": form}, status=400)
     employee = link.employee if form.cleaned_data["show_name"] else None
     landing.question_ask(
-        project=link.project, text=form.cleaned_data["text"], name=employee.full_name if employee else "",
+        project=link.project,
+        text=form.cleaned_data["text"],
+        name=employee.full_name if employee else "",
         employee=employee,
     )
     messages.success(request, _("Thank you! Your question has reached the project team."), extra_tags="questions")
@@ -492,10 +511,15 @@ def personal_pulse(request, token):
     if not form.is_valid():
         return _render_page(request, link.project, link=link, forms={"pulse": form}, status=400)
     landing.pulse_submit(
-        project=link.project, reaction=form.cleaned_data["reaction"], scores=form.scores(),
-        employee=link.employee, audience_id=link.audience_id,
+        project=link.project,
+        reaction=form.cleaned_data["reaction"],
+        scores=form.scores(),
+        employee=link.employee,
+        audience_id=link.audience_id,
     )
-    messages.success(request, _("Thank you for telling us. You can change your answers here any time."), extra_tags="pulse")
+    messages.success(
+        request, _("Thank you for telling us. You can change your answers here any time."), extra_tags="pulse"
+    )
     return _back(link, link.project, "pulse")
 
 

@@ -19,7 +19,9 @@ def personal_link(project, employee, *, audience: Audience | None = None) -> Lan
     return LandingToken.objects.create(project=project, employee=employee, audience=audience)
 
 
-def make_meeting(project, *, sessions: int = 1, capacity: int = 30, status=Asset.Status.SCHEDULED, title="Atlas på riktigt"):
+def make_meeting(
+    project, *, sessions: int = 1, capacity: int = 30, status=Asset.Status.SCHEDULED, title="Atlas på riktigt"
+):
     meeting = Asset.objects.create(
         project=project, channel=Channel.MEETING, stage=Stage.KNOWLEDGE, title=title, offset_days=-14, status=status
     )

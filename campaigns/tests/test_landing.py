@@ -65,7 +65,9 @@ def test_the_personal_link_takes_its_audience_from_the_last_delivery(project, ow
 
     anna = make_employee()
     audience = Audience.objects.create(project=project, name="Ekonomi")
-    email = Asset.objects.create(project=project, channel=Channel.EMAIL, stage=Stage.AWARENESS, title="Teaser", offset_days=-30)
+    email = Asset.objects.create(
+        project=project, channel=Channel.EMAIL, stage=Stage.AWARENESS, title="Teaser", offset_days=-30
+    )
     Delivery.objects.create(asset=email, employee=anna, audience=audience, message_id="<1@x>")
 
     token = landing.landing_token_for(project=project, employee=anna)
@@ -171,9 +173,13 @@ def test_visits_are_counted_per_audience_on_personal_links_and_anonymously_on_th
 
 
 def test_a_qr_scan_is_counted_per_print_asset_and_redirects_to_the_clean_address(client, project):
-    poster = Asset.objects.create(project=project, channel=Channel.POSTER, stage=Stage.AWARENESS, title="Poster", offset_days=-35)
+    poster = Asset.objects.create(
+        project=project, channel=Channel.POSTER, stage=Stage.AWARENESS, title="Poster", offset_days=-35
+    )
     render = PrintRender.objects.create(asset=poster, language="sv")
-    handout = Asset.objects.create(project=project, channel=Channel.HANDOUT, stage=Stage.KNOWLEDGE, title="Blad", offset_days=-14)
+    handout = Asset.objects.create(
+        project=project, channel=Channel.HANDOUT, stage=Stage.KNOWLEDGE, title="Blad", offset_days=-14
+    )
     PrintRender.objects.create(asset=handout, language="sv")
 
     response = client.get(f"/l/{project.slug}/?src={render.qr_token}")
@@ -187,7 +193,9 @@ def test_a_qr_scan_is_counted_per_print_asset_and_redirects_to_the_clean_address
 
 def test_a_forged_scan_source_is_not_counted_but_still_reaches_the_page(client, project, make_user):
     other = landing_project(make_user)
-    poster = Asset.objects.create(project=other, channel=Channel.POSTER, stage=Stage.AWARENESS, title="P", offset_days=-35)
+    poster = Asset.objects.create(
+        project=other, channel=Channel.POSTER, stage=Stage.AWARENESS, title="P", offset_days=-35
+    )
     foreign = PrintRender.objects.create(asset=poster, language="sv")
 
     for src in ("forged", foreign.qr_token, "x" * 500):
@@ -208,12 +216,20 @@ def test_a_get_changes_nothing_but_the_visit_counter(client, project):
     link = personal_link(project, anna)
     _meeting, (session,) = make_meeting(project)
     pending = Booking.objects.create(session=session, email="sven@example.se")
-    confirmed = Booking.objects.create(session=session, email=anna.email, employee=anna, status=Booking.Status.CONFIRMED)
+    confirmed = Booking.objects.create(
+        session=session, email=anna.email, employee=anna, status=Booking.Status.CONFIRMED
+    )
 
     urls = [
-        f"/p/{link.token}/", f"/p/{link.token}/book/?session={session.pk}", f"/p/{link.token}/ask/?text=x",
-        f"/p/{link.token}/pulse/?reaction=right", f"/l/{project.slug}/", f"/l/{project.slug}/book/",
-        f"/l/{project.slug}/ask/", f"/l/{project.slug}/pulse/", f"/b/confirm/{pending.confirm_token}/",
+        f"/p/{link.token}/",
+        f"/p/{link.token}/book/?session={session.pk}",
+        f"/p/{link.token}/ask/?text=x",
+        f"/p/{link.token}/pulse/?reaction=right",
+        f"/l/{project.slug}/",
+        f"/l/{project.slug}/book/",
+        f"/l/{project.slug}/ask/",
+        f"/l/{project.slug}/pulse/",
+        f"/b/confirm/{pending.confirm_token}/",
         f"/b/cancel/{confirmed.cancel_token}/",
     ]
     for url in urls:
@@ -329,7 +345,10 @@ def test_questions_from_the_page_reach_the_inbox_and_published_answers_the_faq(c
 
     response = team.post(
         reverse("campaigns:question_answer", args=[project.slug, q_anonymous.pk]),
-        {f"q{q_anonymous.pk}-answer": "<p>Ja, <script>x</script>alla får en kurs.</p>", f"q{q_anonymous.pk}-publish": "on"},
+        {
+            f"q{q_anonymous.pk}-answer": "<p>Ja, <script>x</script>alla får en kurs.</p>",
+            f"q{q_anonymous.pk}-publish": "on",
+        },
     )
     assert response.status_code == 302
     q_anonymous.refresh_from_db()
@@ -351,7 +370,9 @@ def test_publishing_needs_an_answer(client, project, editor):
     question = Question.objects.create(project=project, text="Varför?")
     client.force_login(editor)
 
-    client.post(reverse("campaigns:question_answer", args=[project.slug, question.pk]), {f"q{question.pk}-publish": "on"})
+    client.post(
+        reverse("campaigns:question_answer", args=[project.slug, question.pk]), {f"q{question.pk}-publish": "on"}
+    )
 
     question.refresh_from_db()
     assert not question.is_published
@@ -393,12 +414,20 @@ def test_the_pulse_is_one_answer_per_person_and_round_and_answering_again_update
     link = personal_link(project, anna, audience=audience)
 
     client.post(f"/p/{link.token}/pulse/", _pulse(awareness=4, desire=5, knowledge=2))
-    response = client.post(f"/p/{link.token}/pulse/", {**_pulse(awareness=5, knowledge=3, ability=1), "reaction": "right"})
+    response = client.post(
+        f"/p/{link.token}/pulse/", {**_pulse(awareness=5, knowledge=3, ability=1), "reaction": "right"}
+    )
 
     assert response.status_code == 302 and response["Location"].endswith("#pulse")
     answer = PulseResponse.objects.get()
     assert (answer.employee, answer.audience, answer.round, answer.reaction) == (anna, audience, 1, "right")
-    assert (answer.awareness, answer.desire, answer.knowledge, answer.ability, answer.reinforcement) == (5, None, 3, 1, None)
+    assert (answer.awareness, answer.desire, answer.knowledge, answer.ability, answer.reinforcement) == (
+        5,
+        None,
+        3,
+        1,
+        None,
+    )
 
     page = client.get(f"/p/{link.token}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="awareness-5" checked' in page  # the form shows the answer given
@@ -432,24 +461,48 @@ def test_the_page_shows_film_milestones_sponsor_sessions_and_faq(client, project
 
     poster_image = make_image(project, owner, alt="Filmens första bild")
     Asset.objects.create(
-        project=project, channel=Channel.FILM, stage=Stage.KNOWLEDGE, title="Så fungerar Atlas", offset_days=-7,
-        status=Asset.Status.SCHEDULED, video="projects/1/films/f.mp4", captions="projects/1/films/f.vtt", image=poster_image,
+        project=project,
+        channel=Channel.FILM,
+        stage=Stage.KNOWLEDGE,
+        title="Så fungerar Atlas",
+        offset_days=-7,
+        status=Asset.Status.SCHEDULED,
+        video="projects/1/films/f.mp4",
+        captions="projects/1/films/f.vtt",
+        image=poster_image,
     )
     Asset.objects.create(
-        project=project, channel=Channel.EMAIL, stage=Stage.AWARENESS, title="Varför", offset_days=-28,
-        status=Asset.Status.DONE, sender_kind=SenderKind.SPONSOR, body="<p>Vi gör detta för <b>{{ project_name }}</b>.</p>",
+        project=project,
+        channel=Channel.EMAIL,
+        stage=Stage.AWARENESS,
+        title="Varför",
+        offset_days=-28,
+        status=Asset.Status.DONE,
+        sender_kind=SenderKind.SPONSOR,
+        body="<p>Vi gör detta för <b>{{ project_name }}</b>.</p>",
     )
     Asset.objects.create(
-        project=project, channel=Channel.NEWS, stage=Stage.AWARENESS, title="Utbildningen startar", offset_days=-10,
+        project=project,
+        channel=Channel.NEWS,
+        stage=Stage.AWARENESS,
+        title="Utbildningen startar",
+        offset_days=-10,
         is_milestone=True,
     )
     Asset.objects.create(
-        project=project, channel=Channel.EMAIL, stage=Stage.AWARENESS, title="Hemlig", offset_days=-3,
-        status=Asset.Status.CANCELLED, is_milestone=True,
+        project=project,
+        channel=Channel.EMAIL,
+        stage=Stage.AWARENESS,
+        title="Hemlig",
+        offset_days=-3,
+        status=Asset.Status.CANCELLED,
+        is_milestone=True,
     )
     make_meeting(project, sessions=2, capacity=5)
     make_meeting(project, title="Utkast", status=Asset.Status.DRAFT)
-    Question.objects.create(project=project, text="Hur loggar jag in?", answer="<p>Med ditt vanliga konto.</p>", is_published=True)
+    Question.objects.create(
+        project=project, text="Hur loggar jag in?", answer="<p>Med ditt vanliga konto.</p>", is_published=True
+    )
 
     html = client.get(f"/l/{project.slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
@@ -463,8 +516,13 @@ def test_the_page_shows_film_milestones_sponsor_sessions_and_faq(client, project
 
 def test_a_film_link_out_is_shown_only_for_allowed_video_services(client, project):
     film = Asset.objects.create(
-        project=project, channel=Channel.FILM, stage=Stage.KNOWLEDGE, title="Filmen", offset_days=-7,
-        status=Asset.Status.SCHEDULED, video_url="https://www.youtube.com/watch?v=abc",
+        project=project,
+        channel=Channel.FILM,
+        stage=Stage.KNOWLEDGE,
+        title="Filmen",
+        offset_days=-7,
+        status=Asset.Status.SCHEDULED,
+        video_url="https://www.youtube.com/watch?v=abc",
     )
     html = client.get(f"/l/{project.slug}/").content.decode()
     assert 'href="https://www.youtube.com/watch?v=abc"' in html
@@ -485,10 +543,17 @@ def test_the_personal_page_needs_a_handful_of_queries_whatever_the_projects_size
     for i in range(6):
         make_meeting(project, sessions=5, capacity=10, title=f"Möte {i}")
     for i in range(30):
-        Question.objects.create(project=project, text=f"Fråga {i}", answer="<p>Svar</p>", is_published=True, published_at=timezone.now())
+        Question.objects.create(
+            project=project, text=f"Fråga {i}", answer="<p>Svar</p>", is_published=True, published_at=timezone.now()
+        )
     for i in range(10):
         Asset.objects.create(
-            project=project, channel=Channel.NEWS, stage=Stage.KNOWLEDGE, title=f"Milstolpe {i}", offset_days=-i, is_milestone=True
+            project=project,
+            channel=Channel.NEWS,
+            stage=Stage.KNOWLEDGE,
+            title=f"Milstolpe {i}",
+            offset_days=-i,
+            is_milestone=True,
         )
     anna = employees[0]
     link = personal_link(project, anna, audience=audience)
@@ -520,7 +585,10 @@ def test_visits_are_buffered_and_reach_the_database_in_sums(client, project, set
 
 def test_a_personal_page_shows_the_persons_own_state_not_a_cached_neighbours(client, project):
     _meeting, (session,) = make_meeting(project)
-    anna, sven = make_employee("anna@example.se", first_name="Anna"), make_employee("sven@example.se", first_name="Sven")
+    anna, sven = (
+        make_employee("anna@example.se", first_name="Anna"),
+        make_employee("sven@example.se", first_name="Sven"),
+    )
     anna_link, sven_link = personal_link(project, anna), personal_link(project, sven)
     client.get(f"/p/{anna_link.token}/")
     client.get(f"/p/{sven_link.token}/")

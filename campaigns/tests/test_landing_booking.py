@@ -111,7 +111,10 @@ def test_an_address_outside_the_directory_gets_the_same_answer_and_nothing_is_bo
     for email in ("stranger@example.com", "leaver@example.se"):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
-                f"/l/{project.slug}/book/", {"session": session.pk, "email": email}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+                f"/l/{project.slug}/book/",
+                {"session": session.pk, "email": email},
+                follow=True,
+                HTTP_ACCEPT_LANGUAGE="en",
             )
         answers.append(response.content.decode().replace(email, "EMAIL"))
 
@@ -228,7 +231,8 @@ def test_two_people_taking_the_last_seat_at_once_one_wins(project):
     from conftest import require_service
 
     require_service(
-        "PostgreSQL", connection.vendor == "postgresql",
+        "PostgreSQL",
+        connection.vendor == "postgresql",
         "set DATABASE_URL=postgres://… — SQLite serialises writers, so there is no race to test",
     )
     _meeting, (session,) = make_meeting(project, capacity=1)

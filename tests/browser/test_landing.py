@@ -42,19 +42,29 @@ def launch(make_user, settings):
         accent_color="#b5451b",
     )
     services.project_set_image(
-        project=project, slot="hero_image", processed=process_image(_upload()), by=sara,
-        alt_text="Kollegor vid en skärm", name="hero.png",
+        project=project,
+        slot="hero_image",
+        processed=process_image(_upload()),
+        by=sara,
+        alt_text="Kollegor vid en skärm",
+        name="hero.png",
     )
     film = Asset.objects.create(
-        project=project, channel=Channel.FILM, stage=Stage.KNOWLEDGE, title="Atlas på två minuter",
-        offset_days=-7, status=Asset.Status.SCHEDULED,
+        project=project,
+        channel=Channel.FILM,
+        stage=Stage.KNOWLEDGE,
+        title="Atlas på två minuter",
+        offset_days=-7,
+        status=Asset.Status.SCHEDULED,
     )
     film.video.save("atlas.mp4", ContentFile(b"\x00" * 64), save=False)
     film.captions.save("atlas.vtt", ContentFile(b"WEBVTT\n\n00:00.000 --> 00:02.000\nHej!\n"), save=False)
     film.save()
     make_meeting(project, sessions=2, capacity=20, title="Informationsträff")
     Question.objects.create(
-        project=project, text="Måste jag gå en utbildning?", answer="<p>Ja, tjugo minuter på webben.</p>",
+        project=project,
+        text="Måste jag gå en utbildning?",
+        answer="<p>Ja, tjugo minuter på webben.</p>",
         is_published=True,
     )
     employee = make_employee("erik.holm@example.se", first_name="Erik", last_name="Holm", language="en")
