@@ -1,11 +1,13 @@
 """An employee's landing page in Chromium, at phone and desktop size, with axe-core on every public page."""
 
+import io
+
 import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
-from campaigns import services
+from campaigns import landing, services
 from campaigns.models import Asset, Booking, Channel, LandingToken, PulseResponse, Question, Stage
 from campaigns.tests.landing_helpers import make_employee, make_meeting
 from lib.images import process_image
@@ -21,8 +23,6 @@ SIZES = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "hei
 def launch(make_user, settings):
     """A project in its launch: brand, hero, film, two meeting sessions, one answered question, an employee's link."""
     from django.core.cache import cache
-
-    from campaigns import landing
 
     cache.clear()
     landing.local_cache.clear()
@@ -80,9 +80,7 @@ def _upload():
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_an_employee_books_a_seat_asks_and_answers_the_pulse(
-    page, live_server, launch, size, assert_accessible, request
-):
+def test_an_employee_books_a_seat_asks_and_answers_the_pulse(page, live_server, launch, size, assert_accessible):
     project, link = launch
     page.set_viewport_size(SIZES[size])
     page.goto(f"{live_server.url}/p/{link.token}/")
@@ -93,8 +91,6 @@ def test_an_employee_books_a_seat_asks_and_answers_the_pulse(
     expect(page.locator("video track[kind=captions]")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]  # no sideways scrolling
     assert_accessible()
-    if request.config.getoption("--screenshots"):
-        page.screenshot(path=f"docs/screenshots/landing-{size}.png", full_page=True)
 
     # One click books a seat; the invite goes out.
     page.get_by_role("button", name="Book a seat").first.click()
@@ -190,3 +186,24 @@ def test_the_switcher_changes_the_language(page, live_server, launch):
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     expect(page.get_by_text("Jag förstår varför vi gör den här förändringen.")).to_be_visible()
     assert page.url == f"{live_server.url}/p/{link.token}/"
+
+
+def test_landing_page_screenshots(page, live_server, screenshot):
+    """`make screenshots`: the demo's personal page as an employee first sees it, on a phone and a desktop."""
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    from audiences.models import Employee
+    from campaigns.models import ChangeProject
+
+    call_command("seed_demo", stdout=io.StringIO())
+    cache.clear()
+    landing.local_cache.clear()
+    project = ChangeProject.objects.get(slug="atlas")
+    employee = Employee.objects.filter(language="sv", is_active=True).order_by("id").first()
+    link = landing.landing_token_for(project=project, employee=employee)
+    for size in SIZES:
+        page.set_viewport_size(SIZES[size])
+        page.goto(f"{live_server.url}/p/{link.token}/")
+        expect(page.locator("h1")).to_have_text(project.lede)
+        screenshot(f"landing-{size}")
