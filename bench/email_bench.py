@@ -194,8 +194,12 @@ def _prepare(n: int):
         )
     owner = get_user_model().objects.create_user("bench", "bench@example.se", "x", first_name="Bänk")
     project = services.project_create(
-        by=owner, name="Nytt ekonomisystem", lede="Den 1 mars byter vi ekonomisystem.", go_live="2027-03-01",
-        sponsor_name="Karin Lind", sponsor_title="CFO",
+        by=owner,
+        name="Nytt ekonomisystem",
+        lede="Den 1 mars byter vi ekonomisystem.",
+        go_live="2027-03-01",
+        sponsor_name="Karin Lind",
+        sponsor_title="CFO",
     )
     project.refresh_from_db()
     project.requires_approval = False
@@ -205,8 +209,12 @@ def _prepare(n: int):
     Employee.objects.bulk_create(
         (
             Employee(
-                email=f"person{i:06d}@example.se", first_name=f"Förnamn{i}", last_name="Efternamn",
-                department=departments[i % 5], site="Luleå", language="sv" if i % 4 else "en",
+                email=f"person{i:06d}@example.se",
+                first_name=f"Förnamn{i}",
+                last_name="Efternamn",
+                department=departments[i % 5],
+                site="Luleå",
+                language="sv" if i % 4 else "en",
             )
             for i in range(n)
         ),
@@ -218,13 +226,18 @@ def _prepare(n: int):
         batch_size=5000,
     )
     asset = plan.asset_create(
-        project=project, by=owner, channel="email", stage="awareness", title="Varför-mejlet",
+        project=project,
+        by=owner,
+        channel="email",
+        stage="awareness",
+        title="Varför-mejlet",
         fixed_at=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1),
         subject="Hej {{ first_name }}, därför byter vi system",
         preheader="{{ days_to_go_live }} dagar kvar",
         body="<p>Hej {{ first_name }}!</p><p>Den {{ go_live }} byter vi ekonomisystem på {{ department }}.</p>"
         '<p>Läs mer i <a href="https://intranet.example.se/ekonomi/faq">vår FAQ</a>.</p>',
-        button_label="Läs mer", sender_kind="sponsor",
+        button_label="Läs mer",
+        sender_kind="sponsor",
     )
     asset.audiences.set([audience])
     plan.asset_set_status(asset=asset, status=Asset.Status.SCHEDULED, by=owner)
@@ -271,9 +284,23 @@ def pipeline_rate(port: int, n: int, asset, env: dict) -> tuple[float, float, fl
     log = BASE_DIR / "var" / "email-bench-worker.log"
     log.parent.mkdir(exist_ok=True)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "launchpad", "worker", "--loglevel=WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "launchpad",
+            "worker",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait(lambda: len(_children(worker.pid)) >= 1, 60, "the worker's pool")
@@ -294,7 +321,10 @@ def pipeline_rate(port: int, n: int, asset, env: dict) -> tuple[float, float, fl
         elapsed = time.perf_counter() - started
         messages, unique, top = sink_stats(port)
         sent = Delivery.objects.filter(asset=asset, status=Delivery.Status.SENT).count()
-        memory = {"main_mb": peaks.get(worker.pid, 0), "child_max_mb": max(v for k, v in peaks.items() if k != worker.pid)}
+        memory = {
+            "main_mb": peaks.get(worker.pid, 0),
+            "child_max_mb": max(v for k, v in peaks.items() if k != worker.pid),
+        }
         return elapsed, dispatched, top, {"messages": messages, "unique": unique, "sent_rows": sent, **memory}
     finally:
         os.kill(worker.pid, signal.SIGTERM)  # warm shutdown: the pool finishes its task
@@ -316,7 +346,8 @@ def main() -> None:
         raise SystemExit("redis-server is needed: apt-get install redis-server")
     redis = subprocess.Popen(
         ["redis-server", "--bind", "127.0.0.1", "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     port = free_port()
     sink = multiprocessing.get_context("fork").Process(target=_sink_main, args=(port,), daemon=True)
@@ -324,8 +355,13 @@ def main() -> None:
     try:
         _wait(lambda: _answers(port), 10, "the sink")
         env = {
-            **os.environ, "DATABASE_URL": database_url, "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/5",
-            "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "DEBUG": "true", "LOG_LEVEL": "WARNING",
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/5",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(port),
+            "DEBUG": "true",
+            "LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "launchpad.settings",
         }
         os.environ.update(env)
@@ -344,8 +380,15 @@ def main() -> None:
             raw = raw_rate(port, n, prebuilt)
             pipeline, dispatched, top, extra = pipeline_rate(port, n, asset, env)
             row = {
-                "n": n, "raw_s": raw, "raw_rate": n / raw, "pipe_s": pipeline, "pipe_rate": n / pipeline,
-                "dispatch_s": dispatched, "ratio": raw / pipeline, "top": top, **extra,
+                "n": n,
+                "raw_s": raw,
+                "raw_rate": n / raw,
+                "pipe_s": pipeline,
+                "pipe_rate": n / pipeline,
+                "dispatch_s": dispatched,
+                "ratio": raw / pipeline,
+                "top": top,
+                **extra,
             }
             rows.append(row)
             print(
@@ -357,7 +400,9 @@ def main() -> None:
             )
         scaling = rows[-1]["pipe_s"] / rows[0]["pipe_s"] if len(rows) > 1 else None
         if scaling is not None:
-            print(f"time {rows[-1]['n']} / time {rows[0]['n']}: {scaling:.2f}× (target ≤ {1.1 * rows[-1]['n'] / rows[0]['n']:.0f}×)")
+            print(
+                f"time {rows[-1]['n']} / time {rows[0]['n']}: {scaling:.2f}× (target ≤ {1.1 * rows[-1]['n'] / rows[0]['n']:.0f}×)"
+            )
         if not args.no_record:
             _record(rows, scaling, " ".join(["python -m bench.email_bench", *sys.argv[1:]]))
     finally:

@@ -133,8 +133,11 @@ def email_schedule(*, asset: Asset, by) -> EmailSend:
     send, _created = EmailSend.objects.update_or_create(
         asset=asset,
         defaults={
-            "state": EmailSend.State.SCHEDULED, "due_at": asset.scheduled_for(), "scheduled_by": by,
-            "started_at": None, "finished_at": None,
+            "state": EmailSend.State.SCHEDULED,
+            "due_at": asset.scheduled_for(),
+            "scheduled_by": by,
+            "started_at": None,
+            "finished_at": None,
         },
     )
     return send
@@ -148,8 +151,9 @@ def _sync_scheduled_sends(now: datetime.datetime) -> list[EmailSend]:
         ignore_conflicts=True,
     )
     sends = list(
-        EmailSend.objects.filter(state=EmailSend.State.SCHEDULED, asset__status=Asset.Status.SCHEDULED)
-        .select_related("asset__project")
+        EmailSend.objects.filter(state=EmailSend.State.SCHEDULED, asset__status=Asset.Status.SCHEDULED).select_related(
+            "asset__project"
+        )
     )
     for send in sends:
         due = send.asset.scheduled_for()
@@ -205,9 +209,14 @@ def _snapshot(asset: Asset, now: datetime.datetime) -> int:
                     f" FROM {Employee._meta.db_table} e WHERE e.id IN ({members}) ORDER BY e.id"
                     " ON CONFLICT DO NOTHING",
                     [
-                        asset.pk, audience.pk, str(Delivery.Status.QUEUED), _message_domain(), False,
+                        asset.pk,
+                        audience.pk,
+                        str(Delivery.Status.QUEUED),
+                        _message_domain(),
+                        False,
                         db_connection.ops.adapt_datetimefield_value(now),
-                        db_connection.ops.adapt_datetimefield_value(now), *params,
+                        db_connection.ops.adapt_datetimefield_value(now),
+                        *params,
                     ],
                 )
     else:  # any other database: the same rows through the ORM
@@ -374,9 +383,7 @@ def email_cancel(*, asset: Asset, by) -> EmailSend:
     send.save(update_fields=["state", "finished_at"])
     asset = Asset.objects.select_for_update().get(pk=asset.pk)
     if asset.status == Asset.Status.SCHEDULED:
-        asset_set_status(
-            asset=asset, status=Asset.Status.CANCELLED if started else Asset.Status.APPROVED, by=by
-        )
+        asset_set_status(asset=asset, status=Asset.Status.CANCELLED if started else Asset.Status.APPROVED, by=by)
     _audit(asset, by, AssetEvent.Action.STATUS, send=[old, "cancelled"])
     return send
 
@@ -505,9 +512,7 @@ def _smtp_error(exc: Exception, address: str) -> tuple[int | None, str]:
 
 def _load_asset(asset_id: int) -> Asset:
     return (
-        Asset.objects.select_related(
-            "project__logo", "project__hero_image", "project__created_by", "image", "meeting"
-        )
+        Asset.objects.select_related("project__logo", "project__hero_image", "project__created_by", "image", "meeting")
         .prefetch_related("meeting__sessions")
         .get(pk=asset_id)
     )
@@ -542,13 +547,18 @@ class _Marker:
         now = timezone.now()
         for delivery in deliveries:
             if delivery.attempts >= _setting("DELIVERY_MAX_ATTEMPTS"):
-                self.failed(delivery.pk, _("Gave up after %(n)d attempts: %(reason)s") % {
-                    "n": delivery.attempts, "reason": reason})
+                self.failed(
+                    delivery.pk,
+                    _("Gave up after %(n)d attempts: %(reason)s") % {"n": delivery.attempts, "reason": reason},
+                )
                 continue
             delay = _backoff(delivery.attempts)
             updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
-                status=Delivery.Status.QUEUED, claimed_at=None, last_error=reason[:500],
-                next_attempt_at=now + datetime.timedelta(seconds=delay), enqueued_at=now,
+                status=Delivery.Status.QUEUED,
+                claimed_at=None,
+                last_error=reason[:500],
+                next_attempt_at=now + datetime.timedelta(seconds=delay),
+                enqueued_at=now,
             )
             if updated:
                 self.result.deferred.append(delivery.pk)
@@ -571,8 +581,9 @@ def _landing_urls(deliveries: list[Delivery]) -> dict[int, str]:
     def known() -> dict[tuple[int, int], str]:
         return {
             (p, e): t
-            for p, e, t in LandingToken.objects.filter(project_id__in=projects, employee_id__in=employees)
-            .values_list("project_id", "employee_id", "token")
+            for p, e, t in LandingToken.objects.filter(project_id__in=projects, employee_id__in=employees).values_list(
+                "project_id", "employee_id", "token"
+            )
         }
 
     tokens = known()
@@ -678,9 +689,7 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
 def send_progress(*, asset: Asset) -> dict:
     """Counts for the progress bar, in two queries."""
     send = EmailSend.objects.filter(asset=asset).first()
-    counts = dict(
-        Delivery.objects.filter(asset=asset).values_list("status").annotate(n=Count("pk")).order_by()
-    )
+    counts = dict(Delivery.objects.filter(asset=asset).values_list("status").annotate(n=Count("pk")).order_by())
     total = sum(counts.values())
     sent = counts.get(Delivery.Status.SENT, 0)
     failed = counts.get(Delivery.Status.FAILED, 0)

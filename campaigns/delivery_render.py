@@ -127,7 +127,7 @@ def build_mime(*, from_header: str, to: str, subject: str, message_id: str, text
     """multipart/alternative (text, then HTML), both quoted-printable UTF-8, CRLF line ends."""
     boundary = f"=_lp{secrets.token_hex(12)}"  # "=_" never occurs in quoted-printable text
     head = (
-        f"Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n"
+        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'
         "MIME-Version: 1.0\r\n"
         f"Subject: {_header(subject)}\r\n"
         f"From: {from_header}\r\n"
@@ -136,12 +136,12 @@ def build_mime(*, from_header: str, to: str, subject: str, message_id: str, text
         f"Message-ID: {message_id}\r\n"
         "\r\n"
         f"--{boundary}\r\n"
-        "Content-Type: text/plain; charset=\"utf-8\"\r\n"
+        'Content-Type: text/plain; charset="utf-8"\r\n'
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
     ).encode("ascii")
     middle = (
         f"\r\n--{boundary}\r\n"
-        "Content-Type: text/html; charset=\"utf-8\"\r\n"
+        'Content-Type: text/html; charset="utf-8"\r\n'
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
     ).encode("ascii")
     tail = f"\r\n--{boundary}--\r\n".encode("ascii")
@@ -185,7 +185,9 @@ class Composer:
                 if _same(message, slow):
                     return message
                 self.fast = False
-                logger.warning("asset %s: the fast composer differs from the renderer; using the renderer", self.asset.pk)
+                logger.warning(
+                    "asset %s: the fast composer differs from the renderer; using the renderer", self.asset.pk
+                )
                 return slow
         return self._slow(delivery, landing_url)
 
@@ -207,7 +209,9 @@ class Composer:
         if key not in self.shapes:
             stand_in = SimpleNamespace(
                 **{name: "" if name in empty else _placeholder(name) for name in PERSONAL},
-                language=language, email="", pk=None,
+                language=language,
+                email="",
+                pk=None,
             )
             rendered = render_campaign_email(asset=self.asset, employee=stand_in, landing_url=LANDING)
             hrefs = re.findall(r'href="([^"]*)"', rendered.html)
@@ -236,11 +240,21 @@ class Composer:
         if not to.isascii():
             to = sanitize_address(to, "utf-8")
         mime = build_mime(
-            from_header=self._from_header(shape.from_email), to=to, subject=subject,
-            message_id=delivery.message_id, text=text, html=html,
+            from_header=self._from_header(shape.from_email),
+            to=to,
+            subject=subject,
+            message_id=delivery.message_id,
+            text=text,
+            html=html,
         )
         message = PrebuiltEmail(
-            raw=mime, envelope_from=self._from_header(shape.from_email), envelope_to=[to], subject=subject, body=text, from_email=shape.from_email, to=[delivery.employee.email],
+            raw=mime,
+            envelope_from=self._from_header(shape.from_email),
+            envelope_to=[to],
+            subject=subject,
+            body=text,
+            from_email=shape.from_email,
+            to=[delivery.employee.email],
             headers={"Message-ID": delivery.message_id},
         )
         message.attach_alternative(html, "text/html")
@@ -257,7 +271,10 @@ class Composer:
         rendered = render_campaign_email(asset=self.asset, employee=employee, landing_url=landing_url)
         html = self.tracker.apply(rendered.html, self.tracker.token_for(delivery), skip=landing_url)
         message = EmailMultiAlternatives(
-            subject=rendered.subject, body=rendered.text, from_email=rendered.from_email, to=[employee.email],
+            subject=rendered.subject,
+            body=rendered.text,
+            from_email=rendered.from_email,
+            to=[employee.email],
             headers={"Message-ID": delivery.message_id},
         )
         message.attach_alternative(html, "text/html")

@@ -9,6 +9,9 @@ register = template.Library()
 def send_panel(context, asset, membership):
     """The send panel of an email asset: `{% send_panel asset membership %}`."""
     return {
-        "asset": asset, "project": asset.project, "membership": membership,
-        "csrf_token": context.get("csrf_token"), **delivery.send_panel(asset=asset),
+        "asset": asset,
+        "project": asset.project,
+        "membership": membership,
+        "csrf_token": context.get("csrf_token"),
+        **delivery.send_panel(asset=asset),
     }

@@ -56,4 +56,12 @@ class RefusingBackend(LocmemBackend):
         return super().send_messages(messages)
 
 
-__all__ = ["make_audience", "make_employee", "employees", "approved_email", "scheduled_email", "after_due", "RefusingBackend"]
+__all__ = [
+    "make_audience",
+    "make_employee",
+    "employees",
+    "approved_email",
+    "scheduled_email",
+    "after_due",
+    "RefusingBackend",
+]

@@ -408,8 +408,12 @@ def test_rows_left_sending_by_a_dead_worker_are_reclaimed_as_possible_duplicates
     published.clear()
     now = timezone.now()
     old, recent, _queued = Delivery.objects.order_by("pk")
-    Delivery.objects.filter(pk=old.pk).update(status=Delivery.Status.SENDING, claimed_at=now - datetime.timedelta(minutes=11))
-    Delivery.objects.filter(pk=recent.pk).update(status=Delivery.Status.SENDING, claimed_at=now - datetime.timedelta(minutes=9))
+    Delivery.objects.filter(pk=old.pk).update(
+        status=Delivery.Status.SENDING, claimed_at=now - datetime.timedelta(minutes=11)
+    )
+    Delivery.objects.filter(pk=recent.pk).update(
+        status=Delivery.Status.SENDING, claimed_at=now - datetime.timedelta(minutes=9)
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         result = delivery.dispatch_due(now=now)

@@ -17,7 +17,13 @@ pytestmark = pytest.mark.django_db
 
 PEOPLE = [
     {"email": "asa@example.se", "first_name": "Åsa", "last_name": "Öberg", "department": "Ekonomi & Lön"},
-    {"email": "obrien@example.se", "first_name": "Seán", "last_name": "O'Brien", "department": "<IT>", "language": "en"},
+    {
+        "email": "obrien@example.se",
+        "first_name": "Seán",
+        "last_name": "O'Brien",
+        "department": "<IT>",
+        "language": "en",
+    },
     {"email": "nodept@example.se", "first_name": "Nils", "last_name": "Ek", "department": "", "title": ""},
     {"email": "spaces@example.se", "first_name": "Anna  Maria", "last_name": "Berg", "department": "Lager"},
 ]
@@ -30,7 +36,9 @@ def sent(project, owner, monkeypatch, django_capture_on_commit_callbacks):
     batches = []
     monkeypatch.setattr(delivery, "_publish", lambda ids: batches.append(ids))
     asset, send = scheduled_email(
-        project, owner, make_audience(project, *people),
+        project,
+        owner,
+        make_audience(project, *people),
         subject="Hej {{ first_name }} på {{ department }}",
         body='<p>Hej {{ full_name }}!</p><p>Du på {{ department }}: läs <a href="https://intranet.example.se/faq">FAQ</a>.</p>',
     )

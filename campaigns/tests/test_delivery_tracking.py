@@ -84,7 +84,9 @@ def test_anonymous_mode_counts_per_audience_and_stores_nothing_personal(client, 
     assert _counters(asset) == {None: (0, 0), "Ekonomi": (2, 0), "Lager": (0, 1)}
     assert _engagement_columns() == before == [(None, None)] * 3
     tokens = set(Delivery.objects.values_list("token", flat=True))
-    assert not any(url.split("/")[3].removesuffix(".gif") in tokens for person in got.values() for url in person.values())
+    assert not any(
+        url.split("/")[3].removesuffix(".gif") in tokens for person in got.values() for url in person.values()
+    )
 
 
 def test_aggregate_mode_counts_totals_only(client, sent):
@@ -123,9 +125,7 @@ def test_unknown_malformed_or_foreign_links_get_a_plain_404(client, sent, projec
     other = scheduled_email(project, owner, a, title="Annat mejl")[0]
     other_link = TrackedLink.objects.create(asset=other, url="https://evil.example/")
     link = TrackedLink.objects.get(asset=asset, url=LINK).pk
-    response = client.get(
-        url.format(unknown="A" * 32, token=token, link=link, other_link=other_link.pk)
-    )
+    response = client.get(url.format(unknown="A" * 32, token=token, link=link, other_link=other_link.pk))
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/plain")
     assert "Location" not in response

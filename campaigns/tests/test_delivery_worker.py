@@ -29,7 +29,8 @@ BATCH = 100
 @pytest.fixture
 def services():
     require_service(
-        "PostgreSQL", connection.vendor == "postgresql",
+        "PostgreSQL",
+        connection.vendor == "postgresql",
         "set DATABASE_URL=postgres://postgres@127.0.0.1:5432/deliv (the workers share the test database)",
     )
     require_service("redis-server", RedisServer.available(), "apt-get install redis-server")
@@ -66,8 +67,10 @@ def workers(tmp_path):
 
 def _audience(project, n: int) -> Audience:
     Employee.objects.bulk_create(
-        [Employee(email=f"p{i:05d}@example.se", first_name=f"Person{i}", last_name="Test", department="Ekonomi")
-         for i in range(n)],
+        [
+            Employee(email=f"p{i:05d}@example.se", first_name=f"Person{i}", last_name="Test", department="Ekonomi")
+            for i in range(n)
+        ],
         batch_size=2000,
     )
     audience = Audience.objects.create(project=project, name=f"Alla {n}", kind=Audience.Kind.LIST)
@@ -80,7 +83,9 @@ def _audience(project, n: int) -> Audience:
 
 def _due_email(project, owner, n: int) -> Asset:
     project.refresh_from_db()
-    asset = approved_email(project, owner, _audience(project, n), fixed_at=timezone.now() - datetime.timedelta(minutes=1))
+    asset = approved_email(
+        project, owner, _audience(project, n), fixed_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
     delivery.email_schedule(asset=asset, by=owner)
     return asset
 
@@ -200,7 +205,9 @@ def test_two_dispatchers_at_once_send_each_email_once(project, owner, redis, sin
 
 def test_scheduling_in_a_rolled_back_transaction_sends_nothing(project, owner, redis, sink, workers):
     project.refresh_from_db()
-    asset = approved_email(project, owner, _audience(project, 20), fixed_at=timezone.now() - datetime.timedelta(minutes=1))
+    asset = approved_email(
+        project, owner, _audience(project, 20), fixed_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
     env = worker_env(redis, sink)
     workers(env)
 

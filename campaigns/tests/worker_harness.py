@@ -57,7 +57,8 @@ class RedisServer:
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(self._answers, 10, what="redis-server")
 
@@ -157,11 +158,24 @@ class Worker:
         out = self.log.open("a")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "launchpad", "worker", "--loglevel=INFO",
-                f"--concurrency={self.concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "launchpad",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={self.concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
                 f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h",
             ],
-            cwd=BASE_DIR, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_for(lambda: " ready." in self.log.read_text() or self.process.poll() is not None, 60, what="worker start")
         assert self.process.poll() is None, self.log.read_text()[-3000:]
@@ -184,8 +198,12 @@ class Worker:
 def run_dispatch(env: dict[str, str]) -> subprocess.Popen:
     """`manage.py dispatch_due` as beat would run it, in its own process (not waited for)."""
     return subprocess.Popen(
-        [sys.executable, "manage.py", "dispatch_due"], cwd=BASE_DIR, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "manage.py", "dispatch_due"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
