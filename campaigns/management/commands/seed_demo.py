@@ -102,6 +102,7 @@ class Command(BaseCommand):
         project = self._project(manager, editor, sponsor)
         self._audiences(project, manager)
         self._plan(project, manager)
+        self._sends(project, manager)
         self._landing(project, manager)
         self.stdout.write(
             self.style.SUCCESS(
@@ -299,6 +300,23 @@ class Command(BaseCommand):
         ):
             for status in steps:
                 plan.asset_set_status(asset=assets[title], status=status, by=by)
+
+    def _sends(self, project: ChangeProject, by) -> None:
+        """The teaser goes out when the demo starts: the beat and worker of `make run` send it into
+        var/outbox within a minute, and its progress bar fills. The go-live email waits for go-live."""
+        from campaigns import delivery, plan
+        from campaigns.models import Asset, EmailSend
+
+        for title in ("Teaser: något nytt är på väg", "Driftstart: så kommer du igång"):
+            asset = project.assets.filter(title=title, channel="email").first()
+            if asset is None or EmailSend.objects.filter(asset=asset).exists():
+                continue
+            if title.startswith("Teaser"):
+                asset = plan.asset_update(asset=asset, by=by, fixed_at=timezone.now().replace(second=0, microsecond=0))
+            for status in (Asset.Status.READY, Asset.Status.APPROVED):
+                if status in plan.TRANSITIONS[asset.status]:
+                    asset = plan.asset_set_status(asset=asset, status=status, by=by)
+            delivery.email_schedule(asset=asset, by=by)
 
     def _landing(self, project: ChangeProject, by) -> None:
         """Questions answered on the landing page's FAQ, and pulse answers from a sample of employees."""
