@@ -600,3 +600,22 @@ def test_a_connection_lost_mid_message_records_a_possible_duplicate(
     assert rows[first].status == "sent"
     assert rows[dropped].possible_duplicate and rows[dropped].status == "queued"
     assert not rows[untried].possible_duplicate and rows[untried].status == "queued"
+
+
+def test_the_demo_has_a_due_teaser_and_a_scheduled_go_live_email(published, django_capture_on_commit_callbacks):
+    import io
+
+    from campaigns.models import ChangeProject
+
+    call_command("seed_demo", "--employees", "60", stdout=io.StringIO())
+    project = ChangeProject.objects.get(slug="atlas")
+    sends = {s.asset.title: s for s in EmailSend.objects.filter(asset__project=project).select_related("asset")}
+    teaser, go_live = sends["Teaser: något nytt är på väg"], sends["Driftstart: så kommer du igång"]
+    assert teaser.due_at < timezone.now() < go_live.due_at
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = delivery.dispatch_due()
+    assert result.started == [teaser.pk]
+    _send_all(published)
+    teaser.refresh_from_db()
+    assert teaser.state == EmailSend.State.DONE and len(mail.outbox) == teaser.recipients > 0
