@@ -120,3 +120,23 @@ def test_personal_landing_links_are_the_ones_landing_url_for_gives(sent):
         assert "/p/" in personal
         assert f'href="{personal}"' in message.alternatives[0].content  # not sent through the click redirect
         assert personal in message.body
+
+
+def test_the_local_outbox_gets_the_same_email(
+    project, owner, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    project.refresh_from_db()
+    batches = []
+    monkeypatch.setattr(delivery, "_publish", lambda ids: batches.append(ids))
+    asset, send = scheduled_email(project, owner, make_audience(project, make_employee(**PEOPLE[0])))
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.dispatch_due(now=after_due(send))
+    [result] = [delivery.send_batch(delivery_ids=ids) for ids in batches]
+
+    [written] = list(tmp_path.iterdir())
+    parsed = email.message_from_bytes(written.read_bytes().split(b"\n" + b"-" * 79)[0], policy=email.policy.default)
+    assert result.sent == 1
+    assert parsed["To"] == "asa@example.se" and parsed["Subject"].startswith("Hej Åsa")
+    assert "Hej Åsa!" in parsed.get_body(("html",)).get_content()
