@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from campaigns import plan
 from campaigns.models import Asset, AssetEvent, MeetingSession, ProjectImage
@@ -19,6 +20,14 @@ HOSTILE_TOKENS = [
     "{% debug %}",
     "{{ shoe_size }}",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    # The assertions read the English messages; the Swedish ones have their own test.
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
