@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from lib.richtext import sanitize_html
 
-from . import landing
+from . import landing, printing
 from .models import Asset, AssetEvent, ChangeProject, MeetingSession, Membership, PlanTemplate, PlanTemplateItem
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ def asset_create(*, project: ChangeProject, by, audiences=(), **fields) -> Asset
     if audiences:
         asset.audiences.set(audiences)
     _audit(asset, by, AssetEvent.Action.CREATED, title=asset.title)
+    printing.print_schedule(asset=asset)
     return asset
 
 
@@ -89,6 +90,7 @@ def asset_update(*, asset: Asset, by, audiences=None, **fields) -> Asset:
         asset.status = Asset.Status.READY
     asset.save()
     _audit(asset, by, AssetEvent.Action.CHANGED, fields=changed)
+    printing.print_schedule(asset=asset)
     return asset
 
 
@@ -122,6 +124,7 @@ def asset_set_status(*, asset: Asset, status: str, by) -> Asset:
     }.get(status, AssetEvent.Action.STATUS)
     _audit(asset, by, action, status=[old, asset.get_status_display()])
     logger.info("asset %s: %s -> %s by user %s", asset.pk, old, status, by.pk)
+    printing.print_schedule(asset=asset)
     return asset
 
 
@@ -187,4 +190,5 @@ def meeting_sessions_save(
         meeting.status = Asset.Status.READY
         meeting.save(update_fields=["status", "updated_at"])
     _audit(meeting, by, AssetEvent.Action.CHANGED, fields=changed)
+    printing.print_schedule(asset=meeting)
     return meeting

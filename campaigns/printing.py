@@ -108,7 +108,7 @@ def _sessions(asset: Asset, site: str) -> list[MeetingSession]:
 def _contacts(project: ChangeProject) -> list[dict]:
     contacts = []
     owners = Membership.objects.filter(project=project, role=Membership.Role.OWNER).select_related("user")
-    for membership in owners.order_by("created_at")[:2]:
+    for membership in owners.order_by("created_at")[:1]:
         user = membership.user
         contacts.append(
             {"name": user.get_full_name() or user.username, "role": _("Change manager"), "email": user.email}
@@ -238,11 +238,40 @@ def print_request(
             render.refresh_from_db()
         renders.append(render)
     if enqueue and any(r.status == PrintRender.Status.PENDING for r in renders):
-        from .print_tasks import render_print
-
-        asset_id = asset.pk
-        transaction.on_commit(lambda: render_print.delay(asset_id))
+        _enqueue_after_commit(asset.pk)
     return renders
+
+
+def _enqueue_after_commit(asset_id: int) -> None:
+    from .print_tasks import render_print
+
+    def send() -> None:
+        try:
+            render_print.delay(asset_id)
+        except Exception:  # a broker outage must not break the save; the builder's Render button retries
+            logger.exception("could not queue the print render of asset %s", asset_id)
+
+    transaction.on_commit(send)
+
+
+def print_schedule(*, asset: Asset) -> None:
+    """After commit, let the worker bring the printed versions of what `asset` touches up to date.
+
+    Called by the services that save assets, meeting sessions and projects. The worker compares
+    content hashes, so an edit that changes nothing printed costs a template render and no PDF.
+    """
+    if asset.channel in TEMPLATES:
+        if asset.status != Asset.Status.CANCELLED:
+            _enqueue_after_commit(asset.pk)
+    elif asset.channel == Channel.MEETING:
+        print_schedule_project(project=asset.project)
+
+
+def print_schedule_project(*, project: ChangeProject) -> None:
+    """`print_schedule` for every print asset of the project (after a brand or story change)."""
+    assets = project.assets.filter(channel__in=list(TEMPLATES)).exclude(status=Asset.Status.CANCELLED)
+    for asset_id in assets.values_list("pk", flat=True):
+        _enqueue_after_commit(asset_id)
 
 
 def print_request_project(*, project: ChangeProject, force: bool = False, enqueue: bool = True) -> list[PrintRender]:
@@ -354,9 +383,17 @@ def print_render(*, render: PrintRender, force: bool = False) -> PrintRender:
 
 
 def print_render_asset(*, asset_id: int) -> list[PrintRender]:
-    """Render every pending or out-of-date variant of one asset (the worker's entry point)."""
-    renders = PrintRender.objects.filter(asset_id=asset_id)
-    return [print_render(render=render) for render in renders]
+    """Bring one print asset's variants up to date and render the changed ones (the worker's entry point)."""
+    asset = (
+        Asset.objects.filter(pk=asset_id, channel__in=list(TEMPLATES))
+        .exclude(status=Asset.Status.CANCELLED)
+        .select_related("project")
+        .first()
+    )
+    if asset is None:
+        return []
+    print_request(asset=asset, enqueue=False)
+    return [print_render(render=render) for render in asset.print_renders.all()]
 
 
 def print_pack(*, renders: Iterable[PrintRender]) -> bytes:

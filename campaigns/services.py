@@ -15,6 +15,7 @@ from PIL import Image as PILImage
 from lib.images import ProcessedImage
 from lib.richtext import sanitize_html
 
+from . import printing
 from .models import ChangeProject, Membership, ProjectImage
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def project_update(*, project: ChangeProject, by, **fields) -> ChangeProject:
         setattr(project, name, value)
     project.full_clean(exclude=["logo", "hero_image"])
     project.save()
+    printing.print_schedule_project(project=project)
     return project
 
 
@@ -91,6 +93,7 @@ def project_set_image(
     image = image_store(project=project, processed=processed, by=by, alt_text=alt_text, name=name)
     setattr(project, slot, image)
     project.save(update_fields=[slot, "updated_at"])
+    printing.print_schedule_project(project=project)
     return image
 
 

@@ -8,13 +8,13 @@ or as our own `/media/…` and `/static/…` URLs under `base_url`; each path is
 (symlinks and `..` included) and must still lie inside its folder. Everything else is
 refused with a warning in the log, and WeasyPrint leaves the resource out.
 
-A render also has a time limit (SIGALRM, when called on the main thread, as in a
-Celery prefork worker or a management command); the Celery task's soft and hard time
+A render also has a time limit (`time_limit`); the Celery task's soft and hard time
 limits back it up for the rare case of a long call inside native code.
 """
 
 import base64
 import binascii
+import ctypes
 import logging
 import mimetypes
 import signal
@@ -39,8 +39,12 @@ class FetchRefused(ValueError):
     """A document asked for a resource outside what a render may read."""
 
 
-class RenderTimeout(Exception):
-    """The render took longer than its time limit."""
+class RenderTimeout(BaseException):
+    """The render took longer than its time limit.
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` inside WeasyPrint
+    (which it uses around resource loading) swallows it and carries on rendering.
+    """
 
 
 def allowed_roots() -> list[Path]:
@@ -128,11 +132,26 @@ class SafeFetcher(URLFetcher):
 
 @contextmanager
 def time_limit(seconds: float | None):
-    """Raise RenderTimeout in the block after `seconds`; a no-op off the main thread or without a limit."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    """Raise RenderTimeout inside the block once `seconds` have passed (no limit when falsy).
+
+    On the main thread (a Celery prefork or solo worker, a management command) SIGALRM
+    interrupts the render. On any other thread (runserver, a threaded worker pool, a test
+    runner) a watchdog timer raises the exception asynchronously in the rendering thread,
+    at its next Python bytecode.
+    """
+    if not seconds:
         yield
         return
+    if threading.current_thread() is threading.main_thread():
+        with _alarm(seconds):
+            yield
+    else:
+        with _watchdog(seconds):
+            yield
 
+
+@contextmanager
+def _alarm(seconds: float):
     def _expired(signum, frame):
         raise RenderTimeout(f"stopped after {seconds:g} seconds")
 
@@ -143,6 +162,28 @@ def time_limit(seconds: float | None):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _watchdog(seconds: float):
+    target = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False}
+
+    def _expired() -> None:
+        with lock:
+            if not state["done"]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(RenderTimeout))
+
+    timer = threading.Timer(seconds, _expired)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+        timer.cancel()
 
 
 def html_to_pdf(html: str, *, base_url: str, timeout: float | None = None) -> bytes:

@@ -105,7 +105,9 @@ HOSTILE = {
     "protocol-relative": lambda srv: page(head=f'<link rel="stylesheet" href="//{srv}/relative.css">'),
     "redirect": lambda srv: page(head=f'<link rel="stylesheet" href="http://{srv}/redirect">'),
     "attachment over http": lambda srv: page(body=f'<a rel="attachment" href="http://{srv}/leak">x</a>'),
-    "font over http": lambda srv: page(head=f"<style>@font-face {{ font-family: X; src: url(http://{srv}/f.woff); }}</style>"),
+    "font over http": lambda srv: page(
+        head=f"<style>@font-face {{ font-family: X; src: url(http://{srv}/f.woff); }}</style>"
+    ),
 }
 
 
@@ -180,3 +182,24 @@ def test_a_hostile_render_stops_at_the_time_limit():
     assert time.monotonic() - started < 20  # generous: a loaded CI machine, the render alone takes minutes
     # and the process carries on rendering normally
     assert "Visible words" in pdf_text(html_to_pdf(page(), base_url=BASE_URL, timeout=10))
+
+
+def test_the_time_limit_also_holds_off_the_main_thread():
+    import threading
+
+    hostile = page(body="".join(f"<p>{'ord ' * 300}</p>" for _ in range(4000)))
+    outcome = {}
+
+    def render() -> None:
+        started = time.monotonic()
+        try:
+            html_to_pdf(hostile, base_url=BASE_URL, timeout=1)
+        except RenderTimeout:
+            outcome["stopped_after"] = time.monotonic() - started
+
+    thread = threading.Thread(target=render)
+    thread.start()
+    thread.join(60)
+
+    assert not thread.is_alive()
+    assert outcome["stopped_after"] < 20

@@ -7,7 +7,7 @@ import zipfile
 import pypdfium2 as pdfium
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns import plan, print_tasks, printing
 from campaigns.models import MeetingSession, PrintRender
@@ -243,11 +243,12 @@ def test_a_render_that_runs_too_long_fails_with_a_reason(branded, owner, monkeyp
     monkeypatch.setattr(printing, "RENDER_TIMEOUT", 1)
     monkeypatch.setattr(printing, "print_html", lambda *, render: hostile)
 
-    (render,) = render_now(poster)
+    with translation.override("en"):
+        (render,) = render_now(poster)
 
     render.refresh_from_db()
     assert render.status == PrintRender.Status.FAILED
-    assert "1 seconds" in render.error
+    assert "longer than 1 seconds" in render.error
     assert not render.pdf
 
 
@@ -316,3 +317,40 @@ def test_the_command_renders_every_print_asset_of_a_project(branded, owner, caps
     out = capsys.readouterr().out
     assert out.count("page(s)") == 2
     assert PrintRender.objects.filter(asset__project=branded, status=PrintRender.Status.DONE).count() == 2
+
+
+def test_saving_a_print_asset_or_a_session_or_the_brand_queues_the_worker(
+    branded, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr("campaigns.print_tasks.render_print.delay", queued.append)
+    poster = make_print(branded, owner)
+    email = make_print(branded, owner, channel="email", title="Mejl", subject="Hej")
+    meeting = make_meeting_at_sites(branded, owner, {"Västerås": "Lunchrummet"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan.asset_update(asset=poster, by=owner, headline="Ny rubrik")
+    with django_capture_on_commit_callbacks(execute=True):
+        plan.asset_update(asset=email, by=owner, subject="Hej igen")
+    assert queued == [poster.pk]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan.meeting_sessions_save(meeting=meeting, save=[], delete=list(meeting.sessions.all()), by=owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        from campaigns import services
+
+        services.project_update(project=branded, by=owner, primary_color="#333333")
+    assert queued == [poster.pk, poster.pk, poster.pk]
+
+
+def test_the_worker_checks_the_hash_itself(branded, owner):
+    poster = make_print(branded, owner)
+
+    print_tasks.render_print.apply(args=[poster.pk])
+    (render,) = poster.print_renders.all()
+    assert render.status == PrintRender.Status.DONE
+    first = render.rendered_at
+
+    print_tasks.render_print.apply(args=[poster.pk])
+    render.refresh_from_db()
+    assert render.rendered_at == first

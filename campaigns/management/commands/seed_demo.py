@@ -47,6 +47,12 @@ HOW = (
 )
 
 
+PRINT_HEADLINES = {
+    "Affisch för lunchrum och verkstad": "Snart blir det enklare att beställa",
+    "Informationsblad: vad ändras för mig": "Atlas – det här ändras för dig",
+}
+
+
 def _png(draw_fn, size: tuple[int, int]) -> io.BytesIO:
     image = Image.new("RGB", size, "#13294b")
     draw_fn(ImageDraw.Draw(image), size)
@@ -104,6 +110,7 @@ class Command(BaseCommand):
         self._plan(project, manager)
         self._sends(project, manager)
         self._landing(project, manager)
+        self._print(project, manager)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {demo.ORGANISATION}, project “{project.name}”. "
@@ -300,6 +307,17 @@ class Command(BaseCommand):
         ):
             for status in steps:
                 plan.asset_set_status(asset=assets[title], status=status, by=by)
+
+    def _print(self, project: ChangeProject, by) -> None:
+        """The poster and the handout as PDFs (a second or two); unchanged ones are kept on a second run."""
+        from campaigns import printing
+        from campaigns.models import Asset
+
+        # The plan template titles its assets for the plan; print needs words written for the wall.
+        for title, headline in PRINT_HEADLINES.items():
+            Asset.objects.filter(project=project, title=title, headline=title).update(headline=headline)
+        for render in printing.print_request_project(project=project, enqueue=False):
+            printing.print_render(render=render)
 
     def _sends(self, project: ChangeProject, by) -> None:
         """The teaser goes out when the demo starts: the beat and worker of `make run` send it into
