@@ -11,7 +11,7 @@ from audiences.models import Audience
 from campaigns import plan, services
 from campaigns.models import Membership
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _plan_templates() -> None:
