@@ -53,6 +53,11 @@ PRINT_HEADLINES = {
 }
 
 
+def _weekday(day):
+    """`day`, or the Monday after it when it falls on a weekend: offices meet and launch on workdays."""
+    return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
+
+
 def _png(draw_fn, size: tuple[int, int]) -> io.BytesIO:
     image = Image.new("RGB", size, "#13294b")
     draw_fn(ImageDraw.Draw(image), size)
@@ -152,7 +157,7 @@ class Command(BaseCommand):
     def _project(self, manager, editor, sponsor) -> ChangeProject:
         project = ChangeProject.objects.filter(slug=DEMO_SLUG).first()
         if project is None:
-            go_live = timezone.localdate() + timedelta(days=42)
+            go_live = _weekday(timezone.localdate() + timedelta(days=42))
             with translation.override("sv"):
                 day_month = date_format(go_live, "j F")
             project = services.project_create(
@@ -285,7 +290,7 @@ class Command(BaseCommand):
 
         workshop, meetings = assets["Workshop med tvärgruppen"], assets["Informationsträffar"]
         def session(meeting: Asset, offset_days: int, hour: int, minute: int, **fields) -> None:
-            day = project.go_live + timedelta(days=offset_days)
+            day = _weekday(project.go_live + timedelta(days=offset_days))
             starts = timezone.make_aware(datetime.combine(day, time(hour, minute)))
             MeetingSession.objects.create(meeting=meeting, starts_at=starts, ends_at=starts + timedelta(hours=1), **fields)
 
