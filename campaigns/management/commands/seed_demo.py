@@ -301,7 +301,7 @@ class Command(BaseCommand):
         session(meetings, -18, 10, 0, site="Eskilstuna", place="Konferensrum Hjälmaren", capacity=30)
         session(meetings, -17, 13, 0, site="Uppsala", place="Stora mötesrummet, Kungsgatan 7", capacity=30)
         session(meetings, -16, 15, 0, site="Örebro", place="Kafeterian", capacity=25)
-        session(meetings, -14, 12, 0, site="Online", online_url="https://teams.microsoft.com/l/meetup-join/atlas-demo", capacity=300)
+        session(meetings, -14, 12, 0, online_url="https://teams.microsoft.com/l/meetup-join/atlas-demo", capacity=300)
 
         for title, steps in (
             ("Workshop med tvärgruppen", ["ready", "approved", "scheduled"]),
@@ -321,6 +321,9 @@ class Command(BaseCommand):
         # The plan template titles its assets for the plan; print needs words written for the wall.
         for title, headline in PRINT_HEADLINES.items():
             Asset.objects.filter(project=project, title=title, headline=title).update(headline=headline)
+        # The poster advertises the information meetings: one version per site, with that site's sessions.
+        meetings = Asset.objects.filter(project=project, title="Informationsträffar", channel="meeting").first()
+        Asset.objects.filter(project=project, channel="poster", meeting=None).update(meeting=meetings)
         for render in printing.print_request_project(project=project, enqueue=False):
             printing.print_render(render=render)
 
