@@ -22,7 +22,7 @@ from audiences.models import Employee
 
 from . import emails, plan, services
 from .asset_forms import MeetingSessionFormSet, form_for_channel
-from .models import PRINT_CHANNELS, Asset, Channel, Membership
+from .models import PRINT_CHANNELS, Asset, Channel, Membership, SenderKind, Stage
 from .permissions import get_project_for_user
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,20 @@ def _save_sessions(formset, asset: Asset, user) -> None:
 
 
 @login_required
+def _create_initial(request, project, channel: str) -> dict:
+    """What the plan's "needs attention" links ask for: `?stage=` and `?audience=` (of this project only)."""
+    initial = {}
+    stage = request.GET.get("stage", "")
+    if stage in Stage.values:
+        initial["stage"] = stage
+        if channel == Channel.EMAIL and stage == Stage.AWARENESS:
+            initial["sender_kind"] = SenderKind.SPONSOR  # the why message comes from the sponsor
+    audience = request.GET.get("audience", "")
+    if audience.isdigit() and project.audiences.filter(pk=int(audience)).exists():
+        initial["audiences"] = [int(audience)]
+    return initial
+
+
 def asset_create(request, slug):
     project, membership = get_project_for_user(request, slug, need="edit")
     channel = request.GET.get("channel", "")
@@ -130,7 +144,7 @@ def asset_create(request, slug):
         )
     form_class = form_for_channel(channel)
     data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
-    form = form_class(data, files, project=project, prefix="asset")
+    form = form_class(data, files, project=project, prefix="asset", initial=_create_initial(request, project, channel))
     formset = MeetingSessionFormSet(data, instance=Asset(), prefix="sessions") if channel == Channel.MEETING else None
     if request.method == "POST" and form.is_valid() and (formset is None or formset.is_valid()):
         try:

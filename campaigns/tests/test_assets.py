@@ -586,3 +586,30 @@ def test_the_detail_page_does_not_query_per_event(client, project, editor):
     for n in range(1, 15):
         plan.asset_update(asset=asset, by=editor, subject=f"Ämne {n}")
     assert queries() == few
+
+
+def test_a_needs_attention_link_prefills_stage_audience_and_sponsor(client, project, editor):
+    audience = make_audience(project, name="Verkstaden")
+    client.force_login(editor)
+
+    form = client.get(_url("asset_create", project, channel="email", stage="awareness", audience=audience.pk))
+
+    fields = form.context["form"]
+    assert fields["stage"].value() == "awareness"
+    assert fields["sender_kind"].value() == "sponsor"
+    assert [int(pk) for pk in fields["audiences"].value()] == [audience.pk]
+
+
+def test_a_prefill_ignores_another_projects_audience_and_unknown_stages(client, project, editor, outsider):
+    from campaigns import services
+
+    theirs = services.project_create(by=outsider, name="Deras projekt", lede="x", go_live=datetime.date(2027, 3, 1))
+    foreign = make_audience(theirs, name="Deras")
+    client.force_login(editor)
+
+    form = client.get(_url("asset_create", project, channel="handout", stage="shoes", audience=foreign.pk))
+
+    assert form.status_code == 200
+    fields = form.context["form"]
+    assert fields["stage"].value() in (None, "")
+    assert not fields["audiences"].value()
