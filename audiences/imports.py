@@ -1047,8 +1047,7 @@ def directory_import_claim(*, directory_import: DirectoryImport) -> bool:
     claimed = (
         DirectoryImport.objects.filter(pk=directory_import.pk)
         .filter(
-            Q(status=DirectoryImport.Status.PREVIEWED)
-            | Q(status=DirectoryImport.Status.RUNNING, claimed_at__lt=stale)
+            Q(status=DirectoryImport.Status.PREVIEWED) | Q(status=DirectoryImport.Status.RUNNING, claimed_at__lt=stale)
         )
         .update(status=DirectoryImport.Status.RUNNING, processed_rows=0, claimed_at=now)
     )

@@ -47,7 +47,11 @@ def find_problems(text: str | None) -> list[MergeProblem]:
     problems: list[MergeProblem] = []
     for match in ANY_TAG.finditer(text):
         token = match.group(0)
-        problems.append(MergeProblem(token, _("%(token)s is not allowed: only merge fields such as {{ first_name }} are.") % {"token": token}))
+        problems.append(
+            MergeProblem(
+                token, _("%(token)s is not allowed: only merge fields such as {{ first_name }} are.") % {"token": token}
+            )
+        )
     for match in ANY_VARIABLE.finditer(text):
         token = match.group(0)
         inner = match.group(1).strip()

@@ -36,4 +36,3 @@ def serve_media(request, path: str):
     if suffix == ".pdf":
         response["Content-Disposition"] = f'inline; filename="{target.name}"'
     return response
-

@@ -76,7 +76,9 @@ def test_an_import_left_running_by_a_dead_worker_is_claimed_again_after_the_time
         status=DirectoryImport.Status.RUNNING,
         claimed_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
     )
-    live = DirectoryImport.objects.create(file_name="hr2.csv", status=DirectoryImport.Status.RUNNING, claimed_at=timezone.now())
+    live = DirectoryImport.objects.create(
+        file_name="hr2.csv", status=DirectoryImport.Status.RUNNING, claimed_at=timezone.now()
+    )
 
     assert directory_import_claim(directory_import=stuck) is True
     assert directory_import_claim(directory_import=live) is False

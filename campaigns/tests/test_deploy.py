@@ -14,7 +14,11 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def _production_env(**overrides) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("LAUNCHPAD_TESTING", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("LAUNCHPAD_TESTING", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     alphabet = string.ascii_letters + string.digits + "-_!@%^*"
     env.update(
         DEBUG="false",
@@ -81,7 +85,11 @@ def test_public_pages_carry_a_csp(client, url_name):
 
 def test_project_pages_carry_a_csp_without_unsafe_inline(client, project, viewer):
     client.force_login(viewer)
-    for url in (reverse("campaigns:project_list"), project.get_absolute_url(), reverse("campaigns:team", args=[project.slug])):
+    for url in (
+        reverse("campaigns:project_list"),
+        project.get_absolute_url(),
+        reverse("campaigns:team", args=[project.slug]),
+    ):
         response = client.get(url)
         assert response.status_code == 200
         assert "default-src 'self'" in response["Content-Security-Policy"]

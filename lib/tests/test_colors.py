@@ -28,6 +28,8 @@ def test_known_ratio():
     assert contrast_with_white("#767676") == pytest.approx(4.54, abs=0.01)
 
 
-@pytest.mark.parametrize("value,ok", [("#13294b", True), ("#ABCDEF", True), ("13294b", False), ("#fff", False), ("#13294g", False)])
+@pytest.mark.parametrize(
+    "value,ok", [("#13294b", True), ("#ABCDEF", True), ("13294b", False), ("#fff", False), ("#13294g", False)]
+)
 def test_hex_pattern(value, ok):
     assert bool(HEX_COLOR.match(value)) is ok

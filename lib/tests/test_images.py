@@ -167,8 +167,14 @@ def _files_under(root) -> list[Path]:
 
 def _form(**changes) -> dict:
     data = {
-        "name": "Nytt intranät", "lede": "Vi byter intranät.", "go_live": "2027-05-01", "status": "planning",
-        "tracking_mode": "anonymous", "primary_color": "#13294b", "accent_color": "#b5451b", "hero_alt": "Ett kontor",
+        "name": "Nytt intranät",
+        "lede": "Vi byter intranät.",
+        "go_live": "2027-05-01",
+        "status": "planning",
+        "tracking_mode": "anonymous",
+        "primary_color": "#13294b",
+        "accent_color": "#b5451b",
+        "hero_alt": "Ett kontor",
     }
     data.update(changes)
     return data

@@ -21,7 +21,9 @@ def _url(path: str) -> str:
     return reverse("media", kwargs={"path": path})
 
 
-@pytest.mark.parametrize("name,content_type", [("abc.png", "image/png"), ("ABC.JPG", "image/jpeg"), ("a.pdf", "application/pdf")])
+@pytest.mark.parametrize(
+    "name,content_type", [("abc.png", "image/png"), ("ABC.JPG", "image/jpeg"), ("a.pdf", "application/pdf")]
+)
 def test_it_serves_known_types_with_nosniff(client, media, name, content_type):
     target = media / "projects" / "1" / "images" / name
     if not target.exists():
@@ -41,7 +43,13 @@ def test_it_refuses_unknown_extensions(client, media, path):
 
 @pytest.mark.parametrize(
     "path",
-    ["../secret.png", "projects/../../secret.png", "projects/1/../../../secret.png", "%2e%2e/secret.png", "..%2fsecret.png"],
+    [
+        "../secret.png",
+        "projects/../../secret.png",
+        "projects/1/../../../secret.png",
+        "%2e%2e/secret.png",
+        "..%2fsecret.png",
+    ],
 )
 def test_it_refuses_traversal(client, media, path):
     response = client.get("/media/" + path)

@@ -28,7 +28,13 @@ def test_it_removes_dangerous_markup(hostile, gone):
 def test_it_keeps_the_formatting_vocabulary():
     html = '<h2>Rubrik</h2><p><strong>fet</strong> <em>kursiv</em></p><ul><li>ett</li></ul><a href="https://example.se">länk</a>'
     cleaned = sanitize_html(html)
-    for kept in ("<h2>Rubrik</h2>", "<strong>fet</strong>", "<em>kursiv</em>", "<ul><li>ett</li></ul>", 'href="https://example.se"'):
+    for kept in (
+        "<h2>Rubrik</h2>",
+        "<strong>fet</strong>",
+        "<em>kursiv</em>",
+        "<ul><li>ett</li></ul>",
+        'href="https://example.se"',
+    ):
         assert kept in cleaned
     assert 'rel="noopener noreferrer"' in cleaned
 
@@ -38,6 +44,8 @@ def test_it_turns_nothing_into_an_empty_string():
 
 
 def test_the_template_filter_sanitises_on_render():
-    rendered = Template("{% load richtext %}{{ html|richtext }}").render(Context({"html": "<p>a</p><script>x()</script>"}))
+    rendered = Template("{% load richtext %}{{ html|richtext }}").render(
+        Context({"html": "<p>a</p><script>x()</script>"})
+    )
     assert rendered == "<p>a</p>"
     assert render_html("<b onclick=x>b</b>") == "<b>b</b>"
