@@ -109,6 +109,15 @@ def _flag(q: Q) -> ExpressionWrapper | Value:
     return ExpressionWrapper(q, output_field=BooleanField()) if q else Value(True)
 
 
+def audience_flag(audience: Audience) -> ExpressionWrapper | Value:
+    """A boolean expression on Employee that is true for the audience's members (before the active filter).
+
+    Annotate employees with one flag per audience and group by the flags to count people per
+    combination of audiences in one query (as `audience_sizes_and_overlaps` does).
+    """
+    return _flag(_audience_q(audience))
+
+
 @dataclass(frozen=True)
 class AudienceOverview:
     """Sizes of a project's audiences and how many people each pair shares."""

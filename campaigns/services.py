@@ -22,12 +22,14 @@ logger = logging.getLogger(__name__)
 User = get_user_model()
 
 RICH_TEXT_FIELDS = ("why", "what_changes", "how_it_affects_me")
+# Paths under /projects/ that are pages of their own, not projects (see campaigns/urls.py).
+RESERVED_SLUGS = frozenset({"new", "load", "outbox", "print"})
 
 
 def _unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
     base = slugify(name)[:70] or "project"
     slug, n = base, 2
-    while ChangeProject.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+    while slug in RESERVED_SLUGS or ChangeProject.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 

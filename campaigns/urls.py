@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import asset_views, inbox_views, plan_views, print_views, send_views, views
+from . import asset_views, inbox_views, load_views, plan_views, print_views, send_views, views
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("", views.project_list, name="project_list"),
     path("new/", views.project_create, name="project_create"),
+    # Pages outside any project come before "<slug>/" (services.RESERVED_SLUGS keeps projects off them).
+    path("load/", load_views.organisation_load, name="organisation_load"),
     path("<slug:slug>/", views.project_detail, name="project_detail"),
     path("<slug:slug>/edit/", views.project_edit, name="project_edit"),
     path("<slug:slug>/delete/", views.project_delete, name="project_delete"),

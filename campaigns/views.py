@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from . import selectors, services
 from .forms import InviteForm, ProjectForm, RoleForm
+from .load import can_see_load
 from .models import Membership
 from .permissions import get_project_for_user
 
@@ -15,7 +16,8 @@ from .permissions import get_project_for_user
 @require_safe
 @login_required
 def project_list(request):
-    return render(request, "campaigns/project_list.html", {"memberships": selectors.memberships_of(user=request.user)})
+    context = {"memberships": selectors.memberships_of(user=request.user), "can_see_load": can_see_load(request.user)}
+    return render(request, "campaigns/project_list.html", context)
 
 
 def _save_images(request, form: ProjectForm, project) -> None:

@@ -205,8 +205,9 @@ def _projects_for(user, count: int) -> None:
 def test_the_project_list_costs_the_same_queries_for_1_and_10_projects(client, owner, django_assert_num_queries, count):
     _projects_for(owner, count)
     client.force_login(owner)
-    # session, user, the user's and the groups' permissions (for the menu), memberships with their projects
-    with django_assert_num_queries(5):
+    # session, user, the user's and the groups' permissions (for the menu), memberships with their projects,
+    # and whether the user is a change manager (the link to the organisation's change load)
+    with django_assert_num_queries(6):
         response = client.get(reverse("campaigns:project_list"))
     assert response.status_code == 200
     assert len(response.context["memberships"]) == count

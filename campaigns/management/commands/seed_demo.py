@@ -116,6 +116,7 @@ class Command(BaseCommand):
         self._sends(project, manager)
         self._landing(project, manager)
         self._print(project, manager)
+        self._second_project(project, editor)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {demo.ORGANISATION}, project “{project.name}”. "
@@ -378,6 +379,64 @@ class Command(BaseCommand):
         self.stdout.write(f"Landing page: {Question.objects.filter(project=project).count()} questions, "
                           f"{len(employees)} pulse answers")
 
+    def _second_project(self, atlas: ChangeProject, owner) -> None:
+        """A second, smaller launch (new time reporting for the workshop floor and the warehouse) whose
+        go-live week is Atlas's handout week, so the organisation's change load shows one department
+        hit far too often that week. Anna owns it; the demo user is not a member and sees it only counted."""
+        from campaigns import plan
+
+        if ChangeProject.objects.filter(slug=SECOND_SLUG).exists():
+            return
+        # The Tuesday of the week Atlas hands out its leaflet (T−14), whatever weekday Atlas goes live on.
+        atlas_handout = atlas.go_live - timedelta(days=14)
+        go_live = atlas_handout - timedelta(days=atlas_handout.weekday()) + timedelta(days=1)
+        project = services.project_create(
+            by=owner,
+            slug=SECOND_SLUG,
+            name="Flex – ny tidrapportering",
+            lede="Från och med nu rapporterar du tid och frånvaro i Flex, i mobilen eller vid terminalen. "
+            "Pappersrapporten och Excel-listan försvinner.",
+            why="<p>Dagens tidrapporter på papper skrivs in för hand av löneadministrationen varje månad.</p>",
+            sponsor_name="Per Holm",
+            sponsor_title="Driftchef",
+            go_live=go_live,
+            status=ChangeProject.Status.PLANNING,
+            tracking_mode=ChangeProject.TrackingMode.AGGREGATE,
+            primary_color="#1d5c4d",
+            accent_color="#9a3412",
+        )
+
+        def department(name: str) -> Audience:
+            rules = {"combine": "and", "rules": [{"field": "department", "op": "in", "values": [name]}]}
+            return Audience.objects.create(
+                project=project, name=name, kind=Audience.Kind.RULES, rules=rules, created_by=owner
+            )
+
+        drift, lager = department("Drift och underhåll"), department("Lager och logistik")
+        for channel, stage, offset, title, audiences in (
+            ("email", "awareness", -14, "Flex kommer: tidrapporten blir digital", [drift, lager]),
+            ("meeting", "knowledge", -7, "Visning av Flex på arbetsplatsträffen", [drift]),
+            ("email", "ability", 0, "Nu rapporterar du tid i Flex", [drift, lager]),
+            ("news", "ability", 0, "Flex är igång", [drift]),
+            ("meeting", "ability", 1, "Drop-in: hjälp med första rapporten", [drift]),
+            ("film", "ability", 2, "Film: tidrapport på två minuter", [drift]),
+            ("email", "reinforcement", 3, "Påminnelse: lämna veckans tidrapport i Flex", [drift, lager]),
+        ):
+            plan.asset_create(
+                project=project,
+                by=owner,
+                audiences=audiences,
+                channel=channel,
+                stage=stage,
+                title=title,
+                offset_days=offset,
+                subject=title if channel == "email" else "",
+                body="<p>Hej {{ first_name }}!</p>" if channel == "email" else "",
+            )
+        self.stdout.write(f"Second project: {project.name}, go-live {go_live:%Y-%m-%d}")
+
+
+SECOND_SLUG = "flex-tidrapportering"
 
 LANDING_QUESTIONS = [
     (
