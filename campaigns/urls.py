@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import asset_views, inbox_views, load_views, plan_views, print_views, send_views, views
+from . import asset_views, inbox_views, load_views, outbox_views, plan_views, print_views, send_views, views
 
 app_name = "campaigns"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("new/", views.project_create, name="project_create"),
     # Pages outside any project come before "<slug>/" (services.RESERVED_SLUGS keeps projects off them).
     path("load/", load_views.organisation_load, name="organisation_load"),
+    path("outbox/", outbox_views.outbox_list, name="outbox"),
+    path("outbox/<str:name>/<int:index>/", outbox_views.outbox_message, name="outbox_message"),
+    path("outbox/<str:name>/<int:index>/body.html", outbox_views.outbox_message_html, name="outbox_message_html"),
     path("<slug:slug>/", views.project_detail, name="project_detail"),
     path("<slug:slug>/edit/", views.project_edit, name="project_edit"),
     path("<slug:slug>/delete/", views.project_delete, name="project_delete"),
