@@ -1,7 +1,20 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import ChangeProject, Membership, ProjectImage
+from .models import (
+    Booking,
+    ChangeProject,
+    Delivery,
+    EmailSend,
+    EngagementCounter,
+    LandingCounter,
+    LandingToken,
+    Membership,
+    PrintRender,
+    ProjectImage,
+    PulseResponse,
+    Question,
+)
 
 
 class ProjectScopedAdmin(admin.ModelAdmin):
@@ -69,9 +82,10 @@ class MembershipInline(admin.TabularInline):
         # An editor may change the project but not its team, here as in the app.
         if request.user.is_superuser:
             return True
-        return obj is not None and Membership.objects.filter(
-            project=obj, user=request.user, role=Membership.Role.OWNER
-        ).exists()
+        return (
+            obj is not None
+            and Membership.objects.filter(project=obj, user=request.user, role=Membership.Role.OWNER).exists()
+        )
 
     def has_add_permission(self, request, obj=None):
         return super().has_add_permission(request, obj) and self._manages_team(request, obj)
@@ -109,7 +123,9 @@ class MembershipAdmin(ProjectScopedAdmin):
     def has_change_permission(self, request, obj=None):
         # Only owners manage the team, in the admin as in the app.
         allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or request.user.is_superuser or self._role_for(request, obj) == Membership.Role.OWNER)
+        return allowed and (
+            obj is None or request.user.is_superuser or self._role_for(request, obj) == Membership.Role.OWNER
+        )
 
 
 @admin.register(ProjectImage)
@@ -118,6 +134,167 @@ class ProjectImageAdmin(ProjectScopedAdmin):
     list_filter = ["project"]
     search_fields = ["original_name", "alt_text"]
     readonly_fields = ["web", "email", "print", "original_width", "original_height", "uploaded_by", "created_at"]
+
+
+# The landing page, email delivery and print: rows written by the app's own flows. Most are
+# read-only here (counts, audit trails, what was sent); the team may fix a question's wording
+# or a booking's name. Secret tokens (personal links, tracking, confirmation) are never shown.
+
+
+class ProjectFilter(admin.SimpleListFilter):
+    """Filter by project, offering only the user's projects (a related-field filter would list them all)."""
+
+    title = _("change project")
+    parameter_name = "project"
+
+    def __init__(self, request, params, model, model_admin):
+        self.project_lookup = model_admin._lookup("id")
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        projects = ChangeProject.objects.order_by("name")
+        if not request.user.is_superuser:
+            projects = projects.filter(memberships__user=request.user)
+        return [(str(pk), name) for pk, name in projects.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(**{self.project_lookup: self.value()})
+        return queryset
+
+
+class ReadOnlyProjectAdmin(ProjectScopedAdmin):
+    """Viewed, never added, changed or deleted in the admin: the app's flows own these rows."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LandingToken)
+class LandingTokenAdmin(ReadOnlyProjectAdmin):
+    # The token is the employee's key to their personal page: it is shown nowhere.
+    exclude = ["token"]
+    list_display = ["employee", "project", "audience", "created_at"]
+    list_filter = [ProjectFilter]
+    list_select_related = ["employee", "project", "audience"]
+    search_fields = ["employee__email", "employee__first_name", "employee__last_name"]
+
+
+@admin.register(Booking)
+class BookingAdmin(ProjectScopedAdmin):
+    project_path = "session__meeting__project"
+    exclude = ["confirm_token", "cancel_token"]
+    list_display = ["email", "name", "session", "status", "created_at", "confirmed_at"]
+    list_filter = ["status", ProjectFilter]
+    list_select_related = ["session__meeting"]
+    search_fields = ["email", "name"]
+    # Seats and invites follow the status: only the landing page's flows change it.
+    readonly_fields = [
+        "session",
+        "employee",
+        "status",
+        "ics_sequence",
+        "created_at",
+        "confirmed_at",
+        "cancelled_at",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Question)
+class QuestionAdmin(ProjectScopedAdmin):
+    list_display = ["__str__", "project", "name", "is_published", "answered_at", "created_at"]
+    list_filter = ["is_published", ProjectFilter]
+    list_select_related = ["project"]
+    search_fields = ["text", "answer", "name"]
+    readonly_fields = ["project", "employee", "answered_by", "answered_at", "published_at", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PulseResponse)
+class PulseResponseAdmin(ReadOnlyProjectAdmin):
+    list_display = [
+        "project",
+        "round",
+        "audience",
+        "reaction",
+        "awareness",
+        "desire",
+        "knowledge",
+        "ability",
+        "reinforcement",
+        "updated_at",
+    ]
+    list_filter = ["round", "reaction", ProjectFilter]
+    list_select_related = ["project", "audience"]
+    search_fields = ["audience__name"]
+
+
+@admin.register(LandingCounter)
+class LandingCounterAdmin(ReadOnlyProjectAdmin):
+    list_display = ["project", "kind", "source", "audience", "count", "updated_at"]
+    list_filter = ["kind", ProjectFilter]
+    list_select_related = ["project", "source", "audience"]
+    search_fields = ["source__title", "audience__name"]
+
+
+@admin.register(EngagementCounter)
+class EngagementCounterAdmin(ReadOnlyProjectAdmin):
+    project_path = "asset__project"
+    exclude = ["token"]
+    list_display = ["asset", "audience", "opens", "clicks", "updated_at"]
+    list_filter = [ProjectFilter]
+    list_select_related = ["asset", "audience"]
+    search_fields = ["asset__title", "audience__name"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyProjectAdmin):
+    project_path = "asset__project"
+    exclude = ["token"]
+    list_display = [
+        "employee",
+        "asset",
+        "status",
+        "attempts",
+        "possible_duplicate",
+        "sent_at",
+        "opened_at",
+        "clicked_at",
+    ]
+    list_filter = ["status", "possible_duplicate", ProjectFilter]
+    list_select_related = ["employee", "asset"]
+    search_fields = ["employee__email", "asset__title", "message_id", "last_error"]
+    show_full_result_count = False  # a send may have 100 000 rows; counting them twice per page is waste
+
+
+@admin.register(EmailSend)
+class EmailSendAdmin(ReadOnlyProjectAdmin):
+    project_path = "asset__project"
+    list_display = ["asset", "state", "due_at", "recipients", "started_at", "finished_at"]
+    list_filter = ["state", ProjectFilter]
+    list_select_related = ["asset"]
+    search_fields = ["asset__title"]
+
+
+@admin.register(PrintRender)
+class PrintRenderAdmin(ReadOnlyProjectAdmin):
+    project_path = "asset__project"
+    exclude = ["qr_token"]
+    list_display = ["asset", "site", "language", "print_ready", "status", "page_count", "rendered_at"]
+    list_filter = ["status", "language", "print_ready", ProjectFilter]
+    list_select_related = ["asset"]
+    search_fields = ["asset__title", "site"]
 
 
 admin.site.site_header = _("Launchpad administration")

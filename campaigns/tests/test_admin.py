@@ -9,15 +9,21 @@ from campaigns import services
 from campaigns.models import ChangeProject, Membership
 
 MODEL_PERMISSIONS = [
-    "view_changeproject", "change_changeproject", "delete_changeproject",
-    "view_membership", "change_membership", "view_projectimage",
+    "view_changeproject",
+    "change_changeproject",
+    "delete_changeproject",
+    "view_membership",
+    "change_membership",
+    "view_projectimage",
 ]
 
 
 def _staff(user):
     user.is_staff = True
     user.save()
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="campaigns", codename__in=MODEL_PERMISSIONS))
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="campaigns", codename__in=MODEL_PERMISSIONS)
+    )
     return user
 
 
@@ -134,7 +140,9 @@ def _team_inline(response):
 
 
 def test_staff_editor_sees_the_team_inline_read_only(client, project, editor):
-    _staff(editor).user_permissions.add(*Permission.objects.filter(codename__in=["add_membership", "delete_membership"]))
+    _staff(editor).user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_membership", "delete_membership"])
+    )
     client.force_login(editor)
     inline = _team_inline(client.get(_change_url(project)))
     assert not inline.has_change_permission
@@ -147,3 +155,184 @@ def test_staff_owner_manages_the_team_inline(client, project, owner):
     client.force_login(owner)
     inline = _team_inline(client.get(_change_url(project)))
     assert inline.has_change_permission and inline.has_add_permission and inline.has_delete_permission
+
+
+# The landing page, delivery and print rows: scoped per project like the rest, mostly read-only.
+
+NEW_ADMIN_MODELS = [
+    "landingtoken",
+    "booking",
+    "question",
+    "pulseresponse",
+    "landingcounter",
+    "engagementcounter",
+    "delivery",
+    "emailsend",
+    "printrender",
+]
+READ_ONLY = {
+    "landingtoken",
+    "pulseresponse",
+    "landingcounter",
+    "engagementcounter",
+    "delivery",
+    "emailsend",
+    "printrender",
+}
+
+
+def _rows_of(project, n: int = 1, tag: str = "") -> dict[str, list]:
+    """n rows of every landing, delivery and print model in `project`."""
+    import datetime
+
+    from django.utils import timezone
+
+    from audiences.models import Employee
+    from campaigns.models import (
+        Asset,
+        Booking,
+        Delivery,
+        EmailSend,
+        EngagementCounter,
+        LandingCounter,
+        LandingToken,
+        MeetingSession,
+        PrintRender,
+        PulseResponse,
+        Question,
+    )
+
+    rows: dict[str, list] = {m: [] for m in NEW_ADMIN_MODELS}
+    starts = timezone.make_aware(datetime.datetime(2027, 2, 15, 9, 0))
+    meeting = Asset.objects.create(
+        project=project, channel="meeting", stage="knowledge", title="Träff", offset_days=-14
+    )
+    session = MeetingSession.objects.create(
+        meeting=meeting, starts_at=starts, ends_at=starts + datetime.timedelta(hours=1), capacity=100
+    )
+    for i in range(n):
+        employee = Employee.objects.create(email=f"{project.slug}-{tag}{i}@example.se", first_name=f"P{i}")
+        email = Asset.objects.create(
+            project=project, channel="email", stage="awareness", title=f"Mejl {i}", offset_days=-7
+        )
+        poster = Asset.objects.create(
+            project=project, channel="poster", stage="awareness", title=f"Affisch {i}", offset_days=-7
+        )
+        rows["landingtoken"].append(LandingToken.objects.create(project=project, employee=employee))
+        rows["booking"].append(Booking.objects.create(session=session, employee=employee, email=employee.email))
+        rows["question"].append(Question.objects.create(project=project, text=f"Fråga {i}?"))
+        rows["pulseresponse"].append(PulseResponse.objects.create(project=project, employee=employee, awareness=4))
+        rows["landingcounter"].append(
+            LandingCounter.objects.create(project=project, kind="scan", source=poster, count=3)
+        )
+        rows["engagementcounter"].append(EngagementCounter.objects.create(asset=email, opens=2))
+        rows["delivery"].append(
+            Delivery.objects.create(asset=email, employee=employee, message_id=f"<{project.slug}{tag}{i}@x>")
+        )
+        rows["emailsend"].append(EmailSend.objects.create(asset=email, due_at=starts))
+        rows["printrender"].append(PrintRender.objects.create(asset=poster, language="sv"))
+    return rows
+
+
+def _staff_viewing_everything(user):
+    _staff(user)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="campaigns",
+            codename__in=[f"{action}_{m}" for m in NEW_ADMIN_MODELS for action in ("view", "change", "delete", "add")],
+        )
+    )
+    return user
+
+
+@pytest.mark.parametrize("model", NEW_ADMIN_MODELS)
+def test_staff_see_only_their_projects_rows(client, project, other_project, owner, model):
+    mine, theirs = _rows_of(project)[model], _rows_of(other_project)[model]
+    client.force_login(_staff_viewing_everything(owner))
+    response = client.get(reverse(f"admin:campaigns_{model}_changelist"))
+    assert response.status_code == 200
+    assert {obj.pk for obj in response.context["cl"].result_list} == {obj.pk for obj in mine}
+    response = client.get(_change_url(theirs[0]))
+    assert response.status_code == 302 and response["Location"] == reverse("admin:index")  # "does not exist"
+    assert client.get(_change_url(mine[0])).status_code == 200
+
+
+@pytest.mark.parametrize("model", NEW_ADMIN_MODELS)
+def test_the_project_filter_offers_only_their_projects(client, project, other_project, owner, model):
+    _rows_of(project), _rows_of(other_project)
+    client.force_login(_staff_viewing_everything(owner))
+    response = client.get(reverse(f"admin:campaigns_{model}_changelist"), {"project": other_project.pk})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+    assert other_project.name not in response.content.decode()
+
+
+@pytest.mark.parametrize("model", sorted(READ_ONLY))
+def test_read_only_rows_cannot_be_changed_added_or_deleted(client, project, owner, model):
+    obj = _rows_of(project)[model][0]
+    client.force_login(_staff_viewing_everything(owner))
+    response = client.get(_change_url(obj))
+    assert response.status_code == 200 and not response.context["has_change_permission"]
+    assert client.post(_change_url(obj), {}).status_code == 403
+    assert client.get(reverse(f"admin:campaigns_{model}_add")).status_code == 403
+    assert client.post(reverse(f"admin:campaigns_{model}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
+    assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_secret_tokens_are_shown_nowhere(client, project, owner):
+    rows = _rows_of(project)
+    client.force_login(_staff_viewing_everything(owner))
+    for model, attribute in (
+        ("landingtoken", "token"),
+        ("delivery", "token"),
+        ("engagementcounter", "token"),
+        ("booking", "confirm_token"),
+        ("booking", "cancel_token"),
+        ("printrender", "qr_token"),
+    ):
+        obj = rows[model][0]
+        secret = getattr(obj, attribute)
+        for url in (reverse(f"admin:campaigns_{model}_changelist"), _change_url(obj)):
+            assert secret not in client.get(url).content.decode(), f"{model}.{attribute} on {url}"
+
+
+def test_an_editor_fixes_a_questions_wording_but_not_its_project(client, project, other_project, editor):
+    question = _rows_of(project)["question"][0]
+    client.force_login(_staff_viewing_everything(editor))
+    response = client.post(
+        _change_url(question),
+        {
+            "text": "Får vi stöd på plats?",
+            "name": "",
+            "answer": "Ja.",
+            "is_published": "on",
+            "project": other_project.pk,
+        },
+    )
+    assert response.status_code == 302
+    question.refresh_from_db()
+    assert (question.text, question.project_id) == ("Får vi stöd på plats?", project.pk)
+
+
+def test_a_viewer_cannot_change_a_question(client, project, viewer):
+    question = _rows_of(project)["question"][0]
+    client.force_login(_staff_viewing_everything(viewer))
+    assert client.post(_change_url(question), {"text": "Kapad", "answer": ""}).status_code == 403
+    question.refresh_from_db()
+    assert question.text == "Fråga 0?"
+
+
+@pytest.mark.parametrize("model", NEW_ADMIN_MODELS)
+def test_changelist_queries_do_not_grow_with_the_rows(client, project, owner, model, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _rows_of(project, 2, tag="a")
+    client.force_login(_staff_viewing_everything(owner))
+    url = reverse(f"admin:campaigns_{model}_changelist")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    _rows_of(project, 12, tag="b")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few), "\n".join(q["sql"] for q in many.captured_queries)
