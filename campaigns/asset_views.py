@@ -118,7 +118,6 @@ def _save_sessions(formset, asset: Asset, user) -> None:
     plan.meeting_sessions_save(meeting=asset, save=saved, delete=list(formset.deleted_objects), by=user)
 
 
-@login_required
 def _create_initial(request, project, channel: str) -> dict:
     """What the plan's "needs attention" links ask for: `?stage=` and `?audience=` (of this project only)."""
     initial = {}
@@ -133,6 +132,7 @@ def _create_initial(request, project, channel: str) -> dict:
     return initial
 
 
+@login_required
 def asset_create(request, slug):
     project, membership = get_project_for_user(request, slug, need="edit")
     channel = request.GET.get("channel", "")

@@ -35,6 +35,10 @@ MAX_DATA_URI_BYTES = 5 * 1024 * 1024
 MAX_FILE_BYTES = 25 * 1024 * 1024
 
 
+# After the time limit, the stop is raised again this often until the render has stopped.
+REPEAT_SECONDS = 0.5
+
+
 class FetchRefused(ValueError):
     """A document asked for a resource outside what a render may read."""
 
@@ -156,7 +160,10 @@ def _alarm(seconds: float):
         raise RenderTimeout(f"stopped after {seconds:g} seconds")
 
     previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # The alarm repeats until the block ends: an exception raised while Python code runs inside
+    # a C callback (cffi, used for fonts and images) is printed and dropped there, so one alarm
+    # alone could be lost and the render would run on.
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT_SECONDS)
     try:
         yield
     finally:
@@ -170,20 +177,30 @@ def _watchdog(seconds: float):
     lock = threading.Lock()
     state = {"done": False}
 
-    def _expired() -> None:
-        with lock:
-            if not state["done"]:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(RenderTimeout))
+    stop = threading.Event()
 
-    timer = threading.Timer(seconds, _expired)
-    timer.daemon = True
-    timer.start()
+    def _expire() -> None:
+        # Raised again every REPEAT_SECONDS until the block ends, for the reason given in `_alarm`.
+        if stop.wait(seconds):
+            return
+        while True:
+            with lock:
+                if state["done"]:
+                    return
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(RenderTimeout))
+            if stop.wait(REPEAT_SECONDS):
+                return
+
+    watchdog = threading.Thread(target=_expire, name="pdf-time-limit", daemon=True)
+    watchdog.start()
     try:
         yield
     finally:
         with lock:
             state["done"] = True
-        timer.cancel()
+            # Drop a stop raised but not yet delivered, so it cannot surface after the block.
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
+        stop.set()
 
 
 def html_to_pdf(html: str, *, base_url: str, timeout: float | None = None) -> bytes:
