@@ -203,3 +203,31 @@ def test_the_time_limit_also_holds_off_the_main_thread():
 
     assert not thread.is_alive()
     assert outcome["stopped_after"] < 20
+
+
+def _swallow_stops(limit: float, run_for: float) -> int:
+    """Busy work inside a time limit that drops each stop once, as a finaliser or C callback would."""
+    from lib.pdf import time_limit
+
+    stops = 0
+    deadline = time.monotonic() + run_for
+    with time_limit(limit):
+        while time.monotonic() < deadline:
+            try:
+                while time.monotonic() < deadline:
+                    pass
+            except RenderTimeout:
+                stops += 1
+    return stops
+
+
+def test_a_dropped_stop_is_raised_again():
+    assert _swallow_stops(0.1, run_for=1.5) >= 2
+
+
+def test_a_dropped_stop_is_raised_again_off_the_main_thread():
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(stops=_swallow_stops(0.1, run_for=1.5)))
+    thread.start()
+    thread.join(10)
+    assert outcome["stops"] >= 2
