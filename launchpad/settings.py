@@ -213,8 +213,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     # The due time of every email lives in the database; this finds what has come due.
     "dispatch-due-emails": {"task": "campaigns.tasks.dispatch_due", "schedule": 60.0},
+    # Dashboard rollups of active projects: figures are at most this old (editors can refresh at once).
+    "refresh-dashboards": {"task": "campaigns.tasks.dashboards_refresh_due", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# The dashboard (campaigns/analytics.py): how old a project's figures may get before the beat refreshes them.
+DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=300)
 
 # Email delivery (campaigns/delivery.py): recipients per task, and the recovery policy's clocks.
 DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=250)
