@@ -27,7 +27,7 @@ class ProjectForm(forms.ModelForm):
         model = ChangeProject
         fields = [
             "name", "lede", "why", "what_changes", "how_it_affects_me",
-            "sponsor_name", "sponsor_title", "go_live", "status", "tracking_mode",
+            "sponsor_name", "sponsor_title", "go_live", "status", "tracking_mode", "anonymity_threshold",
             "primary_color", "accent_color",
         ]
         widgets = {
@@ -36,6 +36,7 @@ class ProjectForm(forms.ModelForm):
             "what_changes": forms.Textarea(attrs=RICH_TEXT_ATTRS),
             "how_it_affects_me": forms.Textarea(attrs=RICH_TEXT_ATTRS),
             "go_live": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "anonymity_threshold": forms.NumberInput(attrs={"min": 2, "max": 100}),
             "primary_color": forms.TextInput(attrs={"type": "color"}),
             "accent_color": forms.TextInput(attrs={"type": "color"}),
         }
@@ -44,6 +45,12 @@ class ProjectForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.hero_image_id:
             self.fields["hero_alt"].initial = self.instance.hero_image.alt_text
+        # Left empty (or missing from an older form), the threshold stays as it is.
+        self.fields["anonymity_threshold"].required = False
+
+    def clean_anonymity_threshold(self) -> int:
+        value = self.cleaned_data.get("anonymity_threshold")
+        return self.instance.anonymity_threshold if value is None else value
 
     def _check_contrast(self, field: str) -> str:
         color = self.cleaned_data[field].lower()

@@ -78,6 +78,20 @@ def landing_token_for(*, project: ChangeProject, employee) -> LandingToken:
         return LandingToken.objects.get(project=project, employee=employee)
 
 
+def landing_visit_record(*, link: LandingToken) -> None:
+    """Remember the first visit through a personal link, only where the project tracks individuals.
+
+    One UPDATE per person; later visits (and this process for an hour) write nothing.
+    """
+    if link.visited_at is not None or link.project.tracking_mode != ChangeProject.TrackingMode.INDIVIDUAL:
+        return
+    key = f"landing:visited:{link.pk}"
+    if local_cache.get(key):
+        return
+    LandingToken.objects.filter(pk=link.pk, visited_at__isnull=True).update(visited_at=timezone.now())
+    local_cache.set(key, True, 3600)
+
+
 def landing_count(
     *, project_id: int, kind: str, source_id: int | None = None, audience_id: int | None = None, by: int = 1
 ) -> None:

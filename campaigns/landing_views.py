@@ -288,6 +288,7 @@ def personal(request, token):
     landing.landing_count_buffered(
         project_id=link.project_id, kind=LandingCounter.Kind.VISIT, audience_id=link.audience_id
     )
+    landing.landing_visit_record(link=link)
     return _render_page(request, link.project, link=link)
 
 

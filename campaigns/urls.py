@@ -1,6 +1,16 @@
 from django.urls import path
 
-from . import asset_views, inbox_views, load_views, outbox_views, plan_views, print_views, send_views, views
+from . import (
+    asset_views,
+    dashboard_views,
+    inbox_views,
+    load_views,
+    outbox_views,
+    plan_views,
+    print_views,
+    send_views,
+    views,
+)
 
 app_name = "campaigns"
 
@@ -19,6 +29,14 @@ urlpatterns = [
     path("<slug:slug>/team/<int:member_id>/role/", views.member_role, name="member_role"),
     path("<slug:slug>/team/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
+    path("<slug:slug>/dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("<slug:slug>/dashboard/refresh/", dashboard_views.dashboard_refresh, name="dashboard_refresh"),
+    path("<slug:slug>/dashboard/next-step/", dashboard_views.dashboard_next_step, name="dashboard_next_step"),
+    path(
+        "<slug:slug>/dashboard/not-reached/<int:audience_id>/",
+        dashboard_views.dashboard_not_reached,
+        name="dashboard_not_reached",
+    ),
     path("<slug:slug>/questions/", inbox_views.inbox, name="inbox"),
     path("<slug:slug>/questions/<int:pk>/answer/", inbox_views.question_answer, name="question_answer"),
     path("<slug:slug>/questions/<int:pk>/delete/", inbox_views.question_delete, name="question_delete"),

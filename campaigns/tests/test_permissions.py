@@ -38,6 +38,8 @@ NEEDS = {
     "campaigns:plan_go_live": "edit",
     "campaigns:question_answer": "edit",
     "campaigns:question_delete": "edit",
+    "campaigns:dashboard_refresh": "edit",
+    "campaigns:dashboard_next_step": "edit",
     "audiences:audience_create": "edit",
     "audiences:audience_create_list": "edit",
     "audiences:audience_edit": "edit",
@@ -96,9 +98,16 @@ def _viewer_membership_id(project: ChangeProject) -> int:
     return project.memberships.get(role=Membership.Role.VIEWER).pk
 
 
+def _individual_audience_id(project: ChangeProject) -> int:
+    # The not-reached list exists only where the project tracks individuals (elsewhere it is a 404).
+    ChangeProject.objects.filter(pk=project.pk).update(tracking_mode=ChangeProject.TrackingMode.INDIVIDUAL)
+    return _audience_id(project)
+
+
 # Integer URL arguments: "namespace:name" -> {argument: function(project) -> id of a row in that project}.
 ID_FILLERS = {
     "audiences:audience_detail": {"pk": _audience_id},
+    "campaigns:dashboard_not_reached": {"audience_id": _individual_audience_id},
 }
 # Fallbacks by the start of the URL name ("campaigns:asset_edit" -> "campaigns:asset_"), then by argument name.
 ID_FILLERS_BY_PREFIX = {

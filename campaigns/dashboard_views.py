@@ -1,0 +1,161 @@
+"""The reach and readiness dashboard: read by every member, refreshed and acted on by editors."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from audiences.models import Audience
+
+from . import analytics
+from .models import ChangeProject, DashboardRefresh, Stage
+from .permissions import get_project_for_user
+
+NOT_REACHED_PER_PAGE = 50
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 220, 32
+# The chart's lines: colour, and a dash pattern so that colour is not the only difference.
+CHART_LINES = (
+    ("sent", "#1f4e79", ""),
+    ("opens", "#b5451b", "6 4"),
+    ("visits", "#2e7d4f", "2 3"),
+    ("answers", "#6b3fa0", "10 3 2 3"),
+)
+
+
+class NextStepForm(forms.Form):
+    audience = forms.IntegerField(required=False)
+    stage = forms.ChoiceField(choices=Stage.choices)
+
+
+def _chart(board: analytics.Dashboard) -> dict:
+    """Server-rendered SVG coordinates of the daily engagement lines (no script needed)."""
+    series = board.series
+    if not series:
+        return {}
+    peak = max([1] + [day.values[m] for day in series for m, _c, _d in CHART_LINES])
+    step = (CHART_WIDTH - 2 * CHART_PAD) / max(len(series) - 1, 1)
+    plot_h = CHART_HEIGHT - 2 * CHART_PAD
+
+    def y(value: int) -> float:
+        return round(CHART_HEIGHT - CHART_PAD - plot_h * value / peak, 1)
+
+    lines = []
+    labels = dict(board.series_metrics)
+    for metric, colour, dash in CHART_LINES:
+        points = " ".join(f"{round(CHART_PAD + i * step, 1)},{y(day.values[metric])}" for i, day in enumerate(series))
+        lines.append(
+            {
+                "metric": metric,
+                "label": labels[metric],
+                "colour": colour,
+                "dash": dash,
+                "points": points,
+                "total": sum(d.values[metric] for d in series),
+            }
+        )
+    ticks = [{"value": v, "y": y(v)} for v in sorted({0, peak // 2, peak})]
+    every = max(len(series) // 6, 1)
+    days = [
+        {"x": round(CHART_PAD + i * step, 1), "label": date_format(day.day, "j M")}
+        for i, day in enumerate(series)
+        if i % every == 0 or i == len(series) - 1
+    ]
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "pad": CHART_PAD,
+        "right": CHART_WIDTH - CHART_PAD,
+        "bottom": CHART_HEIGHT - CHART_PAD,
+        "lines": lines,
+        "ticks": ticks,
+        "days": days,
+        # The table under the chart: days with anything in them, newest first.
+        "table": [
+            {"day": day.day, "values": [day.values[m] for m in analytics.SERIES_METRICS]}
+            for day in reversed(series)
+            if any(day.values.values())
+        ],
+    }
+
+
+@require_safe
+@login_required
+def dashboard(request, slug):
+    project, membership = get_project_for_user(request, slug)
+    if not DashboardRefresh.objects.filter(project=project, refreshed_at__isnull=False).exists():
+        analytics.analytics_refresh(project=project)  # the very first view: figures at once, not in five minutes
+    board = analytics.dashboard(project=project)
+    context = {
+        "project": project,
+        "membership": membership,
+        "board": board,
+        "chart": _chart(board),
+        "stages": [(value, label) for value, label in Stage.choices],
+        "refresh_every": max(1, round(_refresh_seconds() / 60)),
+    }
+    return render(request, "campaigns/dashboard.html", context)
+
+
+def _refresh_seconds() -> int:
+    from django.conf import settings
+
+    return getattr(settings, "DASHBOARD_REFRESH_SECONDS", 300)
+
+
+@require_POST
+@login_required
+def dashboard_refresh(request, slug):
+    project, _membership = get_project_for_user(request, slug, need="edit")
+    state = analytics.analytics_refresh(project=project)
+    messages.success(
+        request,
+        _("The figures are up to date as of %(time)s.")
+        % {"time": date_format(timezone.localtime(state.refreshed_at), "H:i")},
+    )
+    return redirect("campaigns:dashboard", slug=project.slug)
+
+
+@require_POST
+@login_required
+def dashboard_next_step(request, slug):
+    """One click: the recommended asset for an audience's barrier stage, as a draft in the plan."""
+    project, _membership = get_project_for_user(request, slug, need="edit")
+    form = NextStepForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an audience and an ADKAR stage."))
+        return redirect("campaigns:dashboard", slug=project.slug)
+    audience = None
+    if form.cleaned_data["audience"] is not None:
+        audience = get_object_or_404(Audience, project=project, pk=form.cleaned_data["audience"])
+    asset = analytics.recommendation_create(
+        project=project, audience=audience, stage=form.cleaned_data["stage"], by=request.user
+    )
+    messages.success(
+        request, _("“%(title)s” is in the plan as a draft. Write it and set its date.") % {"title": asset.title}
+    )
+    return redirect("campaigns:asset_detail", slug=project.slug, pk=asset.pk)
+
+
+@require_safe
+@login_required
+def dashboard_not_reached(request, slug, audience_id):
+    """Who in an audience has not been reached yet: only where the project tracks individuals."""
+    project, membership = get_project_for_user(request, slug)
+    if project.tracking_mode != ChangeProject.TrackingMode.INDIVIDUAL:
+        raise Http404
+    audience = get_object_or_404(Audience, project=project, pk=audience_id)
+    people = analytics.not_reached(project=project, audience=audience).only(
+        "first_name", "last_name", "email", "department", "site", "title", "manager"
+    )
+    page = Paginator(people, NOT_REACHED_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "campaigns/dashboard_not_reached.html",
+        {"project": project, "membership": membership, "audience": audience, "page": page},
+    )
