@@ -1,7 +1,8 @@
 """Real processes for the worker and fault tests: a Redis of our own, an SMTP sink, Celery workers.
 
-Our own redis-server (port 6390, database 5) so that restarting it cannot disturb anybody
-else, and the workers run against the test's PostgreSQL database.
+Our own redis-server (on a free port chosen once per test run, database 5) so that restarting it
+cannot disturb anybody else, nor another test run on the same machine; the workers run against
+the test's PostgreSQL database.
 """
 
 import os
@@ -19,7 +20,6 @@ from django.conf import settings
 from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
-REDIS_PORT = int(os.environ.get("DELIVERY_TEST_REDIS_PORT", "6390"))
 REDIS_DB = 5
 
 
@@ -27,6 +27,9 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+REDIS_PORT = int(os.environ.get("DELIVERY_TEST_REDIS_PORT") or free_port())
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):
