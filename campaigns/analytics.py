@@ -28,7 +28,8 @@ Reads (only rollup rows, a fixed number of queries whatever the number of recipi
         Dashboard.assets          [AssetRow] per asset: recipients, sent, failed, opens, clicks,
                                   openers/clickers (individual mode), QR scans, meeting seats and
                                   bookings, film plays (None: not measured)
-        Dashboard.series          [SeriesDay] per day: new events of each SERIES_METRICS
+        Dashboard.series          [SeriesDay] the last 42 days: per SERIES_METRICS, `values` (new that
+                                  day) and `totals` (running total at the end of the day)
         Dashboard.reactions       {"right"|"partly"|"wrong": n} answers of this pulse round
         Dashboard.questions       {"open", "answered", "published": n, "newest_open": [Question]}
 
@@ -582,7 +583,8 @@ class AssetRow:
 @dataclass(frozen=True)
 class SeriesDay:
     day: datetime.date
-    values: dict[str, int]
+    values: dict[str, int]  # new that day
+    totals: dict[str, int]  # running total at the end of the day
 
 
 @dataclass
@@ -603,6 +605,13 @@ class Dashboard:
     @property
     def series_metrics(self) -> list[tuple[str, str]]:
         return [(m, str(SERIES_LABELS[m])) for m in SERIES_METRICS]
+
+    @property
+    def barriers(self) -> list[Row]:
+        """The audiences (or, in aggregate mode, everyone) held back at a stage, earliest stage first."""
+        rows = self.audiences if self.mode != Mode.AGGREGATE else [self.overall]
+        stuck = [row for row in rows if row.barrier]
+        return sorted(stuck, key=lambda row: (STAGES.index(row.barrier.stage), row.barrier.average))
 
     @property
     def people_tracked(self) -> bool:
@@ -796,7 +805,7 @@ def _series(project: ChangeProject, days: int = 42) -> list[SeriesDay]:
             total = totals.get(metric, latest[metric])
             values[metric] = max(total - latest[metric], 0)
             latest[metric] = total
-        series.append(SeriesDay(day=day, values=values))
+        series.append(SeriesDay(day=day, values=values, totals=dict(latest)))
     return series
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from audiences.models import Audience
 
 from . import analytics
-from .models import ChangeProject, DashboardRefresh, Stage
+from .models import ChangeProject, Stage
 from .permissions import get_project_for_user
 
 NOT_REACHED_PER_PAGE = 50
@@ -34,11 +34,11 @@ class NextStepForm(forms.Form):
 
 
 def _chart(board: analytics.Dashboard) -> dict:
-    """Server-rendered SVG coordinates of the daily engagement lines (no script needed)."""
+    """Server-rendered SVG coordinates of the running totals, day by day (no script needed)."""
     series = board.series
     if not series:
         return {}
-    peak = max([1] + [day.values[m] for day in series for m, _c, _d in CHART_LINES])
+    peak = max([1] + [day.totals[m] for day in series for m, _c, _d in CHART_LINES])
     step = (CHART_WIDTH - 2 * CHART_PAD) / max(len(series) - 1, 1)
     plot_h = CHART_HEIGHT - 2 * CHART_PAD
 
@@ -48,7 +48,7 @@ def _chart(board: analytics.Dashboard) -> dict:
     lines = []
     labels = dict(board.series_metrics)
     for metric, colour, dash in CHART_LINES:
-        points = " ".join(f"{round(CHART_PAD + i * step, 1)},{y(day.values[metric])}" for i, day in enumerate(series))
+        points = " ".join(f"{round(CHART_PAD + i * step, 1)},{y(day.totals[metric])}" for i, day in enumerate(series))
         lines.append(
             {
                 "metric": metric,
@@ -56,7 +56,7 @@ def _chart(board: analytics.Dashboard) -> dict:
                 "colour": colour,
                 "dash": dash,
                 "points": points,
-                "total": sum(d.values[metric] for d in series),
+                "total": series[-1].totals[metric],
             }
         )
     ticks = [{"value": v, "y": y(v)} for v in sorted({0, peak // 2, peak})]
@@ -88,9 +88,10 @@ def _chart(board: analytics.Dashboard) -> dict:
 @login_required
 def dashboard(request, slug):
     project, membership = get_project_for_user(request, slug)
-    if not DashboardRefresh.objects.filter(project=project, refreshed_at__isnull=False).exists():
-        analytics.analytics_refresh(project=project)  # the very first view: figures at once, not in five minutes
     board = analytics.dashboard(project=project)
+    if board.refreshed_at is None:  # the very first view: figures at once, not in five minutes
+        analytics.analytics_refresh(project=project)
+        board = analytics.dashboard(project=project)
     context = {
         "project": project,
         "membership": membership,

@@ -117,6 +117,7 @@ class Command(BaseCommand):
         self._landing(project, manager)
         self._print(project, manager)
         self._second_project(project, editor)
+        self._dashboard(project, manager)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {demo.ORGANISATION}, project “{project.name}”. "
@@ -434,6 +435,140 @@ class Command(BaseCommand):
                 body="<p>Hej {{ first_name }}!</p>" if channel == "email" else "",
             )
         self.stdout.write(f"Second project: {project.name}, go-live {go_live:%Y-%m-%d}")
+
+    def _dashboard(self, project: ChangeProject, by) -> None:
+        """A launch under way, for the dashboard: a pre-announcement went to the office audiences ten
+        days ago, the poster has been scanned, seats are booked, and the pulse says the workshop floor
+        and the warehouse in Västerås are stuck at knowledge while the buyers need training. The
+        figures are refreshed at the end (the beat keeps them fresh afterwards)."""
+        import random
+
+        from audiences.selectors import audience_members
+        from campaigns import analytics, landing, plan
+        from campaigns.models import (
+            Asset,
+            Booking,
+            Delivery,
+            EmailSend,
+            EngagementCounter,
+            LandingCounter,
+            MeetingSession,
+        )
+
+        audiences = {a.name: a for a in project.audiences.all()}
+        everyone = audiences.get("Alla medarbetare")
+        buyers = audiences.get("Beställare och attestanter")
+        floor = audiences.get("Drift och lager i Västerås")
+        service = audiences.get("Kundservice")
+        if not (everyone and buyers and floor and service):
+            analytics.analytics_refresh(project=project)
+            return
+        now = timezone.now()
+        title = "Förhandsbesked: Atlas kommer"
+        if not project.assets.filter(title=title).exists():
+            sent_at = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=10), time(8, 30)))
+            asset = plan.asset_create(
+                project=project,
+                by=by,
+                audiences=[buyers, service],
+                channel="email",
+                stage="awareness",
+                title=title,
+                fixed_at=sent_at,
+                subject="Atlas kommer – det här behöver du veta nu",
+                body="<p>Hej {{ first_name }}!</p><p>I vår byter vi till Atlas för inköp och fakturor.</p>",
+                button_label="Läs mer om Atlas",
+            )
+            # Sent before the demo began: recorded as the sender would have left it, without sending mail.
+            Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.DONE)
+            rows, seen = [], set()
+            for audience, opened in ((buyers, 0.74), (service, 0.52)):
+                members = [e for e in audience_members(audience=audience).order_by("pk") if e.pk not in seen]
+                seen.update(e.pk for e in members)
+                rows += [
+                    Delivery(
+                        asset=asset,
+                        employee=e,
+                        audience=audience,
+                        status=Delivery.Status.SENT,
+                        message_id=f"<demo-{asset.pk}-{e.pk}@{demo.EMAIL_DOMAIN}>",
+                        attempts=1,
+                        sent_at=sent_at + timedelta(seconds=i),
+                    )
+                    for i, e in enumerate(members)
+                ]
+                EngagementCounter.objects.create(
+                    asset=asset, audience=audience, opens=round(len(members) * opened * 1.3),
+                    clicks=round(len(members) * opened * 0.35),
+                )
+            Delivery.objects.bulk_create(rows)
+            EmailSend.objects.create(
+                asset=asset, state=EmailSend.State.DONE, due_at=sent_at, recipients=len(rows), scheduled_by=by,
+                started_at=sent_at, finished_at=sent_at + timedelta(minutes=2),
+            )
+        # Visits per audience and scans of the poster: counters, set (not added to) so a rerun changes nothing.
+        for audience, visits in ((buyers, 61), (service, 28), (floor, 9), (everyone, 14)):
+            LandingCounter.objects.update_or_create(
+                project=project, kind=LandingCounter.Kind.VISIT, source=None, audience=audience,
+                defaults={"count": visits},
+            )
+        poster = project.assets.filter(channel="poster").first()
+        if poster:
+            LandingCounter.objects.update_or_create(
+                project=project, kind=LandingCounter.Kind.SCAN, source=poster, audience=None, defaults={"count": 23}
+            )
+        # Seats booked at the information meetings (rows only: no invites go out for demo bookings).
+        sessions = list(MeetingSession.objects.filter(meeting__project=project, meeting__title="Informationsträffar"))
+        by_site = {s.site: s for s in sessions if s.site}
+        online = next((s for s in sessions if s.online_url), None)
+        rng = random.Random(2026)
+        floor_ids = set(audience_members(audience=floor).values_list("pk", flat=True))
+        buyer_ids = set(audience_members(audience=buyers).values_list("pk", flat=True))
+        service_ids = set(audience_members(audience=service).values_list("pk", flat=True))
+        for employee in audience_members(audience=everyone).order_by("pk"):
+            in_floor, in_buyers = employee.pk in floor_ids, employee.pk in buyer_ids
+            session = by_site.get(employee.site) or online
+            books = (in_floor and rng.random() < 0.22) or (in_buyers and rng.random() < 0.45)
+            if session and books and session.starts_at > now:
+                Booking.objects.get_or_create(
+                    session=session,
+                    email=employee.email,
+                    defaults={
+                        "employee": employee,
+                        "name": employee.full_name,
+                        "status": Booking.Status.CONFIRMED,
+                        "confirmed_at": now - timedelta(days=rng.randint(0, 8)),
+                    },
+                )
+        # The pulse, per group: (share answering, averages per stage, reactions).
+        profiles = {
+            "floor": (0.3, (4.3, 3.6, 2.2, 1.9, 2.1), ("partly", "partly", "wrong", "right")),
+            "buyers": (0.75, (4.7, 4.2, 3.7, 2.8, 3.2), ("right", "right", "partly", "right")),
+            "service": (0.6, (4.6, 3.9, 3.8, 3.7, 3.3), ("right", "partly", "right", "right")),
+            "others": (0.5, (4.1, 3.7, 3.7, 3.6, 3.4), ("right", "partly", "partly", "right")),
+        }
+        rng = random.Random(2027)
+        for i, employee in enumerate(audience_members(audience=everyone).order_by("pk")):
+            group, audience = "others", everyone
+            if employee.pk in floor_ids:
+                group, audience = "floor", floor
+            elif employee.pk in buyer_ids:
+                group, audience = "buyers", buyers
+            elif employee.pk in service_ids:
+                group, audience = "service", service
+            share, means, reactions = profiles[group]
+            # The first 120 answered already (the landing step): their answers are given again, in their group.
+            if i >= 120 and rng.random() > share:
+                continue
+            scores = {
+                stage: min(5, max(1, round(mean + rng.choice((-1, 0, 0, 1)) * 0.9)))
+                for stage, mean in zip(("awareness", "desire", "knowledge", "ability", "reinforcement"), means, strict=True)
+            }
+            landing.pulse_submit(
+                project=project, reaction=reactions[i % 4], scores=scores, employee=employee, audience_id=audience.pk
+            )
+        state = analytics.analytics_refresh(project=project)
+        self.stdout.write(f"Dashboard: figures refreshed in {state.duration_ms} ms")
 
 
 SECOND_SLUG = "flex-tidrapportering"
