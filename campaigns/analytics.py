@@ -27,7 +27,7 @@ Reads (only rollup rows, a fixed number of queries whatever the number of recipi
         Dashboard.sites           [SiteRow] coverage per employee site (empty in aggregate mode)
         Dashboard.assets          [AssetRow] per asset: recipients, sent, failed, opens, clicks,
                                   openers/clickers (individual mode), QR scans, meeting seats and
-                                  bookings, film plays (None: not measured)
+                                  bookings, film plays (uploaded films; None: not measured)
         Dashboard.series          [SeriesDay] the last 42 days: per SERIES_METRICS, `values` (new that
                                   day) and `totals` (running total at the end of the day)
         Dashboard.reactions       {"right"|"partly"|"wrong": n} answers of this pulse round
@@ -307,6 +307,10 @@ def _event_figures(project: ChangeProject, audience_ids: set[int], per_group: bo
             if source_id:
                 put((Scope.ASSET, "scan_events", None, "", source_id, ""), count)
             continue
+        if kind == LandingCounter.Kind.PLAY:
+            if source_id:
+                put((Scope.ASSET, "play_events", None, "", source_id, ""), count)
+            continue
         put((Scope.PROJECT, "visit_events", None, "", None, ""), count)
         if per_group and audience_id in audience_ids:
             put((Scope.AUDIENCE, "visit_events", audience_id, "", None, ""), count)
@@ -569,7 +573,7 @@ class AssetRow:
     sessions: int | None
     seats: int | None
     booked: int | None
-    plays: int | None  # None: not measured
+    plays: int | None  # None: not measured (not a film, or a film linked on a video service)
 
     @property
     def fill_pct(self) -> int | None:
@@ -774,7 +778,8 @@ def _asset_rows(project: ChangeProject, values: dict[tuple, int], mode: str) -> 
                 sessions=get("sessions") if meeting else None,
                 seats=get("seats") if meeting else None,
                 booked=get("booked") if meeting else None,
-                plays=None,
+                # Plays are counted for uploaded films only; a link plays on the video service.
+                plays=get("play_events") if asset.channel == Channel.FILM and asset.video else None,
             )
         )
     return rows

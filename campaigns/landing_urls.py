@@ -16,6 +16,7 @@ urlpatterns = [
     path("l/<slug:slug>/book/", views.general_book, name="general_book"),
     path("l/<slug:slug>/ask/", views.general_ask, name="general_ask"),
     path("l/<slug:slug>/pulse/", views.general_pulse, name="general_pulse"),
+    path("l/<slug:slug>/play/<int:asset_id>/", views.film_play, name="film_play"),
     path("b/confirm/<str:token>/", views.booking_confirm, name="booking_confirm"),
     path("b/cancel/<str:token>/", views.booking_cancel, name="booking_cancel"),
 ]

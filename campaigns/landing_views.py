@@ -24,6 +24,7 @@ from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from audiences.selectors import reachable_employees
@@ -326,6 +327,28 @@ def brand_css(request, slug):
     }
     response = render(request, "landing/brand.css", context, content_type="text/css")
     patch_cache_control(response, public=True, max_age=300)
+    return response
+
+
+# The film
+
+
+FILM_PLAY_LIMIT = (30, 600)  # beacons per address and window (seconds); more are answered but not counted
+
+
+@csrf_exempt  # a beacon carries no token; it only adds one to an anonymous counter, like the open pixel
+@require_POST
+def film_play(request, slug, asset_id):
+    """The landing page's film was started: count one play of that film (no person, no audience)."""
+    project = _general(slug)
+    film = landing.public_film(project=project)
+    if film is None or film.pk != asset_id or not film.video:
+        raise Http404
+    limit, window = getattr(settings, "FILM_PLAY_RATE_LIMIT", FILM_PLAY_LIMIT)
+    if ratelimit.allow("film-play", ratelimit.client_address(request), limit=limit, window=window):
+        landing.landing_count_buffered(project_id=project.pk, kind=LandingCounter.Kind.PLAY, source_id=film.pk)
+    response = HttpResponse(status=204)
+    patch_cache_control(response, private=True, no_store=True)
     return response
 
 

@@ -623,6 +623,7 @@ class LandingCounter(models.Model):
     class Kind(models.TextChoices):
         VISIT = "visit", _("Page visit")
         SCAN = "scan", _("QR scan")
+        PLAY = "play", _("Film play")
 
     project = models.ForeignKey(ChangeProject, on_delete=models.CASCADE, related_name="landing_counters")
     kind = models.CharField(max_length=8, choices=Kind)

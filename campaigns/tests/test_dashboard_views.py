@@ -296,8 +296,10 @@ def test_the_not_reached_list_refuses_another_projects_audience(client, project,
 # The first personal visit and the project setting
 
 
-def test_a_personal_visit_is_remembered_only_in_individual_mode(client, project, owner):
+def test_a_personal_visit_is_remembered_only_in_individual_mode(client, project, owner, settings):
     from campaigns import landing
+
+    settings.LANDING_COUNTER_FLUSH_SECONDS = 0  # no visit left waiting in memory for a later test
 
     cast = small_launch(project, owner, mode="anonymous")
     link = LandingToken.objects.create(project=project, employee=cast["people"]["ann"])
@@ -343,3 +345,71 @@ def test_the_anonymity_threshold_is_a_project_setting(client, project, owner):
     assert client.post(url, _edit(project)).status_code == 302  # left out: kept
     project.refresh_from_db()
     assert project.anonymity_threshold == 8
+
+
+# Film plays: a beacon from the landing page's own video element
+
+
+@pytest.fixture
+def film(project, settings):
+    from django.core.cache import cache
+
+    from campaigns import landing
+
+    settings.LANDING_COUNTER_FLUSH_SECONDS = 0
+    cache.clear()  # the landing page's cached parts must not come from another test
+    landing.local_cache.clear()
+    return Asset.objects.create(
+        project=project,
+        channel="film",
+        stage="knowledge",
+        title="Film: så fungerar det",
+        offset_days=-10,
+        status=Asset.Status.APPROVED,
+        video=f"projects/{project.pk}/films/demo.mp4",
+    )
+
+
+def test_the_landing_page_film_carries_its_play_beacon(client, project, film):
+    html = client.get(reverse("landing:general", args=[project.slug])).content.decode()
+    assert f'data-play-url="{reverse("landing:film_play", args=[project.slug, film.pk])}"' in html
+
+
+def test_a_film_play_is_counted_and_shown_per_asset(client, project, owner, viewer, film):
+    url = reverse("landing:film_play", args=[project.slug, film.pk])
+
+    assert client.post(url).status_code == 204
+    assert client.post(url).status_code == 204
+    assert client.get(url).status_code == 405
+
+    client.force_login(viewer)
+    analytics.analytics_refresh(project=project)
+    response = client.get(_url(project), **EN)
+    row = next(r for r in response.context["board"].assets if r.asset.pk == film.pk)
+    assert row.plays == 2
+
+
+def test_film_plays_are_rate_limited_per_address(client, project, film, settings):
+    from campaigns.models import LandingCounter
+
+    settings.FILM_PLAY_RATE_LIMIT = (1, 600)
+    url = reverse("landing:film_play", args=[project.slug, film.pk])
+    assert [client.post(url).status_code for _ in range(3)] == [204, 204, 204]
+    assert LandingCounter.objects.get(project=project, kind="play").count == 1
+
+
+def test_a_play_of_an_unknown_or_hidden_film_is_a_404(client, project, film):
+    from campaigns.models import LandingCounter
+
+    other = ChangeProject.objects.create(slug="other", name="Other", lede="x", go_live="2027-01-01")
+    assert client.post(reverse("landing:film_play", args=[other.slug, film.pk])).status_code == 404
+    Asset.objects.filter(pk=film.pk).update(status=Asset.Status.DRAFT)
+    assert client.post(reverse("landing:film_play", args=[project.slug, film.pk])).status_code == 404
+    assert not LandingCounter.objects.filter(kind="play").exists()
+
+
+def test_a_linked_film_is_not_measured(client, project, owner, viewer, film):
+    Asset.objects.filter(pk=film.pk).update(video="", video_url="https://video.example/atlas")
+    client.force_login(viewer)
+    html = client.get(_url(project), **EN).content.decode()
+    assert "not measured" in html
