@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    Asset,
+    AssetEvent,
     Booking,
     ChangeProject,
     Delivery,
@@ -9,7 +11,10 @@ from .models import (
     EngagementCounter,
     LandingCounter,
     LandingToken,
+    MeetingSession,
     Membership,
+    PlanTemplate,
+    PlanTemplateItem,
     PrintRender,
     ProjectImage,
     PulseResponse,
@@ -295,6 +300,70 @@ class PrintRenderAdmin(ReadOnlyProjectAdmin):
     list_filter = ["status", "language", "print_ready", ProjectFilter]
     list_select_related = ["asset"]
     search_fields = ["asset__title", "site"]
+
+
+# The plan: assets are written in the app, whose services sanitise rich text, keep the audit trail
+# and queue print renders; here they are read, with their sessions and that trail, for audits.
+
+
+class MeetingSessionInline(admin.TabularInline):
+    model = MeetingSession
+    extra = 0
+    fields = ["starts_at", "ends_at", "site", "place", "online_url", "capacity"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AssetEventInline(MeetingSessionInline):
+    model = AssetEvent
+    fields = ["at", "actor", "action", "detail"]
+    ordering = ["-at"]
+
+
+@admin.register(Asset)
+class AssetAdmin(ReadOnlyProjectAdmin):
+    list_display = ["title", "project", "channel", "stage", "status", "offset_days", "fixed_at", "updated_at"]
+    list_filter = ["channel", "stage", "status", ProjectFilter]
+    list_select_related = ["project"]
+    search_fields = ["title", "subject", "headline"]
+    exclude = ["body"]  # rich text is shown sanitised in the app, not as raw HTML here
+    inlines = [MeetingSessionInline, AssetEventInline]
+
+
+# Plan templates are shared data: admins with the model permissions edit what "start from a
+# template" proposes, for every project.
+
+
+class PlanTemplateItemInline(admin.TabularInline):
+    model = PlanTemplateItem
+    extra = 1
+    fields = ["order", "channel", "stage", "title", "offset_days", "sender_kind", "subject", "body"]
+    ordering = ["order", "offset_days"]
+
+
+@admin.register(PlanTemplate)
+class PlanTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "is_active", "item_count"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [PlanTemplateItemInline]
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(item_count=Count("items"))
+
+    @admin.display(description=_("items"), ordering="item_count")
+    def item_count(self, obj) -> int:
+        return obj.item_count
 
 
 admin.site.site_header = _("Launchpad administration")

@@ -336,3 +336,71 @@ def test_changelist_queries_do_not_grow_with_the_rows(client, project, owner, mo
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few), "\n".join(q["sql"] for q in many.captured_queries)
+
+
+# The plan in the admin: assets are read (with their audit trail), plan templates are edited.
+
+
+def test_assets_are_scoped_and_read_only_with_their_audit_trail(client, project, other_project, owner):
+    from campaigns import plan
+
+    mine = plan.asset_create(
+        project=project, by=owner, channel="email", stage="awareness", title="Vårt mejl", offset_days=-7
+    )
+    plan.asset_set_status(asset=mine, status="ready", by=owner)
+    theirs = plan.asset_create(
+        project=other_project,
+        by=other_project.created_by,
+        channel="email",
+        stage="awareness",
+        title="Deras mejl",
+        offset_days=-7,
+    )
+    client.force_login(_staff(owner))
+    owner.user_permissions.add(Permission.objects.get(content_type__app_label="campaigns", codename="view_asset"))
+
+    listing = client.get(reverse("admin:campaigns_asset_changelist"))
+    assert [a.pk for a in listing.context["cl"].result_list] == [mine.pk]
+    page = client.get(_change_url(mine))
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+    assert "status" in page.content.decode() and owner.username in page.content.decode()  # the trail, with who
+    assert client.post(_change_url(mine), {"title": "Ändrat"}).status_code == 403
+    assert client.get(_change_url(theirs)).status_code == 302  # "does not exist"
+    mine.refresh_from_db()
+    assert mine.title == "Vårt mejl"
+
+
+def test_an_admin_edits_a_plan_template(admin_client):
+    from campaigns.models import PlanTemplate
+
+    add = admin_client.post(
+        reverse("admin:campaigns_plantemplate_add"),
+        {
+            "name": "Kort lansering",
+            "slug": "kort-lansering",
+            "description": "",
+            "is_active": "on",
+            "items-TOTAL_FORMS": "1",
+            "items-INITIAL_FORMS": "0",
+            "items-0-order": "1",
+            "items-0-channel": "email",
+            "items-0-stage": "awareness",
+            "items-0-title": "Varför vi byter",
+            "items-0-offset_days": "-14",
+            "items-0-sender_kind": "sponsor",
+            "items-0-subject": "Därför byter vi",
+            "items-0-body": "",
+        },
+    )
+    assert add.status_code == 302, add.context["adminform"].form.errors if add.context else add
+    template = PlanTemplate.objects.get(slug="kort-lansering")
+    assert [(i.title, i.offset_days, i.sender_kind) for i in template.items.all()] == [
+        ("Varför vi byter", -14, "sponsor")
+    ]
+    listing = admin_client.get(reverse("admin:campaigns_plantemplate_changelist"))
+    assert "Kort lansering" in listing.content.decode()
+
+
+def test_staff_without_template_permissions_cannot_edit_templates(client, owner):
+    client.force_login(_staff(owner))
+    assert client.get(reverse("admin:campaigns_plantemplate_changelist")).status_code == 403

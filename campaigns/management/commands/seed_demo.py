@@ -27,6 +27,10 @@ CHANGE_MANAGER_PERMISSIONS = [
     "audiences.view_audience", "audiences.add_audience", "audiences.change_audience", "audiences.delete_audience",
     "campaigns.view_changeproject", "campaigns.change_changeproject",
     "campaigns.view_membership", "campaigns.view_projectimage",
+    "campaigns.view_asset", "campaigns.view_plantemplate",
+    "campaigns.view_question", "campaigns.change_question", "campaigns.view_booking", "campaigns.change_booking",
+    "campaigns.view_pulseresponse", "campaigns.view_landingcounter", "campaigns.view_engagementcounter",
+    "campaigns.view_delivery", "campaigns.view_emailsend", "campaigns.view_printrender",
 ]
 
 WHY = (
