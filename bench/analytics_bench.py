@@ -23,9 +23,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.results import record
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/benchdash"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 DEPARTMENTS = ["Drift", "Lager", "Ekonomi", "Kundservice", "IT", "Försäljning"]
 SITES = ["Västerås", "Stockholm", "Eskilstuna", "Uppsala", "Örebro"]
 EMAILS = 10
@@ -349,19 +350,7 @@ def main(large: int = 100_000, small: int = 1_000, views: int = 30) -> None:
     ]
     report = "\n".join(lines)
     print(report)
-    _record(report)
-
-
-def _record(report: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"## analytics\n\n{report}\n"
-    start = text.find("## analytics\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("\n" + text[end + 1 :] if end != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
+    record("analytics", report)
 
 
 if __name__ == "__main__":

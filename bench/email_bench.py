@@ -30,8 +30,9 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.results import record
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-RESULTS = BASE_DIR / "bench" / "RESULTS.md"
 REDIS_PORT = 6391
 PREBUILT = 1000  # distinct pre-built messages for the raw baseline, sent round-robin
 
@@ -420,9 +421,6 @@ def _answers(port: int) -> bool:
 def _record(rows: list[dict], scaling: float | None, command: str) -> None:
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     lines = [
-        "",
-        "## email",
-        "",
         f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {os.cpu_count()} cores, {memory_gb:.0f} GB, {platform.platform()}",
         f"- command: `{command}` (PostgreSQL, Redis, `celery worker` with default settings, asyncio SMTP sink)",
@@ -438,12 +436,7 @@ def _record(rows: list[dict], scaling: float | None, command: str) -> None:
         )
     if scaling is not None:
         lines += ["", f"Time for {rows[-1]['n']:,} ÷ time for {rows[0]['n']:,}: {scaling:.2f}× (target ≤ 11×)."]
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = text.find("\n## email\n")
-    if start >= 0:  # keep only the last run of this benchmark
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + (text[end:] if end >= 0 else "")
-    RESULTS.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n")
+    record("email", lines)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.results import record
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/benchimp"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 COLUMNS = ["employee_number", "first_name", "last_name", "email", "department", "site", "title", "manager", "language"]
 
 
@@ -221,19 +222,7 @@ def main(rows: int, repeats: int = 3) -> None:
     ]
     report = "\n".join(lines)
     print(report)
-    _record(report)
-
-
-def _record(report: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"## import\n\n{report}\n"
-    start = text.find("## import\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("\n" + text[end + 1 :] if end != -1 else "")
-    RESULTS.write_text(text, encoding="utf-8")
+    record("import", report)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.results import record
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "RESULTS.md"
 PG = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "benchland"
 TARGET = 0.6
@@ -264,19 +265,7 @@ def main(seconds: float = 5.0, connections: int = 8) -> None:
         f"- peak RSS of a gunicorn worker: {worker_rss:.0f} MB",
     ]
     print("\n".join(lines))
-    _record(lines)
-
-
-def _record(lines: list[str]) -> None:
-    section = "## landing\n\n" + "\n".join(lines) + "\n"
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = text.find("\n## landing\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start].rstrip("\n") + "\n\n" + section + ("\n" + text[end + 1 :] if end != -1 else "")
-    RESULTS.write_text(text)
+    record("landing", lines)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.results import record
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "RESULTS.md"
 WORK = Path(tempfile.mkdtemp(prefix="print-bench-"))
 
 
@@ -249,19 +250,7 @@ def main(runs: int = 7, requests: int = 1000) -> None:
         f"- peak RSS of the benchmark process: {peak_mb:.0f} MB",
     ]
     print("\n".join(lines))
-    _record(lines)
-
-
-def _record(lines: list[str]) -> None:
-    section = "## print\n\n" + "\n".join(lines) + "\n"
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = text.find("\n## print\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start].rstrip("\n") + "\n\n" + section + ("\n" + text[end + 1 :] if end != -1 else "")
-    RESULTS.write_text(text)
+    record("print", lines)
 
 
 if __name__ == "__main__":
