@@ -168,7 +168,7 @@ class ProjectFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyProjectAdmin(ProjectScopedAdmin):
+class ReadOnly:
     """Viewed, never added, changed or deleted in the admin: the app's flows own these rows."""
 
     def has_add_permission(self, request, obj=None):
@@ -179,6 +179,10 @@ class ReadOnlyProjectAdmin(ProjectScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyProjectAdmin(ReadOnly, ProjectScopedAdmin):
+    pass
 
 
 @admin.register(LandingToken)
@@ -306,19 +310,10 @@ class PrintRenderAdmin(ReadOnlyProjectAdmin):
 # and queue print renders; here they are read, with their sessions and that trail, for audits.
 
 
-class MeetingSessionInline(admin.TabularInline):
+class MeetingSessionInline(ReadOnly, admin.TabularInline):
     model = MeetingSession
     extra = 0
     fields = ["starts_at", "ends_at", "site", "place", "online_url", "capacity"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AssetEventInline(MeetingSessionInline):
