@@ -7,13 +7,20 @@ quote. Only text is touched: numbers, dates and booleans are written as they are
     write_csv(rows, headers) -> bytes    # UTF-8 with BOM, so Excel shows å, ä and ö
     write_xlsx(rows, headers) -> bytes   # one sheet, streamed by openpyxl's write-only mode
     spreadsheet_response(rows, headers, fmt="csv" | "xlsx", filename="people") -> HttpResponse
+
+A report of several tables is a list of `Sheet`s: one worksheet each in XLSX, one section each
+(its title, its headers, its rows, a blank line) in a single CSV file.
+
+    write_csv_sections(sheets) -> bytes
+    write_xlsx_sheets(sheets) -> bytes
+    sheets_response(sheets, fmt="csv" | "xlsx", filename="report") -> HttpResponse
 """
 
 import csv
 import datetime
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -28,6 +35,14 @@ CONTENT_TYPES = {
 }
 
 Format = Literal["csv", "xlsx"]
+
+
+class Sheet(NamedTuple):
+    """One table of a report: a worksheet in XLSX, a section in CSV."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[Any]]
 
 
 def neutralise(value: Any) -> Any:
@@ -50,10 +65,25 @@ def write_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str], *, delimite
     """Write `headers` then `rows` as CSV in UTF-8 with a BOM; every text cell is neutralised."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    _csv_table(writer, headers, rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def write_csv_sections(sheets: Iterable[Sheet], *, delimiter: str = ",") -> bytes:
+    """Write each sheet as a section of one CSV file: its title, headers and rows, then a blank line."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    for sheet in sheets:
+        writer.writerow([neutralise(str(sheet.title))])
+        _csv_table(writer, sheet.headers, sheet.rows)
+        writer.writerow([])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _csv_table(writer, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     writer.writerow([neutralise(str(h)) for h in headers])
     for row in rows:
         writer.writerow([neutralise(_plain(v)) for v in row])
-    return out.getvalue().encode("utf-8-sig")
 
 
 def write_xlsx(rows: Iterable[Sequence[Any]], headers: Sequence[str], *, title: str = "Sheet1") -> bytes:
@@ -61,19 +91,37 @@ def write_xlsx(rows: Iterable[Sequence[Any]], headers: Sequence[str], *, title: 
 
     Characters XML cannot hold (most control characters) are dropped rather than failing the export.
     """
+    return write_xlsx_sheets([Sheet(title, headers, rows)])
+
+
+def _xlsx_cell(value: Any) -> Any:
+    value = _plain(value)
+    if isinstance(value, str):
+        value = neutralise(value)
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _sheet_title(title: str, taken: set[str]) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\, unique in the book."""
+    base = "".join(" " if c in "[]:*?/\\" else c for c in str(title)).strip()[:31] or "Sheet"
+    name, n = base, 2
+    while name.lower() in taken:
+        suffix = f" {n}"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name.lower())
+    return name
+
+
+def write_xlsx_sheets(sheets: Iterable[Sheet]) -> bytes:
+    """Write each sheet as a worksheet of one XLSX workbook, neutralised like `write_xlsx`."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-
-    def cell(value: Any) -> Any:
-        value = _plain(value)
-        if isinstance(value, str):
-            value = neutralise(value)
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        return value
-
-    sheet.append([cell(str(h)) for h in headers])
-    for row in rows:
-        sheet.append([cell(v) for v in row])
+    taken: set[str] = set()
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(title=_sheet_title(sheet.title, taken))
+        worksheet.append([_xlsx_cell(str(h)) for h in sheet.headers])
+        for row in sheet.rows:
+            worksheet.append([_xlsx_cell(v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -87,6 +135,21 @@ def spreadsheet_response(
         content = write_csv(rows, headers)
     elif fmt == "xlsx":
         content = write_xlsx(rows, headers)
+    else:
+        raise ValueError(f"unknown spreadsheet format {fmt!r}")
+    return HttpResponse(
+        content,
+        content_type=CONTENT_TYPES[fmt],
+        headers={"Content-Disposition": content_disposition_header(True, f"{filename}.{fmt}")},
+    )
+
+
+def sheets_response(sheets: Sequence[Sheet], *, fmt: Format, filename: str) -> HttpResponse:
+    """An attachment download of a report of several tables as `filename`.csv or `filename`.xlsx."""
+    if fmt == "csv":
+        content = write_csv_sections(sheets)
+    elif fmt == "xlsx":
+        content = write_xlsx_sheets(sheets)
     else:
         raise ValueError(f"unknown spreadsheet format {fmt!r}")
     return HttpResponse(

@@ -40,6 +40,10 @@ NEEDS = {
     "campaigns:question_delete": "edit",
     "campaigns:dashboard_refresh": "edit",
     "campaigns:dashboard_next_step": "edit",
+    # Viewers may take the figures away too.
+    "campaigns:dashboard_export_csv": "view",
+    "campaigns:dashboard_export_xlsx": "view",
+    "campaigns:dashboard_export_pdf": "view",
     "audiences:audience_create": "edit",
     "audiences:audience_create_list": "edit",
     "audiences:audience_edit": "edit",
@@ -61,7 +65,9 @@ def _asset(project: ChangeProject, channel: str):
     from campaigns.models import Asset
 
     asset, _ = Asset.objects.get_or_create(
-        project=project, channel=channel, defaults={"title": f"Första {channel}", "stage": "awareness", "offset_days": -14}
+        project=project,
+        channel=channel,
+        defaults={"title": f"Första {channel}", "stage": "awareness", "offset_days": -14},
     )
     return asset
 
@@ -158,7 +164,14 @@ def _kwargs(url_name: str, converters: dict, project: ChangeProject) -> dict:
             continue
         filler = (
             ID_FILLERS.get(url_name, {}).get(argument)
-            or next((f[argument] for prefix, f in ID_FILLERS_BY_PREFIX.items() if url_name.startswith(prefix) and argument in f), None)
+            or next(
+                (
+                    f[argument]
+                    for prefix, f in ID_FILLERS_BY_PREFIX.items()
+                    if url_name.startswith(prefix) and argument in f
+                ),
+                None,
+            )
             or ID_FILLERS_BY_ARGUMENT.get(argument)
         )
         if filler is None or converter != "IntConverter":

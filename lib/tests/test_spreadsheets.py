@@ -6,7 +6,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from lib.spreadsheets import neutralise, spreadsheet_response, write_csv, write_xlsx
+from lib.spreadsheets import (
+    Sheet,
+    neutralise,
+    sheets_response,
+    spreadsheet_response,
+    write_csv,
+    write_csv_sections,
+    write_xlsx,
+    write_xlsx_sheets,
+)
 
 HOSTILE = ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 
@@ -69,3 +78,24 @@ def test_a_download_is_an_attachment_with_the_right_type():
 def test_an_unknown_format_is_refused():
     with pytest.raises(ValueError):
         spreadsheet_response([], ["name"], fmt="ods", filename="x")
+
+
+def test_sheets_become_sections_of_one_csv_with_titles_neutralised():
+    sheets = [Sheet("=Title", ["Name", "n"], [[HOSTILE[0], 1]]), Sheet("Second", ["x"], [[2]])]
+    rows = read_csv(write_csv_sections(sheets))
+    assert rows == [["'=Title"], ["Name", "n"], ["'" + HOSTILE[0], "1"], [], ["Second"], ["x"], ["2"], []]
+
+
+def test_sheets_become_worksheets_with_names_excel_accepts():
+    long = "A very long title: more than thirty-one characters"
+    book = load_workbook(io.BytesIO(write_xlsx_sheets([Sheet(long, ["a"], [["+1"]]), Sheet(long, ["b"], [[3]])])))
+    assert all(len(name) <= 31 and ":" not in name for name in book.sheetnames)
+    assert len(set(book.sheetnames)) == 2
+    assert list(book.worksheets[0].iter_rows(values_only=True)) == [("a",), ("'+1",)]
+
+
+def test_a_report_download_is_an_attachment():
+    response = sheets_response([Sheet("S", ["a"], [[1]])], fmt="xlsx", filename="report")
+    assert response["Content-Disposition"] == 'attachment; filename="report.xlsx"'
+    with pytest.raises(ValueError):
+        sheets_response([], fmt="ods", filename="report")
