@@ -57,7 +57,7 @@ def absolute_url(url: str) -> str:
 def merge_values(*, project: ChangeProject, employee, landing_url: str) -> dict[str, str]:
     """The values of every merge field for one employee, dates in the employee's language."""
     with translation.override(_language_of(employee)):
-        go_live = date_format(project.go_live, "DATE_FORMAT")
+        go_live = date_format(project.go_live, "j F Y")  # "8 January 2027", "8 januari 2027"
     return {
         "first_name": employee.first_name,
         "last_name": employee.last_name,

@@ -169,7 +169,7 @@ def _sponsor_html(project: ChangeProject, sponsor) -> str:
         project_name=project.name,
         sponsor_name=project.sponsor_name,
         sponsor_title=project.sponsor_title,
-        go_live=date_format(project.go_live, "DATE_FORMAT"),
+        go_live=date_format(project.go_live, "j F Y"),
         days_to_go_live=str(project.days_to_go_live()),
         landing_url=settings.SITE_URL + reverse("landing:general", args=[project.slug]),
     )
