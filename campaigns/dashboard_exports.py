@@ -64,7 +64,7 @@ def _summary_sheet(board: analytics.Dashboard) -> Sheet:
         (_("Project"), project.name),
         (_("Go-live"), project.go_live),
         (_("Days to go-live"), board.days_to_go_live),
-        (_("Figures as of"), board.refreshed_at),
+        (_("Figures as of"), board.refreshed_at.replace(microsecond=0) if board.refreshed_at else None),
         (_("Tracking"), project.get_tracking_mode_display()),
         (_("Anonymity threshold (answers)"), board.threshold),
         (_("Targeted"), reach.targeted),
@@ -109,14 +109,15 @@ def _reach_sheet(board: analytics.Dashboard) -> Sheet:
 def _funnel_sheet(board: analytics.Dashboard) -> Sheet:
     steps = board.overall.funnel
     headers = [_("Audience")]
+    # Every step but the first also as a share of those targeted.
     for step in steps:
-        headers += [step.label, _("%(step)s (%%)") % {"step": step.label}]
+        headers += [step.label] if step.key == "targeted" else [step.label, _("%(step)s (%%)") % {"step": step.label}]
     headers += [_("Email opens (counted)"), _("Email clicks (counted)"), _("Page visits (counted)")]
     rows = []
     for row in [*board.audiences, board.overall]:
         line: list = [row.name]
         for step in row.funnel:
-            line += [step.people, step.pct]
+            line += [step.people] if step.key == "targeted" else [step.people, step.pct]
         line += [row.events["opens"], row.events["clicks"], row.events["visits"]]
         rows.append(line)
     return Sheet(_("Funnel"), headers, rows)

@@ -86,6 +86,7 @@ def test_the_csv_holds_every_table_with_the_known_figures(client, project, owner
     assert _row(sections["Reach"], "Västerås")["Group"] == "Site"
     funnel = _row(sections["Funnel"], "Office")
     assert funnel["Email delivered"] == "2" and funnel["Opened an email"] == "1"
+    assert funnel["Email delivered (%)"] == "67" and "Targeted (%)" not in funnel
     warehouse = _row(sections["Readiness"], "Warehouse")
     assert warehouse["Knowledge: average (1–5)"] == "2.0" and warehouse["Knowledge: answers"] == "5"
     assert warehouse["Barrier"] == "Knowledge"
