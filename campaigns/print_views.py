@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,6 +42,8 @@ class RenderForm(forms.Form):
 FILE_LINK_SALT = "campaigns.print_file"
 FILE_LINK_MAX_AGE = 60 * 60
 FILE_TYPES = {".pdf": "application/pdf", ".png": "image/png"}
+# Files up to this size are sent in one piece; larger ones (a print pack, a huge poster) stream.
+INLINE_MAX_BYTES = 4 * 1024 * 1024
 
 
 def file_link(name: str, filename: str = "") -> str:
@@ -165,8 +168,15 @@ def print_file(request, token):
         handle = default_storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(handle, content_type=content_type, as_attachment=bool(filename), filename=filename)
-    response.block_size = 1 << 16
+    if handle.size <= INLINE_MAX_BYTES:
+        # A handout or a preview is a few hundred KB: one write, without the streaming machinery.
+        with handle:
+            response = HttpResponse(handle.read(), content_type=content_type)
+        if filename:
+            response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    else:
+        response = FileResponse(handle, content_type=content_type, as_attachment=bool(filename), filename=filename)
+        response.block_size = 1 << 16
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

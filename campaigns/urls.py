@@ -16,6 +16,8 @@ from . import (
 app_name = "campaigns"
 
 urlpatterns = [
+    # First: the builder's signed file links are the most requested and need no project lookup.
+    path("print/file/<str:token>/", print_views.print_file, name="print_file"),
     path("", views.project_list, name="project_list"),
     path("new/", views.project_create, name="project_create"),
     # Pages outside any project come before "<slug>/" (services.RESERVED_SLUGS keeps projects off them).
@@ -60,7 +62,6 @@ urlpatterns = [
     path("<slug:slug>/plan/export.csv", plan_views.plan_export, {"fmt": "csv"}, name="plan_export_csv"),
     path("<slug:slug>/plan/export.xlsx", plan_views.plan_export, {"fmt": "xlsx"}, name="plan_export_xlsx"),
     path("<slug:slug>/plan/export.pdf", plan_views.plan_export_pdf, name="plan_export_pdf"),
-    path("print/file/<str:token>/", print_views.print_file, name="print_file"),
     path("<slug:slug>/print/", print_views.print_overview, name="print_overview"),
     path("<slug:slug>/print/pack.zip", print_views.print_pack_download, name="print_pack"),
     path("<slug:slug>/print/<int:asset_id>/", print_views.print_asset, name="print_asset"),

@@ -193,9 +193,9 @@ def test_the_signed_links_of_the_builder_page_serve_pdf_and_previews_without_a_q
         png = client.get(item.preview_links[0])
 
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
-    assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
+    assert pdf.content.startswith(b"%PDF-")  # a few hundred KB: sent in one piece, not streamed
     assert rendered.filename in pdf["Content-Disposition"]
-    assert png.status_code == 200 and png["Content-Type"] == "image/png"
+    assert png.status_code == 200 and png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
 
 
 def test_a_tampered_expired_or_replaced_file_link_is_not_found(client, project, poster, rendered, monkeypatch):
@@ -218,3 +218,16 @@ def test_a_tampered_expired_or_replaced_file_link_is_not_found(client, project, 
     printing.print_request(asset=poster, force=True, enqueue=False)
     printing.print_render(render=rendered)
     assert client.get(good).status_code == 404
+
+
+def test_a_file_over_the_inline_limit_streams(client, viewer, project, poster, rendered, monkeypatch):
+    from campaigns import print_views
+
+    client.force_login(viewer)
+    item = client.get(urls(project, poster, rendered)["asset"]).context["renders"][0]
+    monkeypatch.setattr(print_views, "INLINE_MAX_BYTES", 1024)
+
+    pdf = client.get(item.pdf_link)
+
+    assert pdf.streaming and b"".join(pdf.streaming_content).startswith(b"%PDF-")
+    assert rendered.filename in pdf["Content-Disposition"]
