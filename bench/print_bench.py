@@ -236,7 +236,7 @@ def main(runs: int = 7, requests: int = 1000) -> None:
         f"- A4 handout: {render.page_count} page(s), {size_kb:.0f} KB, brand colours, logo, hero image, 3 sessions, QR code",
         f"- plain WeasyPrint, same HTML as a static page (file: URLs): {plain * 1000:.0f} ms ({plain_pages} page(s)), "
         f"median of {runs} runs interleaved with the service's",
-        f"- `print_render` (template, hash, safe fetcher, PDF, PNG preview per page, storage, DB): {service * 1000:.0f} ms; "
+        f"- `print_render` (template, hash, safe fetcher, PDF, JPEG preview per page, storage, DB): {service * 1000:.0f} ms; "
         f"PDF alone through `lib.pdf.html_to_pdf`: {pdf_only * 1000:.0f} ms",
         f"- render / plain: **{render_ratio:.2f}×** (target ≤ 1.5×)",
         f"- download of the unchanged handout through the builder's signed file link (the fast path, no query): "

@@ -41,7 +41,7 @@ class RenderForm(forms.Form):
 
 FILE_LINK_SALT = "campaigns.print_file"
 FILE_LINK_MAX_AGE = 60 * 60
-FILE_TYPES = {".pdf": "application/pdf", ".png": "image/png"}
+FILE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}  # .png: previews made before JPEG
 # Files up to this size are sent in one piece; larger ones (a print pack, a huge poster) stream.
 INLINE_MAX_BYTES = 4 * 1024 * 1024
 
@@ -188,11 +188,12 @@ def print_preview(request, slug, render_id, page):
     pdf = _render_of(project, render_id)
     if not 1 <= page <= len(pdf.previews):
         raise Http404
+    name = pdf.previews[page - 1]
     try:
-        handle = default_storage.open(pdf.previews[page - 1], "rb")
+        handle = default_storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(handle, content_type="image/png")
+    response = FileResponse(handle, content_type=FILE_TYPES.get(name[name.rfind(".") :].lower(), "image/jpeg"))
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

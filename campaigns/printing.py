@@ -306,21 +306,21 @@ def _delete_files(render: PrintRender) -> None:
 
 
 def pdf_previews(pdf: bytes, *, width_px: int = PREVIEW_WIDTH_PX) -> list[bytes]:
-    """One PNG per page of `pdf`, `width_px` wide."""
+    """One JPEG per page of `pdf`, `width_px` wide (half the time of a PNG, and smaller)."""
     import pypdfium2 as pdfium
 
-    pngs = []
+    images = []
     document = pdfium.PdfDocument(pdf)
     try:
         for page in document:
             bitmap = page.render(scale=width_px / page.get_width())
             out = io.BytesIO()
-            bitmap.to_pil().save(out, "PNG", compress_level=1)
-            pngs.append(out.getvalue())
+            bitmap.to_pil().convert("RGB").save(out, "JPEG", quality=85)
+            images.append(out.getvalue())
             page.close()
     finally:
         document.close()
-    return pngs
+    return images
 
 
 def print_render(*, render: PrintRender, force: bool = False) -> PrintRender:
@@ -368,8 +368,10 @@ def print_render(*, render: PrintRender, force: bool = False) -> PrintRender:
     old = PrintRender(pdf=render.pdf.name, previews=render.previews)
     render.pdf.save(render.filename, ContentFile(pdf), save=False)
     render.previews = [
-        default_storage.save(f"projects/{render.asset.project_id}/print/{uuid.uuid4().hex}-p{n}.png", ContentFile(png))
-        for n, png in enumerate(previews, start=1)
+        default_storage.save(
+            f"projects/{render.asset.project_id}/print/{uuid.uuid4().hex}-p{n}.jpg", ContentFile(image)
+        )
+        for n, image in enumerate(previews, start=1)
     ]
     render.page_count = len(previews)
     render.content_hash = digest

@@ -8,6 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 from django.core.management import call_command
 from django.utils import timezone, translation
+from PIL import Image
 
 from campaigns import plan, print_tasks, printing
 from campaigns.models import MeetingSession, PrintRender
@@ -90,8 +91,10 @@ def test_a_poster_renders_to_one_a3_page_with_a_preview(branded, owner):
     width, height = document[0].get_size()
     assert width == pytest.approx(A3_POINTS[0], abs=0.5) and height == pytest.approx(A3_POINTS[1], abs=0.5)
     assert render.page_count == 1 and len(render.previews) == 1
-    with render.pdf.storage.open(render.previews[0], "rb") as png:
-        assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+    with render.pdf.storage.open(render.previews[0], "rb") as preview:
+        image = Image.open(preview)
+        assert image.format == "JPEG" and image.width == printing.PREVIEW_WIDTH_PX
+        assert image.height == pytest.approx(image.width * A3_POINTS[1] / A3_POINTS[0], abs=2)
     assert "Snart blir det enklare" in text_of(render)
 
 

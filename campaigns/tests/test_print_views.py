@@ -73,7 +73,7 @@ def test_a_viewer_sees_the_state_previews_and_can_download(client, viewer, proje
     assert rendered.filename in download["Content-Disposition"]
 
     preview = client.get(urls(project, poster, rendered)["preview"])
-    assert preview.status_code == 200 and preview["Content-Type"] == "image/png"
+    assert preview.status_code == 200 and preview["Content-Type"] == "image/jpeg"
 
 
 def test_a_viewer_may_not_render(client, viewer, project, poster, queued):
@@ -195,7 +195,7 @@ def test_the_signed_links_of_the_builder_page_serve_pdf_and_previews_without_a_q
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")  # a few hundred KB: sent in one piece, not streamed
     assert rendered.filename in pdf["Content-Disposition"]
-    assert png.status_code == 200 and png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    assert png.status_code == 200 and png["Content-Type"] == "image/jpeg" and png.content.startswith(b"\xff\xd8\xff")
 
 
 def test_a_tampered_expired_or_replaced_file_link_is_not_found(client, project, poster, rendered, monkeypatch):
