@@ -26,9 +26,19 @@ class ProjectForm(forms.ModelForm):
     class Meta:
         model = ChangeProject
         fields = [
-            "name", "lede", "why", "what_changes", "how_it_affects_me",
-            "sponsor_name", "sponsor_title", "go_live", "status", "tracking_mode", "anonymity_threshold",
-            "primary_color", "accent_color",
+            "name",
+            "lede",
+            "why",
+            "what_changes",
+            "how_it_affects_me",
+            "sponsor_name",
+            "sponsor_title",
+            "go_live",
+            "status",
+            "tracking_mode",
+            "anonymity_threshold",
+            "primary_color",
+            "accent_color",
         ]
         widgets = {
             "lede": forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
@@ -57,7 +67,9 @@ class ProjectForm(forms.ModelForm):
         ratio = contrast_with_white(color)
         if ratio < WCAG_AA_NORMAL_TEXT:
             raise forms.ValidationError(
-                _("White text on %(color)s has a contrast of %(ratio).1f:1; WCAG AA needs 4.5:1. Choose a darker colour."),
+                _(
+                    "White text on %(color)s has a contrast of %(ratio).1f:1; WCAG AA needs 4.5:1. Choose a darker colour."
+                ),
                 params={"color": color, "ratio": ratio},
                 code="contrast",
             )

@@ -40,12 +40,8 @@ class ChangeProject(models.Model):
     sponsor_title = models.CharField(_("sponsor's title"), max_length=120, blank=True)
     go_live = models.DateField(_("go-live date"))
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PLANNING)
-    tracking_mode = models.CharField(
-        _("tracking"), max_length=16, choices=TrackingMode, default=TrackingMode.ANONYMOUS
-    )
-    requires_approval = models.BooleanField(
-        _("assets need an owner's approval before scheduling"), default=True
-    )
+    tracking_mode = models.CharField(_("tracking"), max_length=16, choices=TrackingMode, default=TrackingMode.ANONYMOUS)
+    requires_approval = models.BooleanField(_("assets need an owner's approval before scheduling"), default=True)
     # Readiness is never shown for fewer answers than this (the dashboard hides smaller cells).
     anonymity_threshold = models.PositiveSmallIntegerField(
         _("anonymity threshold"),
@@ -74,9 +70,7 @@ class ChangeProject(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", through_fields=("project", "user"), related_name="projects"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -132,7 +126,7 @@ class Membership(models.Model):
 
 def _image_path(instance: "ProjectImage", filename: str) -> str:
     # Random names: media is served without a login, so the name is the only secret.
-    return f"projects/{instance.project_id}/images/{uuid.uuid4().hex}{filename[filename.rfind('.'):]}"
+    return f"projects/{instance.project_id}/images/{uuid.uuid4().hex}{filename[filename.rfind('.') :]}"
 
 
 class ProjectImage(models.Model):
@@ -228,7 +222,7 @@ class PlanTemplateItem(models.Model):
 
 
 def _film_path(instance: "Asset", filename: str) -> str:
-    return f"projects/{instance.project_id}/films/{uuid.uuid4().hex}{filename[filename.rfind('.'):].lower()}"
+    return f"projects/{instance.project_id}/films/{uuid.uuid4().hex}{filename[filename.rfind('.') :].lower()}"
 
 
 class Asset(models.Model):
@@ -246,25 +240,32 @@ class Asset(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel)
     stage = models.CharField(_("ADKAR stage"), max_length=16, choices=Stage)
     title = models.CharField(_("title"), max_length=200, help_text=_("The asset's name in the plan."))
-    audiences = models.ManyToManyField("audiences.Audience", verbose_name=_("audiences"), blank=True, related_name="assets")
+    audiences = models.ManyToManyField(
+        "audiences.Audience", verbose_name=_("audiences"), blank=True, related_name="assets"
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.DRAFT)
     # When: relative to go-live (offset_days at local_time) unless fixed_at is set.
     offset_days = models.IntegerField(_("days from go-live"), null=True, blank=True)
     local_time = models.TimeField(_("time of day"), default=datetime.time(9, 0))
     fixed_at = models.DateTimeField(_("fixed date and time"), null=True, blank=True)
-    is_milestone = models.BooleanField(
-        _("show on the landing page's timeline"), default=False
-    )
+    is_milestone = models.BooleanField(_("show on the landing page's timeline"), default=False)
     # Email
     subject = models.CharField(_("subject"), max_length=200, blank=True)
-    preheader = models.CharField(_("preheader"), max_length=200, blank=True, help_text=_("The grey line after the subject in the inbox."))
+    preheader = models.CharField(
+        _("preheader"), max_length=200, blank=True, help_text=_("The grey line after the subject in the inbox.")
+    )
     sender_kind = models.CharField(_("sender"), max_length=16, choices=SenderKind, default=SenderKind.CHANGE_MANAGER)
     sender_name = models.CharField(_("sender's name"), max_length=120, blank=True)
     sender_email = models.EmailField(_("sender's email"), blank=True)
     button_label = models.CharField(_("button text"), max_length=80, blank=True)
     meeting = models.ForeignKey(
-        "self", verbose_name=_("meeting card"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", limit_choices_to={"channel": "meeting"},
+        "self",
+        verbose_name=_("meeting card"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"channel": "meeting"},
     )
     # Email, print, news: the words and the picture
     headline = models.CharField(_("headline"), max_length=200, blank=True)
@@ -334,7 +335,9 @@ class MeetingSession(models.Model):
         verbose_name_plural = _("meeting sessions")
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -427,9 +430,13 @@ class PrintRender(models.Model):
     def filename(self) -> str:
         from django.utils.text import slugify
 
-        parts = [slugify(self.asset.title) or "print", slugify(self.site), self.language, "bleed" if self.print_ready else ""]
+        parts = [
+            slugify(self.asset.title) or "print",
+            slugify(self.site),
+            self.language,
+            "bleed" if self.print_ready else "",
+        ]
         return "-".join(p for p in parts if p) + ".pdf"
-
 
 
 # Email delivery: the database, not the broker, is the truth about what is due and what was sent.
@@ -507,7 +514,8 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(_("reason"), max_length=500, blank=True)
     possible_duplicate = models.BooleanField(
-        _("possibly sent twice"), default=False,
+        _("possibly sent twice"),
+        default=False,
         help_text=_("A worker died while sending it; the server may have received it before."),
     )
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -574,7 +582,8 @@ class EngagementCounter(models.Model):
         verbose_name_plural = _("engagement counters")
         constraints = [
             models.UniqueConstraint(
-                fields=["asset", "audience"], condition=models.Q(audience__isnull=False),
+                fields=["asset", "audience"],
+                condition=models.Q(audience__isnull=False),
                 name="engagementcounter_unique_audience",
             ),
             models.UniqueConstraint(

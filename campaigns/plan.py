@@ -19,8 +19,21 @@ logger = logging.getLogger(__name__)
 RICH_FIELDS = ("body",)
 # Fields whose change withdraws an approval: what employees would see, and to whom it goes.
 CONTENT_FIELDS = (
-    "subject", "preheader", "sender_kind", "sender_name", "sender_email", "button_label", "meeting",
-    "headline", "body", "image", "video", "captions", "video_url", "audiences", "channel",
+    "subject",
+    "preheader",
+    "sender_kind",
+    "sender_name",
+    "sender_email",
+    "button_label",
+    "meeting",
+    "headline",
+    "body",
+    "image",
+    "video",
+    "captions",
+    "video_url",
+    "audiences",
+    "channel",
 )
 
 # status -> statuses a user may move it to (DONE is set by the sender, not by hand)
@@ -163,9 +176,7 @@ _INVITE_FIELDS = ("starts_at", "ends_at", "site", "place", "online_url")
 
 
 @transaction.atomic
-def meeting_sessions_save(
-    *, meeting: Asset, save: list[MeetingSession], delete: list[MeetingSession], by
-) -> Asset:
+def meeting_sessions_save(*, meeting: Asset, save: list[MeetingSession], delete: list[MeetingSession], by) -> Asset:
     """Add, change and remove a meeting's sessions; audited, and an approval is withdrawn."""
     meeting = Asset.objects.select_for_update().select_related("project").get(pk=meeting.pk)
     if not save and not delete:
@@ -184,7 +195,9 @@ def meeting_sessions_save(
             session.delete()
     for session in moved:
         landing.session_changed(session=session)  # booked people get an updated invite
-    changed = {"sessions": ["", _("%(saved)d saved, %(removed)d removed") % {"saved": len(save), "removed": len(delete)}]}
+    changed = {
+        "sessions": ["", _("%(saved)d saved, %(removed)d removed") % {"saved": len(save), "removed": len(delete)}]
+    }
     if meeting.status in (Asset.Status.APPROVED, Asset.Status.SCHEDULED) and meeting.project.requires_approval:
         changed["status"] = [str(meeting.get_status_display()), str(Asset.Status.READY.label)]
         meeting.status = Asset.Status.READY

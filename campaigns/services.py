@@ -67,7 +67,9 @@ def project_delete(*, project: ChangeProject, by) -> None:
     project.delete()
 
 
-def image_store(*, project: ChangeProject, processed: ProcessedImage, by, alt_text: str = "", name: str = "") -> ProjectImage:
+def image_store(
+    *, project: ChangeProject, processed: ProcessedImage, by, alt_text: str = "", name: str = ""
+) -> ProjectImage:
     """Save the variants of an image that went through `lib.images.process_image`."""
     image = ProjectImage(
         project=project,

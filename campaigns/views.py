@@ -26,7 +26,12 @@ def _save_images(request, form: ProjectForm, project) -> None:
         if processed:
             alt = form.cleaned_data["hero_alt"] if slot == "hero_image" else _("%(name)s logo") % {"name": project.name}
             services.project_set_image(
-                project=project, slot=slot, processed=processed, by=request.user, alt_text=alt, name=request.FILES[field].name
+                project=project,
+                slot=slot,
+                processed=processed,
+                by=request.user,
+                alt_text=alt,
+                name=request.FILES[field].name,
             )
     if project.hero_image_id and not form.cleaned_data.get("hero_upload"):
         services.image_set_alt(image=project.hero_image, alt_text=form.cleaned_data["hero_alt"])

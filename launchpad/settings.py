@@ -41,7 +41,11 @@ TESTING = _bool("LAUNCHPAD_TESTING", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        _required("SECRET_KEY", "", "a long random string, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`")
+        _required(
+            "SECRET_KEY",
+            "",
+            "a long random string, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`",
+        )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105 - DEBUG only
 elif not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only")):
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters when DEBUG is off.")

@@ -53,7 +53,9 @@ def test_it_shows_the_form_to_a_user(client, owner):
 
 def test_it_sanitises_rich_text_again_when_rendering(client, project, viewer):
     # A row written around the services (admin, shell, an old migration) is still rendered safely.
-    ChangeProject.objects.filter(pk=project.pk).update(why='<p>Hej</p><script>alert("x")</script><b onclick="x()">b</b>')
+    ChangeProject.objects.filter(pk=project.pk).update(
+        why='<p>Hej</p><script>alert("x")</script><b onclick="x()">b</b>'
+    )
     client.force_login(viewer)
     response = client.get(project.get_absolute_url())
     assert response.status_code == 200
@@ -76,7 +78,8 @@ def test_it_refuses_a_brand_colour_white_text_cannot_be_read_on(client, project,
 def test_it_accepts_a_dark_brand_colour(client, project, editor):
     client.force_login(editor)
     response = client.post(
-        reverse("campaigns:project_edit", args=[project.slug]), _form_data(primary_color="#13294B", accent_color="#7a2e10")
+        reverse("campaigns:project_edit", args=[project.slug]),
+        _form_data(primary_color="#13294B", accent_color="#7a2e10"),
     )
     assert response.status_code == 302
     project.refresh_from_db()
@@ -116,7 +119,9 @@ def test_it_invites_a_teammate_by_email(client, project, owner, outsider):
 
 def test_it_shows_an_error_for_an_unknown_email(client, project, owner):
     client.force_login(owner)
-    response = client.post(reverse("campaigns:team", args=[project.slug]), {"email": "nobody@example.se", "role": "editor"})
+    response = client.post(
+        reverse("campaigns:team", args=[project.slug]), {"email": "nobody@example.se", "role": "editor"}
+    )
     assert response.status_code == 200
     assert "nobody@example.se" in response.context["form"].errors["email"][0]
     assert project.memberships.count() == 3
@@ -143,7 +148,9 @@ def test_it_changes_a_role(client, project, owner, viewer):
 def test_it_keeps_the_last_owner_when_demoting(client, project, owner):
     me = project.memberships.get(user=owner)
     client.force_login(owner)
-    response = client.post(reverse("campaigns:member_role", args=[project.slug, me.pk]), {"role": "viewer"}, follow=True)
+    response = client.post(
+        reverse("campaigns:member_role", args=[project.slug, me.pk]), {"role": "viewer"}, follow=True
+    )
     assert response.status_code == 200
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
     me.refresh_from_db()

@@ -22,15 +22,31 @@ User = get_user_model()
 
 DEMO_SLUG = "atlas"
 CHANGE_MANAGER_PERMISSIONS = [
-    "audiences.view_employee", "audiences.add_employee", "audiences.change_employee",
-    "audiences.view_directoryimport", "audiences.add_directoryimport",
-    "audiences.view_audience", "audiences.add_audience", "audiences.change_audience", "audiences.delete_audience",
-    "campaigns.view_changeproject", "campaigns.change_changeproject",
-    "campaigns.view_membership", "campaigns.view_projectimage",
-    "campaigns.view_asset", "campaigns.view_plantemplate",
-    "campaigns.view_question", "campaigns.change_question", "campaigns.view_booking", "campaigns.change_booking",
-    "campaigns.view_pulseresponse", "campaigns.view_landingcounter", "campaigns.view_engagementcounter",
-    "campaigns.view_delivery", "campaigns.view_emailsend", "campaigns.view_printrender",
+    "audiences.view_employee",
+    "audiences.add_employee",
+    "audiences.change_employee",
+    "audiences.view_directoryimport",
+    "audiences.add_directoryimport",
+    "audiences.view_audience",
+    "audiences.add_audience",
+    "audiences.change_audience",
+    "audiences.delete_audience",
+    "campaigns.view_changeproject",
+    "campaigns.change_changeproject",
+    "campaigns.view_membership",
+    "campaigns.view_projectimage",
+    "campaigns.view_asset",
+    "campaigns.view_plantemplate",
+    "campaigns.view_question",
+    "campaigns.change_question",
+    "campaigns.view_booking",
+    "campaigns.change_booking",
+    "campaigns.view_pulseresponse",
+    "campaigns.view_landingcounter",
+    "campaigns.view_engagementcounter",
+    "campaigns.view_delivery",
+    "campaigns.view_emailsend",
+    "campaigns.view_printrender",
 ]
 
 WHY = (
@@ -210,21 +226,33 @@ class Command(BaseCommand):
     def _audiences(self, project: ChangeProject, by) -> None:
         definitions = [
             ("Alla medarbetare", "Everyone in the directory", {"combine": "and", "rules": []}),
-            ("Beställare och attestanter", "Those who order and approve invoices every week", {
-                "combine": "or",
-                "rules": [
-                    {"field": "department", "op": "in", "values": ["Inköp", "Ekonomi"]},
-                    {"field": "title", "op": "contains", "values": ["Arbetsledare", "chef"]},
-                ],
-            }),
-            ("Drift och lager i Västerås", "The workshop floor and the warehouse, who rarely read email", {
-                "combine": "and",
-                "rules": [
-                    {"field": "department", "op": "in", "values": ["Drift och underhåll", "Lager och logistik"]},
-                    {"field": "site", "op": "in", "values": ["Västerås"]},
-                ],
-            }),
-            ("Kundservice", "", {"combine": "and", "rules": [{"field": "department", "op": "in", "values": ["Kundservice"]}]}),
+            (
+                "Beställare och attestanter",
+                "Those who order and approve invoices every week",
+                {
+                    "combine": "or",
+                    "rules": [
+                        {"field": "department", "op": "in", "values": ["Inköp", "Ekonomi"]},
+                        {"field": "title", "op": "contains", "values": ["Arbetsledare", "chef"]},
+                    ],
+                },
+            ),
+            (
+                "Drift och lager i Västerås",
+                "The workshop floor and the warehouse, who rarely read email",
+                {
+                    "combine": "and",
+                    "rules": [
+                        {"field": "department", "op": "in", "values": ["Drift och underhåll", "Lager och logistik"]},
+                        {"field": "site", "op": "in", "values": ["Västerås"]},
+                    ],
+                },
+            ),
+            (
+                "Kundservice",
+                "",
+                {"combine": "and", "rules": [{"field": "department", "op": "in", "values": ["Kundservice"]}]},
+            ),
         ]
         for name, description, rules in definitions:
             Audience.objects.get_or_create(
@@ -295,10 +323,13 @@ class Command(BaseCommand):
         )
 
         workshop, meetings = assets["Workshop med tvärgruppen"], assets["Informationsträffar"]
+
         def session(meeting: Asset, offset_days: int, hour: int, minute: int, **fields) -> None:
             day = _weekday(project.go_live + timedelta(days=offset_days))
             starts = timezone.make_aware(datetime.combine(day, time(hour, minute)))
-            MeetingSession.objects.create(meeting=meeting, starts_at=starts, ends_at=starts + timedelta(hours=1), **fields)
+            MeetingSession.objects.create(
+                meeting=meeting, starts_at=starts, ends_at=starts + timedelta(hours=1), **fields
+            )
 
         session(workshop, -42, 13, 0, site="Västerås", place="Konferensrum Mälaren, Kopparbergsvägen 10", capacity=14)
         session(meetings, -21, 6, 45, site="Västerås", place="Verkstadens lunchrum, hall B", capacity=60)
@@ -381,8 +412,10 @@ class Command(BaseCommand):
                 employee=employee,
                 audience_id=aud.pk if aud else None,
             )
-        self.stdout.write(f"Landing page: {Question.objects.filter(project=project).count()} questions, "
-                          f"{len(employees)} pulse answers")
+        self.stdout.write(
+            f"Landing page: {Question.objects.filter(project=project).count()} questions, "
+            f"{len(employees)} pulse answers"
+        )
 
     def _second_project(self, atlas: ChangeProject, owner) -> None:
         """A second, smaller launch (new time reporting for the workshop floor and the warehouse) whose
@@ -502,18 +535,28 @@ class Command(BaseCommand):
                     for i, e in enumerate(members)
                 ]
                 EngagementCounter.objects.create(
-                    asset=asset, audience=audience, opens=round(len(members) * opened * 1.3),
+                    asset=asset,
+                    audience=audience,
+                    opens=round(len(members) * opened * 1.3),
                     clicks=round(len(members) * opened * 0.35),
                 )
             Delivery.objects.bulk_create(rows)
             EmailSend.objects.create(
-                asset=asset, state=EmailSend.State.DONE, due_at=sent_at, recipients=len(rows), scheduled_by=by,
-                started_at=sent_at, finished_at=sent_at + timedelta(minutes=2),
+                asset=asset,
+                state=EmailSend.State.DONE,
+                due_at=sent_at,
+                recipients=len(rows),
+                scheduled_by=by,
+                started_at=sent_at,
+                finished_at=sent_at + timedelta(minutes=2),
             )
         # Visits per audience and scans of the poster: counters, set (not added to) so a rerun changes nothing.
         for audience, visits in ((buyers, 61), (service, 28), (floor, 9), (everyone, 14)):
             LandingCounter.objects.update_or_create(
-                project=project, kind=LandingCounter.Kind.VISIT, source=None, audience=audience,
+                project=project,
+                kind=LandingCounter.Kind.VISIT,
+                source=None,
+                audience=audience,
                 defaults={"count": visits},
             )
         poster = project.assets.filter(channel="poster").first()
@@ -566,7 +609,9 @@ class Command(BaseCommand):
                 continue
             scores = {
                 stage: min(5, max(1, round(mean + rng.choice((-1, 0, 0, 1)) * 0.9)))
-                for stage, mean in zip(("awareness", "desire", "knowledge", "ability", "reinforcement"), means, strict=True)
+                for stage, mean in zip(
+                    ("awareness", "desire", "knowledge", "ability", "reinforcement"), means, strict=True
+                )
             }
             landing.pulse_submit(
                 project=project, reaction=reactions[i % 4], scores=scores, employee=employee, audience_id=audience.pk
