@@ -45,7 +45,7 @@ bench: install
 	$(BIN)/python -m bench
 
 screenshots: install
-	$(BIN)/python -m pytest tests/browser -k screenshots --screenshots
+	$(BIN)/python -m pytest tests/browser --screenshots
 
 clean:
 	rm -rf var/broker var/broker-processed var/outbox
