@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,6 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 from audiences.selectors import reachable_employees
 from lib import ratelimit
 from lib.colors import contrast_with_white
+from lib.csrf import masked_token
 
 from . import landing, merge
 from .asset_forms import video_host_allowed
@@ -80,7 +80,7 @@ def _use_language_of(request, employee) -> None:
     # The employee's language, unless they chose one with the switcher (the language cookie).
     if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
         return
-    if employee.language in dict(settings.LANGUAGES):
+    if employee.language in dict(settings.LANGUAGES) and employee.language != translation.get_language():
         translation.activate(employee.language)
         request.LANGUAGE_CODE = employee.language
 
@@ -217,11 +217,18 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
         if cacheable:  # no typed text in it: indentation (a fifth of the page) can go
             html = _INDENTATION.sub("\n", html)
             landing.local_cache.set(page_key, html, PUBLIC_CACHE_SECONDS)
-    html = html.replace(CSRF_MARK, get_token(request))
+    if link and cacheable:
+        if state["pulse"]:
+            html = _fill_pulse_marks(html, state["pulse"])
+        else:  # most people have not answered yet: they share one filled copy
+            unanswered = landing.local_cache.get(page_key + ":unanswered")
+            if unanswered is None:
+                unanswered = _fill_pulse_marks(html, None)
+                landing.local_cache.set(page_key + ":unanswered", unanswered, PUBLIC_CACHE_SECONDS)
+            html = unanswered
+    html = html.replace(CSRF_MARK, masked_token(request))
     if link:
         html = html.replace(TOKEN_MARK, link.token).replace(NAME_MARK, escape(employee.first_name))
-        if cacheable:
-            html = _fill_pulse_marks(html, state["pulse"])
     return HttpResponse(html, status=status)
 
 
@@ -238,7 +245,8 @@ def _shared(key: str, *, fresh: bool, default=None):
 
 
 _INDENTATION = re.compile(r"[ \t]*\n\s*")
-_PULSE_MARK = re.compile(r" lp0c([a-z]+)0([a-z0-9]+)")
+# The pulse's own fields only, so that no other stand-in (the CSRF one starts "lp0c" too) is touched.
+_PULSE_MARK = re.compile(r" lp0c(reaction|awareness|desire|knowledge|ability|reinforcement)0([a-z0-9]+)")
 
 
 def _fill_pulse_marks(html: str, pulse: dict | None) -> str:
