@@ -63,6 +63,8 @@ logger = logging.getLogger(__name__)
 # Sent rows are marked in groups this size: a crash can leave at most this many sent-but-unmarked.
 MARK_EVERY = 50
 MAX_BACKOFF_SECONDS = 1800
+# A send of at least this many recipients refreshes the delivery table's planner statistics first.
+ANALYZE_AFTER_ROWS = 5000
 ACTIVE_STATES = (EmailSend.State.RUNNING, EmailSend.State.PAUSED)
 
 
@@ -250,6 +252,11 @@ def email_start(*, send: EmailSend, now: datetime.datetime | None = None) -> boo
         if claimed != 1:
             return False
         recipients = _snapshot(send.asset, now)
+        if db_connection.vendor == "postgresql" and recipients >= ANALYZE_AFTER_ROWS:
+            # Fresh statistics before the batches start claiming: a planner that still thinks the
+            # table holds the rows of the last send picks slow plans for the whole send.
+            with db_connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {Delivery._meta.db_table}")
         EmailSend.objects.filter(pk=send.pk).update(recipients=recipients)
         _audit(send.asset, None, AssetEvent.Action.STATUS, send=["scheduled", "running"], recipients=recipients)
         queued = Delivery.objects.filter(asset_id=send.asset_id, status=Delivery.Status.QUEUED)

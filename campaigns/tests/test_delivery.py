@@ -619,3 +619,19 @@ def test_the_demo_has_a_due_teaser_and_a_scheduled_go_live_email(published, djan
     _send_all(published)
     teaser.refresh_from_db()
     assert teaser.state == EmailSend.State.DONE and len(mail.outbox) == teaser.recipients > 0
+
+
+def test_a_large_send_refreshes_the_planner_statistics_on_postgresql(project, owner, published, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    audience = make_audience(project, *employees(3))
+    asset, send = scheduled_email(project, owner, audience)
+    monkeypatch.setattr(delivery, "ANALYZE_AFTER_ROWS", 3)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert delivery.email_start(send=send, now=after_due(send))
+
+    analyzed = any(q["sql"].startswith("ANALYZE") for q in queries.captured_queries)
+    assert analyzed == (connection.vendor == "postgresql")
+    assert asset.deliveries.count() == 3
