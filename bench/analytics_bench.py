@@ -23,6 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.databases import recreate_postgres_database
 from bench.results import record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,25 +35,12 @@ EMAILS = 10
 
 def _fresh_database() -> None:
     import environ
-    import psycopg
 
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     config = environ.Env.db_url_config(url)
     if "postgresql" not in config["ENGINE"]:
         raise SystemExit("the analytics benchmark needs PostgreSQL (DATABASE_URL)")
-    admin = {
-        k: v
-        for k, v in {
-            "host": config["HOST"],
-            "port": config["PORT"],
-            "user": config["USER"],
-            "password": config["PASSWORD"],
-        }.items()
-        if v
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-        conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    recreate_postgres_database(config)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchpad.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("CONN_MAX_AGE", "60")

@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.databases import recreate_postgres_database
 from bench.results import record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,21 +95,7 @@ def _fresh_database() -> str:
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     config = environ.Env.db_url_config(url)
     if "postgresql" in config["ENGINE"]:
-        import psycopg
-
-        admin = {
-            k: v
-            for k, v in {
-                "host": config["HOST"],
-                "port": config["PORT"],
-                "user": config["USER"],
-                "password": config["PASSWORD"],
-            }.items()
-            if v
-        }
-        with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-            conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
+        recreate_postgres_database(config)
     _django()
     from django.core.management import call_command
     from django.db import connection
