@@ -322,3 +322,22 @@ def test_the_dashboard_offers_the_exports(client, project, viewer):
     html = client.get(reverse("campaigns:dashboard", args=[project.slug]), **EN).content.decode()
     for fmt in ("csv", "xlsx", "pdf"):
         assert _url(project, fmt) in html
+
+
+def test_the_pdf_carries_the_projects_logo(project, owner, settings, tmp_path):
+    from campaigns.tests.asset_helpers import make_image
+
+    settings.MEDIA_ROOT = tmp_path
+    small_launch(project, owner, mode="anonymous")
+    analytics.analytics_refresh(project=project)
+    without = report_pdf(board=analytics.dashboard(project=project))
+    project.logo = make_image(project, owner, alt="Logo")
+    project.save()
+
+    with_logo = report_pdf(board=analytics.dashboard(project=project))
+
+    def images(pdf: bytes) -> int:
+        page = pypdfium2.PdfDocument(pdf)[0]
+        return sum(1 for obj in page.get_objects() if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE)
+
+    assert images(with_logo) == images(without) + 1
