@@ -557,6 +557,19 @@ class Row:
 class SiteRow:
     site: str
     reach: Reach
+    # In anonymous mode, sites with fewer targeted people than the anonymity threshold are
+    # counted together in one row (this many sites), so that nobody can be told apart.
+    small_sites: int = 0
+    threshold: int = 0
+
+    @property
+    def name(self) -> str:
+        if self.small_sites:
+            return _("%(n)s smaller sites (fewer than %(threshold)s people each)") % {
+                "n": self.small_sites,
+                "threshold": self.threshold,
+            }
+        return self.site or _("No site")
 
 
 @dataclass(frozen=True)
@@ -707,6 +720,32 @@ def _row(values: dict[tuple, int], *, scope: str, audience: Audience | None, nam
     return row
 
 
+def _site_rows(values: dict, *, mode: str, threshold: int) -> list[SiteRow]:
+    rows = []
+    for site in sorted({key[3] for key in values if key[0] == Scope.SITE}):
+        reach = Reach(
+            targeted=values.get((Scope.SITE, "targeted", None, site, None, ""), 0),
+            reached_once=values.get((Scope.SITE, "reached_1", None, site, None, ""), 0),
+            reached_twice=values.get((Scope.SITE, "reached_2", None, site, None, ""), 0),
+        )
+        rows.append(SiteRow(site=site, reach=reach))
+    if mode != Mode.ANONYMOUS:
+        return rows
+    small = [row for row in rows if row.reach.targeted < threshold]
+    if not small:
+        return rows
+    merged = Reach(
+        targeted=sum(row.reach.targeted for row in small),
+        reached_once=sum(row.reach.reached_once for row in small),
+        reached_twice=sum(row.reach.reached_twice for row in small),
+    )
+    rows = [row for row in rows if row.reach.targeted >= threshold]
+    # One small site alone would still be one small group: it is left out, not shown merged.
+    if len(small) > 1 and merged.targeted >= threshold:
+        rows.append(SiteRow(site="", reach=merged, small_sites=len(small), threshold=threshold))
+    return rows
+
+
 def dashboard(*, project: ChangeProject) -> Dashboard:
     """The project's dashboard from its rollups: six queries, whatever the number of recipients."""
     state = DashboardRefresh.objects.filter(project=project).first()
@@ -734,18 +773,7 @@ def dashboard(*, project: ChangeProject) -> Dashboard:
             _row(values, scope=Scope.AUDIENCE, audience=a, name=a.name, mode=mode, project=project, threshold=threshold)
             for a in audiences
         ]
-        sites = sorted({key[3] for key in values if key[0] == Scope.SITE})
-        board.sites = [
-            SiteRow(
-                site=site,
-                reach=Reach(
-                    targeted=values.get((Scope.SITE, "targeted", None, site, None, ""), 0),
-                    reached_once=values.get((Scope.SITE, "reached_1", None, site, None, ""), 0),
-                    reached_twice=values.get((Scope.SITE, "reached_2", None, site, None, ""), 0),
-                ),
-            )
-            for site in sites
-        ]
+        board.sites = _site_rows(values, mode=mode, threshold=threshold)
     board.assets = _asset_rows(project, values, mode)
     board.series = _series(project)
     board.reactions = {

@@ -101,7 +101,7 @@ def _reach_sheet(board: analytics.Dashboard) -> Sheet:
         return [kind, name, reach.targeted, reach.reached_once, reach.pct_once, reach.reached_twice, reach.pct_twice]
 
     rows = [line(_("Audience"), row.name, row.reach) for row in board.audiences]
-    rows += [line(_("Site"), site.site or _("No site"), site.reach) for site in board.sites]
+    rows += [line(_("Site"), site.name, site.reach) for site in board.sites]
     rows.append(line(_("Everyone"), board.overall.name, board.overall.reach))
     return Sheet(_("Reach"), headers, rows)
 

@@ -255,3 +255,32 @@ def test_not_reached_lists_members_without_any_contact(project, owner):
     assert list(analytics.not_reached(project=project, audience=cast["warehouse"])) == [people["cia"]]
     LandingToken.objects.filter(employee=people["eva"]).update(visited_at=None)
     assert set(analytics.not_reached(project=project, audience=cast["warehouse"])) == {people["cia"], people["eva"]}
+
+
+def test_anonymous_mode_shows_no_site_smaller_than_the_threshold(project, owner):
+    small_launch(project, owner, mode="anonymous")
+
+    def sites(threshold: int) -> dict:
+        project.anonymity_threshold = threshold
+        project.save()
+        with translation.override("en"):
+            return {s.name: s.reach for s in _board(project).sites}
+
+    every = sites(2)  # Västerås has 2 targeted people, Luleå 3
+    assert set(every) == {"Västerås", "Luleå"}
+    # Only Västerås is under 3: alone it would still be two people, so it is left out.
+    assert sites(3) == {"Luleå": every["Luleå"]}
+    # Both are under 4: together they are 5, shown as one row.
+    merged = analytics.Reach(
+        *(sum(getattr(every[s], f) for s in every) for f in ("targeted", "reached_once", "reached_twice"))
+    )
+    assert sites(4) == {"2 smaller sites (fewer than 4 people each)": merged}
+    # Under 6, even together they are too few: no site at all.
+    assert sites(6) == {}
+
+
+def test_individual_mode_shows_every_site(project, owner):
+    small_launch(project, owner, mode="individual")
+    project.anonymity_threshold = 4
+    project.save()
+    assert {s.site for s in _board(project).sites} == {"Västerås", "Luleå"}
