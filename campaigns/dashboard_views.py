@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from audiences.models import Audience
+from lib.spreadsheets import spreadsheet_response
 
 from . import analytics
 from .models import ChangeProject, Stage
@@ -143,20 +144,38 @@ def dashboard_next_step(request, slug):
     return redirect("campaigns:asset_detail", slug=project.slug, pk=asset.pk)
 
 
-@require_safe
-@login_required
-def dashboard_not_reached(request, slug, audience_id):
+NOT_REACHED_FIELDS = ("first_name", "last_name", "email", "department", "site", "title", "manager")
+
+
+def _not_reached(request, slug, audience_id):
     """Who in an audience has not been reached yet: only where the project tracks individuals."""
     project, membership = get_project_for_user(request, slug)
     if project.tracking_mode != ChangeProject.TrackingMode.INDIVIDUAL:
         raise Http404
     audience = get_object_or_404(Audience, project=project, pk=audience_id)
-    people = analytics.not_reached(project=project, audience=audience).only(
-        "first_name", "last_name", "email", "department", "site", "title", "manager"
-    )
+    people = analytics.not_reached(project=project, audience=audience).only(*NOT_REACHED_FIELDS)
+    return project, membership, audience, people
+
+
+@require_safe
+@login_required
+def dashboard_not_reached(request, slug, audience_id):
+    project, membership, audience, people = _not_reached(request, slug, audience_id)
     page = Paginator(people, NOT_REACHED_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "campaigns/dashboard_not_reached.html",
         {"project": project, "membership": membership, "audience": audience, "page": page},
+    )
+
+
+@require_safe
+@login_required
+def dashboard_not_reached_export(request, slug, audience_id, fmt):
+    """The not-reached list as CSV or XLSX (formula-safe), to follow up through managers or on site."""
+    _project, _membership, audience, people = _not_reached(request, slug, audience_id)
+    headers = [_("First name"), _("Last name"), _("Email"), _("Department"), _("Site"), _("Title"), _("Manager")]
+    rows = people.values_list(*NOT_REACHED_FIELDS).iterator()
+    return spreadsheet_response(
+        rows, headers, fmt=fmt, filename=_("not reached – %(audience)s") % {"audience": audience.name}
     )

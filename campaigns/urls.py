@@ -53,6 +53,18 @@ urlpatterns = [
         dashboard_views.dashboard_not_reached,
         name="dashboard_not_reached",
     ),
+    path(
+        "<slug:slug>/dashboard/not-reached/<int:audience_id>/export.csv",
+        dashboard_views.dashboard_not_reached_export,
+        {"fmt": "csv"},
+        name="dashboard_not_reached_csv",
+    ),
+    path(
+        "<slug:slug>/dashboard/not-reached/<int:audience_id>/export.xlsx",
+        dashboard_views.dashboard_not_reached_export,
+        {"fmt": "xlsx"},
+        name="dashboard_not_reached_xlsx",
+    ),
     path("<slug:slug>/questions/", inbox_views.inbox, name="inbox"),
     path("<slug:slug>/questions/<int:pk>/answer/", inbox_views.question_answer, name="question_answer"),
     path("<slug:slug>/questions/<int:pk>/delete/", inbox_views.question_delete, name="question_delete"),

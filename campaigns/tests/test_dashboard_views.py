@@ -1,5 +1,7 @@
 """The dashboard pages: who sees what, what each tracking mode shows, the one-click next step."""
 
+import io
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -415,3 +417,30 @@ def test_a_linked_film_is_not_measured(client, project, owner, viewer, film):
     client.force_login(viewer)
     html = client.get(_url(project), **EN).content.decode()
     assert "not measured" in html
+
+
+def test_the_not_reached_list_downloads_formula_safe(client, project, owner, viewer):
+    import openpyxl
+
+    cast = small_launch(project, owner, mode="individual")
+    Employee = type(cast["office"].members.first())
+    Employee.objects.filter(email="cia@example.se").update(first_name='=HYPERLINK("http://x")')
+    client.force_login(viewer)
+
+    csv_response = client.get(_url(project, "campaigns:dashboard_not_reached_csv", cast["office"].pk), **EN)
+    xlsx_response = client.get(_url(project, "campaigns:dashboard_not_reached_xlsx", cast["office"].pk), **EN)
+
+    assert csv_response.status_code == 200 and "attachment" in csv_response["Content-Disposition"]
+    text = csv_response.content.decode("utf-8-sig")
+    assert "cia@example.se" in text and "ann@example.se" not in text
+    assert "'=HYPERLINK" in text
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_response.content)).active
+    values = [cell.value for row in sheet.iter_rows() for cell in row]
+    assert "cia@example.se" in values and not any(str(v).startswith("=") for v in values if v)
+
+
+def test_the_not_reached_download_is_404_unless_individual(client, project, owner, viewer):
+    cast = small_launch(project, owner, mode="anonymous")
+    client.force_login(viewer)
+    for name in ("campaigns:dashboard_not_reached_csv", "campaigns:dashboard_not_reached_xlsx"):
+        assert client.get(_url(project, name, cast["office"].pk)).status_code == 404

@@ -114,6 +114,8 @@ def _individual_audience_id(project: ChangeProject) -> int:
 ID_FILLERS = {
     "audiences:audience_detail": {"pk": _audience_id},
     "campaigns:dashboard_not_reached": {"audience_id": _individual_audience_id},
+    "campaigns:dashboard_not_reached_csv": {"audience_id": _individual_audience_id},
+    "campaigns:dashboard_not_reached_xlsx": {"audience_id": _individual_audience_id},
 }
 # Fallbacks by the start of the URL name ("campaigns:asset_edit" -> "campaigns:asset_"), then by argument name.
 ID_FILLERS_BY_PREFIX = {
