@@ -1,6 +1,7 @@
 """The dashboard pages: who sees what, what each tracking mode shows, the one-click next step."""
 
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -444,3 +445,21 @@ def test_the_not_reached_download_is_404_unless_individual(client, project, owne
     client.force_login(viewer)
     for name in ("campaigns:dashboard_not_reached_csv", "campaigns:dashboard_not_reached_xlsx"):
         assert client.get(_url(project, name, cast["office"].pk)).status_code == 404
+
+
+def test_the_chart_coordinates_stay_numbers_in_swedish(client, project, owner, viewer):
+    small_launch(project, owner, mode="individual")
+    client.force_login(viewer)
+
+    html = client.get(_url(project), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+
+    start = html.index('<svg class="dash-chart"')
+    chart = html[start : html.index("</svg>", start)]
+    number = r"-?\d+(?:\.\d+)?"
+    single = re.findall(r'\b(?:x|y|x1|x2|y1|y2)="([^"]*)"', chart)
+    pairs = re.findall(r'points="([^"]*)"', chart)
+    assert single and pairs
+    for value in single:  # "12,5" (a Swedish decimal comma) would not be a coordinate
+        assert re.fullmatch(number, value), value
+    for value in pairs:
+        assert re.fullmatch(rf"{number},{number}(?: {number},{number})*", value), value
