@@ -225,10 +225,10 @@ class Command(BaseCommand):
 
     def _audiences(self, project: ChangeProject, by) -> None:
         definitions = [
-            ("Alla medarbetare", "Everyone in the directory", {"combine": "and", "rules": []}),
+            ("Alla medarbetare", "Alla i medarbetarregistret", {"combine": "and", "rules": []}),
             (
                 "Beställare och attestanter",
-                "Those who order and approve invoices every week",
+                "De som beställer och attesterar fakturor varje vecka",
                 {
                     "combine": "or",
                     "rules": [
@@ -239,7 +239,7 @@ class Command(BaseCommand):
             ),
             (
                 "Drift och lager i Västerås",
-                "The workshop floor and the warehouse, who rarely read email",
+                "Verkstadsgolvet och lagret, som sällan läser mejl",
                 {
                     "combine": "and",
                     "rules": [
@@ -268,7 +268,7 @@ class Command(BaseCommand):
                 project=project,
                 by=by,
                 name="Referensgrupp Atlas",
-                description="A sounding board mixing the departments that use Atlas every day",
+                description="En referensgrupp från de avdelningar som använder Atlas varje dag",
                 kind=Audience.Kind.LIST,
                 is_cross_functional=True,
                 members=cross_functional_proposal(size=12, departments=departments, seed=2026),
