@@ -56,7 +56,7 @@ def timing_label(asset: Asset) -> str:
     when = timezone.localtime(asset.scheduled_for())
     days = (when.date() - asset.project.go_live).days
     relative = "T" if days == 0 else f"T{'+' if days > 0 else '−'}{abs(days)}"
-    return f"{relative} · {date_format(when, 'D j M H:i')}"
+    return f"{relative} · {date_format(when, _('D j M H:i'))}"
 
 
 def _transitions(asset: Asset, membership: Membership) -> list[tuple[str, str]]:

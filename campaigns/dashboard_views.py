@@ -63,7 +63,7 @@ def _chart(board: analytics.Dashboard) -> dict:
     ticks = [{"value": v, "y": y(v)} for v in sorted({0, peak // 2, peak})]
     every = max(len(series) // 6, 1)
     days = [
-        {"x": round(CHART_PAD + i * step, 1), "label": date_format(day.day, "j M")}
+        {"x": round(CHART_PAD + i * step, 1), "label": date_format(day.day, _("j M"))}
         for i, day in enumerate(series)
         if i % every == 0 or i == len(series) - 1
     ]

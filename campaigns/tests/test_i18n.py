@@ -72,3 +72,22 @@ def test_every_string_of_the_foundation_screens_is_translated():
     with translation.override("sv"):
         for english in ("Your change projects", "New change project", "Log in to Launchpad", "Invite a teammate"):
             assert translation.gettext(english) != english, english
+
+
+def test_dates_are_written_as_each_language_writes_them(client, owner, project):
+    import datetime
+
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    project.go_live = datetime.date(2027, 3, 1)
+    project.save()
+    client.force_login(owner)
+    with translation.override("sv"):
+        assert date_format(project.go_live, translation.gettext("j M Y")) == "1 mar 2027"
+    with translation.override("en"):
+        assert date_format(project.go_live, translation.gettext("j M Y")) == "1 Mar 2027"
+    swedish = client.get(reverse("campaigns:project_list"), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    english = client.get(reverse("campaigns:project_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 mar 2027" in swedish and "1 Mar 2027" not in swedish
+    assert "1 Mar 2027" in english
