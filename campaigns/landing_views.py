@@ -251,15 +251,18 @@ _PULSE_MARK = re.compile(r" lp0c(reaction|awareness|desire|knowledge|ability|rei
 
 def _fill_pulse_marks(html: str, pulse: dict | None) -> str:
     """Check the person's own pulse answers in the shared page, and word the note and button."""
-    start = html.find("lp0pulsenote0")  # the marks all follow it: leave the rest of the page alone
-    head, tail = html[:start], html[start:]
+    # The marks all lie between the note and the button: leave the rest of the page alone.
+    start = html.find("lp0pulsenote0")
+    end = html.find("lp0pulsebutton0", start) + len("lp0pulsebutton0")
+    head, form, tail = html[:start], html[start:end], html[end:]
     for name, value in (pulse or {}).items():
         if value is not None:
-            tail = tail.replace(f" lp0c{name}0{value}", " checked", 1)
-    tail = _PULSE_MARK.sub("", tail)
+            form = form.replace(f" lp0c{name}0{value}", " checked", 1)
+    form = _PULSE_MARK.sub("", form)
     note = format_html(" <strong>{}</strong>", _("You have answered already; send again to change your answers."))
-    tail = tail.replace("lp0pulsenote0", note if pulse else "", 1)
-    return head + tail.replace("lp0pulsebutton0", escape(_("Update my answers") if pulse else _("Send my answers")), 1)
+    form = form.replace("lp0pulsenote0", note if pulse else "", 1)
+    button = escape(_("Update my answers") if pulse else _("Send my answers"))
+    return head + form.replace("lp0pulsebutton0", button, 1) + tail
 
 
 def _page_context(project, *, link, state, forms, notices) -> dict:
