@@ -332,11 +332,28 @@ def _finish_if_complete(asset_id: int, *, now: datetime.datetime) -> int:
         )
         if done:
             Asset.objects.filter(pk=asset_id, status=Asset.Status.SCHEDULED).update(status=Asset.Status.DONE)
+            _refresh_dashboard_after_commit(asset_id)
             counts = dict(
                 Delivery.objects.filter(asset_id=asset_id).values_list("status").annotate(n=Count("pk")).order_by()
             )
             _audit(Asset(pk=asset_id), None, AssetEvent.Action.STATUS, send=["running", "done"], counts=counts)
     return done
+
+
+def _refresh_dashboard_after_commit(asset_id: int) -> None:
+    """A finished send moves the dashboard: recompute it now rather than at the next beat."""
+    from .tasks import dashboard_refresh
+
+    project_id = Asset.objects.filter(pk=asset_id).values_list("project_id", flat=True).first()
+
+    def queue() -> None:
+        try:
+            dashboard_refresh.delay(project_id)
+        except Exception:  # noqa: BLE001 - the beat refreshes it within minutes anyway
+            logger.warning("could not queue the dashboard refresh of project %s", project_id, exc_info=True)
+
+    if project_id is not None:
+        transaction.on_commit(queue)
 
 
 # Pause, resume, cancel, retry

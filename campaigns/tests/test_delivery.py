@@ -635,3 +635,30 @@ def test_a_large_send_refreshes_the_planner_statistics_on_postgresql(project, ow
     analyzed = any(q["sql"].startswith("ANALYZE") for q in queries.captured_queries)
     assert analyzed == (connection.vendor == "postgresql")
     assert asset.deliveries.count() == 3
+
+
+def test_a_finished_send_refreshes_the_dashboard_once(
+    project, owner, published, monkeypatch, django_capture_on_commit_callbacks
+):
+    from campaigns import tasks
+
+    refreshed = []
+    monkeypatch.setattr(tasks.dashboard_refresh, "delay", refreshed.append)
+    audience = make_audience(project, *employees(3))
+    asset, send = scheduled_email(
+        project,
+        owner,
+        audience,
+    )
+    _dispatch(send, django_capture_on_commit_callbacks)
+    first, *rest = [[pk] for batch in published for pk in batch]
+    published.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.send_batch(delivery_ids=first)
+    assert refreshed == []  # two still to go
+    with django_capture_on_commit_callbacks(execute=True):
+        for ids in rest:
+            delivery.send_batch(delivery_ids=ids)
+        delivery.send_batch(delivery_ids=rest[-1])  # a repeat finishes nothing new
+    assert refreshed == [project.pk]
