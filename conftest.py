@@ -57,6 +57,54 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture
+def english(settings):
+    """For tests that read the English messages (the default language is Swedish; Swedish has its own tests)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+class SMTPInbox:
+    """An aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def messages(self):
+        import email
+        from email import policy
+
+        return [email.message_from_bytes(e.original_content, policy=policy.default) for e in self.envelopes]
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    """A real SMTP server on a free port, with Django's SMTP backend pointed at it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = SMTPInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
 def make_user(db, django_user_model):
     def make(username: str, **extra):
         return django_user_model.objects.create_user(

@@ -4,21 +4,12 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import translation
 
 from audiences.models import DirectoryImport, Employee
 from audiences.tests.factories import make_employee
 from audiences.tests.import_files import excel_cp1252, person, utf16_unicode_text
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    # The assertions read the English messages; the Swedish ones have their own test.
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def run(*args) -> list[str]:

@@ -1,21 +1,12 @@
 """The background import: thin, claimed once, safe to run twice."""
 
 import pytest
-from django.utils import translation
 
 from audiences import imports, tasks
 from audiences.models import DirectoryImport, Employee
 from audiences.tests.import_files import excel_cp1252, person
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    # The assertions read the English messages; the Swedish ones have their own test.
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def previewed_import(owner, rows) -> DirectoryImport:

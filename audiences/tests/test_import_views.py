@@ -7,20 +7,11 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
 
 from audiences.models import DirectoryImport, Employee
 from audiences.tests.import_files import excel_cp1252, person, xlsx_with_title_on_second_sheet
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    # The assertions read the English messages; the Swedish ones have their own test.
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 PEOPLE = [person("NE1", "Åsa", "Öberg"), person("NE2", "Björn", "Sjöberg")]

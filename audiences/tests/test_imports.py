@@ -22,15 +22,7 @@ from audiences.tests.import_files import (
     xlsx_with_title_on_second_sheet,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    # The assertions read the English messages; the Swedish ones have their own test.
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 SWEDES = [

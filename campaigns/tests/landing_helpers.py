@@ -1,7 +1,6 @@
 """Builders and an SMTP sink shared by the landing-page tests."""
 
 import datetime
-import socket
 
 import pytest
 from django.utils import timezone
@@ -38,45 +37,6 @@ def make_meeting(
         for i in range(sessions)
     ]
     return meeting, made
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it is given."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self):
-        import email
-        from email import policy
-
-        return [email.message_from_bytes(e.original_content, policy=policy.default) for e in self.envelopes]
-
-
-def run_smtp_inbox(settings):
-    """A real SMTP server on a free port, and Django's SMTP backend pointed at it (a fixture's body)."""
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture(autouse=False)

@@ -5,12 +5,13 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
 
 from campaigns import plan
 from campaigns.models import Asset, AssetEvent, MeetingSession, ProjectImage
 
 from .asset_helpers import make_audience, make_email, make_employee, make_image, png_upload
+
+pytestmark = pytest.mark.usefixtures("english")
 
 HOSTILE_TOKENS = [
     "{{ settings.SECRET_KEY }}",
@@ -20,14 +21,6 @@ HOSTILE_TOKENS = [
     "{% debug %}",
     "{{ shoe_size }}",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    # The assertions read the English messages; the Swedish ones have their own test.
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import email
 import email.policy
-import socket
 
 import pytest
 from django.urls import reverse
@@ -131,38 +130,7 @@ def test_html_to_text_keeps_paragraphs_bullets_and_links():
     assert text == "Hej & välkommen\n\n• Ett\n• Två\n\nhär (https://x.se/)"
 
 
-# A real SMTP server for the test send.
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Inbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_inbox(settings):
-    from aiosmtpd.controller import Controller
-
-    inbox = _Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield inbox
-    controller.stop()
+# A real SMTP server for the test send: the `smtp_inbox` fixture of the root conftest.
 
 
 @pytest.mark.django_db

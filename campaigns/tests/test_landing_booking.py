@@ -11,14 +11,9 @@ from icalendar import Calendar
 from campaigns import landing
 from campaigns.models import Booking, MeetingSession
 
-from .landing_helpers import clean_cache, make_employee, make_meeting, personal_link, run_smtp_inbox  # noqa: F401
+from .landing_helpers import clean_cache, make_employee, make_meeting, personal_link  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("clean_cache")
-
-
-@pytest.fixture
-def smtp_inbox(settings):
-    yield from run_smtp_inbox(settings)
 
 
 def _invite(message) -> tuple[str, Calendar]:

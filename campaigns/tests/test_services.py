@@ -2,17 +2,11 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import translation
 
 from campaigns import services
 from campaigns.models import ChangeProject, Membership
 
-
-@pytest.fixture(autouse=True)
-def _english():
-    # The messages below are matched in English; outside a request the default language is Swedish.
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 HOSTILE_HTML = (

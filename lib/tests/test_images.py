@@ -8,18 +8,12 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
 from PIL import Image
 
 from campaigns.models import ChangeProject, ProjectImage
 from lib.images import VARIANT_SIZES, ImageRejected, process_image
 
-
-@pytest.fixture(autouse=True)
-def _english():
-    # The messages below are matched in English; outside a request the default language is Swedish.
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def _upload(data: bytes, name: str = "bild.png", content_type: str = "image/png") -> SimpleUploadedFile:

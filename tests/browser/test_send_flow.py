@@ -7,16 +7,10 @@ from playwright.sync_api import expect
 
 from campaigns import delivery, services
 from campaigns.tests.delivery_helpers import after_due, employees, make_audience, scheduled_email
-from campaigns.tests.landing_helpers import run_smtp_inbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PEOPLE = 30
-
-
-@pytest.fixture
-def smtp_inbox(settings):
-    yield from run_smtp_inbox(settings)
 
 
 @pytest.fixture
