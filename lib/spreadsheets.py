@@ -132,26 +132,22 @@ def spreadsheet_response(
 ) -> HttpResponse:
     """An attachment download of `rows` as `filename`.csv or `filename`.xlsx."""
     if fmt == "csv":
-        content = write_csv(rows, headers)
-    elif fmt == "xlsx":
-        content = write_xlsx(rows, headers)
-    else:
-        raise ValueError(f"unknown spreadsheet format {fmt!r}")
-    return HttpResponse(
-        content,
-        content_type=CONTENT_TYPES[fmt],
-        headers={"Content-Disposition": content_disposition_header(True, f"{filename}.{fmt}")},
-    )
+        return _attachment(write_csv(rows, headers), fmt=fmt, filename=filename)
+    if fmt == "xlsx":
+        return _attachment(write_xlsx(rows, headers), fmt=fmt, filename=filename)
+    raise ValueError(f"unknown spreadsheet format {fmt!r}")
 
 
 def sheets_response(sheets: Sequence[Sheet], *, fmt: Format, filename: str) -> HttpResponse:
     """An attachment download of a report of several tables as `filename`.csv or `filename`.xlsx."""
     if fmt == "csv":
-        content = write_csv_sections(sheets)
-    elif fmt == "xlsx":
-        content = write_xlsx_sheets(sheets)
-    else:
-        raise ValueError(f"unknown spreadsheet format {fmt!r}")
+        return _attachment(write_csv_sections(sheets), fmt=fmt, filename=filename)
+    if fmt == "xlsx":
+        return _attachment(write_xlsx_sheets(sheets), fmt=fmt, filename=filename)
+    raise ValueError(f"unknown spreadsheet format {fmt!r}")
+
+
+def _attachment(content: bytes, *, fmt: Format, filename: str) -> HttpResponse:
     return HttpResponse(
         content,
         content_type=CONTENT_TYPES[fmt],
