@@ -1,5 +1,5 @@
 """The dashboard's figures to take away: CSV and XLSX of every table, and a one-page PDF status
-report for the steering group. Members (viewers included) may export; outsiders get a 404.
+report for the steering group (their views are in dashboard_views).
 
 Both read `analytics.dashboard(project=...)`, so they show exactly what the page shows under
 the project's tracking mode and anonymity threshold: no rows per audience or site in aggregate
@@ -9,24 +9,19 @@ answers", never as their value.
 
 import pypdfium2
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import content_disposition_header
-from django.utils.text import Truncator, slugify
+from django.utils.text import Truncator
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
 
 from lib.colors import contrast_with_white
 from lib.pdf import html_to_pdf
-from lib.spreadsheets import Sheet, sheets_response
+from lib.spreadsheets import Sheet
 
 from . import analytics
-from .models import ChangeProject, Channel
-from .permissions import get_project_for_user
+from .models import Channel
 
 PDF_TIMEOUT = 30
 # The one-page report shows at most this many audiences per table ("and N more" below); when
@@ -34,14 +29,6 @@ PDF_TIMEOUT = 30
 REPORT_AUDIENCES = (8, 6, 4, 2)
 REPORT_SITES = 6
 REPORT_ASSETS = 5
-
-
-def _board(project: ChangeProject) -> analytics.Dashboard:
-    board = analytics.dashboard(project=project)
-    if board.refreshed_at is None:  # never computed: the export should not be empty
-        analytics.analytics_refresh(project=project)
-        board = analytics.dashboard(project=project)
-    return board
 
 
 def _as_of(board: analytics.Dashboard) -> str:
@@ -341,34 +328,3 @@ def report_pdf(*, board: analytics.Dashboard) -> bytes:
         if len(pypdfium2.PdfDocument(pdf)) == 1:
             break
     return pdf
-
-
-# The views
-
-
-def _filename(project: ChangeProject, what: str) -> str:
-    return slugify(f"{project.name or project.slug} {what} {timezone.localdate():%Y-%m-%d}") or project.slug
-
-
-def _attachment(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    return HttpResponse(
-        content,
-        content_type=content_type,
-        headers={"Content-Disposition": content_disposition_header(True, filename)},
-    )
-
-
-@require_safe
-@login_required
-def dashboard_export(request, slug, fmt):
-    project, _membership = get_project_for_user(request, slug)
-    board = _board(project)
-    return sheets_response(dashboard_sheets(board), fmt=fmt, filename=_filename(project, _("figures")))
-
-
-@require_safe
-@login_required
-def dashboard_export_pdf(request, slug):
-    project, _membership = get_project_for_user(request, slug)
-    pdf = report_pdf(board=_board(project))
-    return _attachment(pdf, "application/pdf", f"{_filename(project, _('status report'))}.pdf")

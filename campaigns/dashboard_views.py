@@ -4,17 +4,19 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from audiences.models import Audience
-from lib.spreadsheets import spreadsheet_response
+from lib.spreadsheets import sheets_response, spreadsheet_response
 
-from . import analytics
+from . import analytics, dashboard_exports
 from .models import ChangeProject, Stage
 from .permissions import get_project_for_user
 
@@ -89,10 +91,7 @@ def _chart(board: analytics.Dashboard) -> dict:
 @login_required
 def dashboard(request, slug):
     project, membership = get_project_for_user(request, slug)
-    board = analytics.dashboard(project=project)
-    if board.refreshed_at is None:  # the very first view: figures at once, not in five minutes
-        analytics.analytics_refresh(project=project)
-        board = analytics.dashboard(project=project)
+    board = analytics.dashboard_computed(project=project)
     context = {
         "project": project,
         "membership": membership,
@@ -178,4 +177,33 @@ def dashboard_not_reached_export(request, slug, audience_id, fmt):
     rows = people.values_list(*NOT_REACHED_FIELDS).iterator()
     return spreadsheet_response(
         rows, headers, fmt=fmt, filename=_("not reached – %(audience)s") % {"audience": audience.name}
+    )
+
+
+# Exports: the figures as CSV or XLSX, and the steering group's one-page PDF
+
+
+def _export_filename(project: ChangeProject, what: str) -> str:
+    return slugify(f"{project.name or project.slug} {what} {timezone.localdate():%Y-%m-%d}") or project.slug
+
+
+@require_safe
+@login_required
+def dashboard_export(request, slug, fmt):
+    project, _membership = get_project_for_user(request, slug)
+    board = analytics.dashboard_computed(project=project)
+    sheets = dashboard_exports.dashboard_sheets(board)
+    return sheets_response(sheets, fmt=fmt, filename=_export_filename(project, _("figures")))
+
+
+@require_safe
+@login_required
+def dashboard_export_pdf(request, slug):
+    project, _membership = get_project_for_user(request, slug)
+    pdf = dashboard_exports.report_pdf(board=analytics.dashboard_computed(project=project))
+    filename = f"{_export_filename(project, _('status report'))}.pdf"
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
     )

@@ -2,7 +2,6 @@ from django.urls import path
 
 from . import (
     asset_views,
-    dashboard_exports,
     dashboard_views,
     inbox_views,
     load_views,
@@ -36,17 +35,17 @@ urlpatterns = [
     path("<slug:slug>/dashboard/refresh/", dashboard_views.dashboard_refresh, name="dashboard_refresh"),
     path(
         "<slug:slug>/dashboard/export.csv",
-        dashboard_exports.dashboard_export,
+        dashboard_views.dashboard_export,
         {"fmt": "csv"},
         name="dashboard_export_csv",
     ),
     path(
         "<slug:slug>/dashboard/export.xlsx",
-        dashboard_exports.dashboard_export,
+        dashboard_views.dashboard_export,
         {"fmt": "xlsx"},
         name="dashboard_export_xlsx",
     ),
-    path("<slug:slug>/dashboard/export.pdf", dashboard_exports.dashboard_export_pdf, name="dashboard_export_pdf"),
+    path("<slug:slug>/dashboard/export.pdf", dashboard_views.dashboard_export_pdf, name="dashboard_export_pdf"),
     path("<slug:slug>/dashboard/next-step/", dashboard_views.dashboard_next_step, name="dashboard_next_step"),
     path(
         "<slug:slug>/dashboard/not-reached/<int:audience_id>/",
