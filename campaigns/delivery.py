@@ -29,7 +29,6 @@ import secrets
 import smtplib
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from functools import partial
 from itertools import islice
 
 from django.conf import settings
@@ -281,10 +280,18 @@ def _publish_queued(rows, *, now: datetime.datetime) -> int:
 
 def _publish_ids(ids: list[int]) -> int:
     for chunk in batched(ids, _setting("DELIVERY_BATCH_SIZE")):
-        # robust: a broker that is down must not undo the committed snapshot; the rows stay
-        # queued and deliveries_requeue_stale publishes them again later.
-        transaction.on_commit(partial(_publish, list(chunk)), robust=True)
+        _publish_after_commit(list(chunk))
     return len(ids)
+
+
+def _publish_after_commit(delivery_ids: list[int]) -> None:
+    # robust: a broker that is down must not undo the committed snapshot; the rows stay
+    # queued and deliveries_requeue_stale publishes them again later. A named function, not a
+    # partial: Django names the callback in its log line, and a partial has no name.
+    def publish() -> None:
+        _publish(delivery_ids)
+
+    transaction.on_commit(publish, robust=True)
 
 
 def _publish(delivery_ids: list[int]) -> None:
@@ -346,14 +353,11 @@ def _refresh_dashboard_after_commit(asset_id: int) -> None:
 
     project_id = Asset.objects.filter(pk=asset_id).values_list("project_id", flat=True).first()
 
-    def queue() -> None:
-        try:
-            dashboard_refresh.delay(project_id)
-        except Exception:  # noqa: BLE001 - the beat refreshes it within minutes anyway
-            logger.warning("could not queue the dashboard refresh of project %s", project_id, exc_info=True)
+    def refresh_dashboard() -> None:
+        dashboard_refresh.delay(project_id)
 
-    if project_id is not None:
-        transaction.on_commit(queue)
+    if project_id is not None:  # robust: with the broker down, the beat refreshes it within minutes
+        transaction.on_commit(refresh_dashboard, robust=True)
 
 
 # Pause, resume, cancel, retry

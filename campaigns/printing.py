@@ -245,13 +245,11 @@ def print_request(
 def _enqueue_after_commit(asset_id: int) -> None:
     from .print_tasks import render_print
 
-    def send() -> None:
-        try:
-            render_print.delay(asset_id)
-        except Exception:  # a broker outage must not break the save; the builder's Render button retries
-            logger.exception("could not queue the print render of asset %s", asset_id)
+    def queue_render() -> None:
+        render_print.delay(asset_id)
 
-    transaction.on_commit(send)
+    # robust: a broker outage must not break the save (logged); the builder's Render button retries.
+    transaction.on_commit(queue_render, robust=True)
 
 
 def print_schedule(*, asset: Asset) -> None:

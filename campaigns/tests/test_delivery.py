@@ -662,3 +662,20 @@ def test_a_finished_send_refreshes_the_dashboard_once(
             delivery.send_batch(delivery_ids=ids)
         delivery.send_batch(delivery_ids=rest[-1])  # a repeat finishes nothing new
     assert refreshed == [project.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_is_down_at_start_leaves_the_rows_queued_and_the_start_done(project, owner, monkeypatch, caplog):
+    def broker_down(ids):
+        raise ConnectionError("Error 111 connecting to the broker")
+
+    monkeypatch.setattr(delivery, "_publish", broker_down)
+    audience = make_audience(project, *employees(3))
+    asset, send = scheduled_email(project, owner, audience)
+
+    assert delivery.email_start(send=send, now=after_due(send))  # committed, and no error escapes
+
+    send.refresh_from_db()
+    assert send.state == EmailSend.State.RUNNING
+    assert asset.deliveries.filter(status=Delivery.Status.QUEUED).count() == 3
+    assert "Error 111 connecting to the broker" in caplog.text

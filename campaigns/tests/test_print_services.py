@@ -357,3 +357,18 @@ def test_the_worker_checks_the_hash_itself(branded, owner):
     print_tasks.render_print.apply(args=[poster.pk])
     render.refresh_from_db()
     assert render.rendered_at == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_does_not_break_the_save(branded, owner, monkeypatch, caplog):
+    def broker_down(asset_id):
+        raise ConnectionError("Error 111 connecting to the broker")
+
+    monkeypatch.setattr("campaigns.print_tasks.render_print.delay", broker_down)
+    poster = make_print(branded, owner)
+
+    plan.asset_update(asset=poster, by=owner, headline="Ny rubrik")  # no error escapes
+
+    poster.refresh_from_db()
+    assert poster.headline == "Ny rubrik"
+    assert "Error 111 connecting to the broker" in caplog.text
