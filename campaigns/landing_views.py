@@ -379,9 +379,17 @@ def personal_book(request, token):
     form = BookForm(request.POST)
     session = _bookable_session(link.project, form)
     employee = link.employee
+    if _book(request, session, employee, confirmed=True):
+        text = _("Your seat is booked. The calendar invite is on its way to %(email)s.") % {"email": employee.email}
+        messages.success(request, text, extra_tags="meetings")
+    return _back(link, link.project, "meetings")
+
+
+def _book(request, session: MeetingSession, employee, *, confirmed: bool) -> bool:
+    """Book the employee a seat; a full or closed session is told on the page. True when booked."""
     try:
         landing.booking_create(
-            session=session, email=employee.email, name=employee.full_name, employee=employee, confirmed=True
+            session=session, email=employee.email, name=employee.full_name, employee=employee, confirmed=confirmed
         )
     except landing.SessionFull:
         messages.error(
@@ -390,9 +398,8 @@ def personal_book(request, token):
     except landing.SessionClosed:
         messages.error(request, _("That session can no longer be booked."), extra_tags="meetings")
     else:
-        text = _("Your seat is booked. The calendar invite is on its way to %(email)s.") % {"email": employee.email}
-        messages.success(request, text, extra_tags="meetings")
-    return _back(link, link.project, "meetings")
+        return True
+    return False
 
 
 @public_page
@@ -403,24 +410,11 @@ def general_book(request, slug):
     form = GeneralBookForm(request.POST, sessions=part["sessions"])
     if not form.is_valid():
         return _render_page(request, project, forms={"book": form}, status=400)
-    session = MeetingSession.objects.filter(pk=form.cleaned_data["session"], meeting__project=project).first()
-    if session is None:
-        raise Http404
+    session = _bookable_session(project, form)
     email = form.cleaned_data["email"]
     employee = reachable_employees().filter(email__iexact=email).first()
-    if employee is not None:
-        try:
-            landing.booking_create(
-                session=session, email=employee.email, name=employee.full_name, employee=employee, confirmed=False
-            )
-        except landing.SessionFull:
-            messages.error(
-                request, _("Sorry, that session has just been filled. Choose another one."), extra_tags="meetings"
-            )
-            return _back(None, project, "meetings")
-        except landing.SessionClosed:
-            messages.error(request, _("That session can no longer be booked."), extra_tags="meetings")
-            return _back(None, project, "meetings")
+    if employee is not None and not _book(request, session, employee, confirmed=False):
+        return _back(None, project, "meetings")
     # The same answer whether or not the address is in the directory: the page does not confirm who works here.
     messages.success(
         request,
