@@ -136,8 +136,8 @@ def outsider(make_user):
 
 @pytest.fixture
 def project(owner, editor, viewer):
-    from campaigns import services
     from campaigns.models import Membership
+    from campaigns.projects import services
 
     p = services.project_create(
         by=owner,

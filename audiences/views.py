@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from campaigns.permissions import get_project_for_user
+from campaigns.projects.permissions import get_project_for_user
 from lib.spreadsheets import spreadsheet_response
 
 from . import selectors, services

@@ -68,8 +68,8 @@ def _build(name: str, size: int, site_tag: str, owner, viewer, rng: random.Rando
     from django.utils import timezone
 
     from audiences.models import Audience, Employee
-    from campaigns import services
     from campaigns.models import Asset, Delivery, LandingToken, MeetingSession, Membership, PulseResponse
+    from campaigns.projects import services
 
     now = timezone.now()
     project = services.project_create(
@@ -275,7 +275,7 @@ def main(large: int = 100_000, small: int = 1_000, views: int = 30) -> None:
     from django.test.utils import CaptureQueriesContext, override_settings
     from django.urls import reverse
 
-    from campaigns import analytics
+    from campaigns.analytics import services as analytics
 
     rng = random.Random(2026)
     user_model = get_user_model()

@@ -186,8 +186,9 @@ def _prepare(n: int):
     from django.db import connection
 
     from audiences.models import Audience, AudienceMember, Employee
-    from campaigns import plan, services
     from campaigns.models import Asset
+    from campaigns.plan import services as plan
+    from campaigns.projects import services
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -251,7 +252,7 @@ def _prepare(n: int):
 def _prebuilt_messages(asset, count: int) -> list[tuple[str, bytes]]:
     """(recipient, bytes) rendered by the campaign renderer, the way the pipeline renders them."""
     from audiences.models import Employee
-    from campaigns.emails import build_message, landing_url_for, render_campaign_email
+    from campaigns.delivery.emails import build_message, landing_url_for, render_campaign_email
 
     built = []
     for employee in Employee.objects.order_by("pk")[:count]:
@@ -281,7 +282,7 @@ def raw_rate(port: int, n: int, prebuilt: list[tuple[str, bytes]]) -> float:
 
 
 def pipeline_rate(port: int, n: int, asset, env: dict) -> tuple[float, float, float, dict]:
-    from campaigns import delivery
+    from campaigns.delivery import services as delivery
     from campaigns.models import Delivery
 
     _sink_command(port, b"XRESET")

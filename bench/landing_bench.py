@@ -94,7 +94,7 @@ def _seed(env: dict[str, str]) -> list[str]:
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
     from audiences.selectors import reachable_employees
-    from campaigns.landing import landing_token_for
+    from campaigns.landing.services import landing_token_for
     from campaigns.models import ChangeProject
 
     project = ChangeProject.objects.get(slug="atlas")

@@ -79,9 +79,11 @@ def _setup():
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from campaigns import plan, printing, services
     from campaigns.management.commands.seed_demo import HOW, WHAT, WHY, _draw_hero, _draw_logo, _png
     from campaigns.models import MeetingSession, Membership
+    from campaigns.plan import services as plan
+    from campaigns.printing import services as printing
+    from campaigns.projects import services
     from lib.images import process_image
 
     users = get_user_model().objects
@@ -178,7 +180,7 @@ def main(runs: int = 7, requests: int = 1000) -> None:
     from django.urls import reverse
     from weasyprint import HTML
 
-    from campaigns import printing
+    from campaigns.printing import services as printing
 
     project, viewer, render = _setup()
 
@@ -205,7 +207,7 @@ def main(runs: int = 7, requests: int = 1000) -> None:
     with override_settings(ROOT_URLCONF="bench.print_bench", ALLOWED_HOSTS=["testserver"]):
         client = Client()
         client.force_login(viewer)
-        from campaigns.print_views import file_link
+        from campaigns.printing.views import file_link
 
         download_url = reverse("campaigns:print_download", args=[project.slug, render.pk])
         rates = _interleaved_rps(

@@ -1,16 +1,14 @@
 from django.urls import path
 
-from . import (
-    asset_views,
-    dashboard_views,
-    inbox_views,
-    load_views,
-    outbox_views,
-    plan_views,
-    print_views,
-    send_views,
-    views,
-)
+from campaigns.analytics import load_views
+from campaigns.analytics import views as dashboard_views
+from campaigns.delivery import outbox_views
+from campaigns.delivery import views as send_views
+from campaigns.landing import inbox_views
+from campaigns.plan import asset_views
+from campaigns.plan import views as plan_views
+from campaigns.printing import views as print_views
+from campaigns.projects import views
 
 app_name = "campaigns"
 

@@ -8,8 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchpad.settings")
 
 app = Celery("launchpad")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Each app registers its tasks in AppConfig.ready(); this finds any plain `<app>.tasks` module.
 app.autodiscover_tasks()
-app.autodiscover_tasks(related_name="print_tasks")
 
 
 @app.on_after_configure.connect

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from campaigns import tracking_views
+from campaigns.delivery import tracking_views
 from lib.views import serve_media
 
 urlpatterns = [
@@ -15,7 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("t/o/<str:token>.gif", tracking_views.open_pixel, name="track_open"),
     path("t/c/<str:token>/<int:link_id>/", tracking_views.click, name="track_click"),
-    path("", include("campaigns.landing_urls")),
+    path("", include("campaigns.landing.urls")),
     path("projects/", include("campaigns.urls")),
     path("", include("audiences.urls")),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_media, name="media"),

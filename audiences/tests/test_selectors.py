@@ -156,7 +156,7 @@ def test_a_project_without_audiences_has_an_empty_overview(project):
 
 
 def test_employee_audiences_lists_only_audiences_in_the_users_projects(project, staff, owner, outsider):
-    from campaigns import services as campaign_services
+    from campaigns.projects import services as campaign_services
 
     other = campaign_services.project_create(by=outsider, name="Annat projekt", go_live="2027-01-01")
     make_rules_audience(project, "Ekonomi", rules(("department", "in", ["Ekonomi"])))

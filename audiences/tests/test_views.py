@@ -110,7 +110,7 @@ def test_hostile_names_are_shown_escaped(client, hr, project, owner):
 
 
 def test_employee_detail_shows_audiences_of_the_users_projects_only(client, project, owner, outsider, staff):
-    from campaigns import services as campaign_services
+    from campaigns.projects import services as campaign_services
 
     other = campaign_services.project_create(by=outsider, name="Hemligt projekt", go_live="2027-01-01")
     make_rules_audience(project, "Ekonomer", rules(("department", "in", ["Ekonomi"])))

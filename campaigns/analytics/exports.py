@@ -16,12 +16,11 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from campaigns.analytics import services as analytics
+from campaigns.models import Channel
 from lib.colors import contrast_with_white
 from lib.pdf import html_to_pdf
 from lib.spreadsheets import Sheet
-
-from . import analytics
-from .models import Channel
 
 PDF_TIMEOUT = 30
 # The one-page report shows at most this many audiences per table ("and N more" below); when

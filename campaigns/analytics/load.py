@@ -22,8 +22,7 @@ from django.utils import timezone
 
 from audiences.models import Audience
 from audiences.selectors import audience_flag, reachable_employees
-
-from .models import Asset, Membership
+from campaigns.models import Asset, Membership
 
 # Members of this group (and staff users) may see the organisation-wide view.
 CHANGE_MANAGERS_GROUP = "Change managers"

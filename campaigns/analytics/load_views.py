@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from . import load
+from campaigns.analytics import load
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 

@@ -62,9 +62,7 @@ from django.utils.translation import gettext_lazy
 
 from audiences.models import Audience, Employee
 from audiences.selectors import audience_flag, audience_members, reachable_employees
-
-from . import plan
-from .models import (
+from campaigns.models import (
     Asset,
     Booking,
     ChangeProject,
@@ -82,6 +80,7 @@ from .models import (
     SenderKind,
     Stage,
 )
+from campaigns.plan import services as plan
 
 logger = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from audiences.models import Audience
+from campaigns.analytics import exports as dashboard_exports
+from campaigns.analytics import services as analytics
+from campaigns.models import ChangeProject, Stage
+from campaigns.projects.permissions import get_project_for_user
 from lib.spreadsheets import sheets_response, spreadsheet_response
-
-from . import analytics, dashboard_exports
-from .models import ChangeProject, Stage
-from .permissions import get_project_for_user
 
 NOT_REACHED_PER_PAGE = 50
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 220, 32

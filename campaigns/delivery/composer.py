@@ -28,8 +28,8 @@ from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
 from django.utils.html import escape
 
-from .emails import landing_url_for, render_campaign_email
-from .models import Asset, Delivery
+from campaigns.delivery.emails import landing_url_for, render_campaign_email
+from campaigns.models import Asset, Delivery
 
 logger = logging.getLogger(__name__)
 

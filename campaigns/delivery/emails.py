@@ -21,10 +21,9 @@ from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from campaigns.delivery import merge
+from campaigns.models import Asset, AssetEvent, ChangeProject, ProjectImage, SenderKind
 from lib.richtext import sanitize_html
-
-from . import merge
-from .models import Asset, AssetEvent, ChangeProject, ProjectImage, SenderKind
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ class RenderedEmail:
 def landing_url_for(project: ChangeProject, employee=None) -> str:
     """The landing page of a project: the employee's personal link (created on first need), else the general one."""
     if employee is not None and getattr(employee, "pk", None):
-        from .landing import landing_token_for
+        from campaigns.landing.services import landing_token_for
 
         return f"{settings.SITE_URL}/p/{landing_token_for(project=project, employee=employee).token}/"
     return f"{settings.SITE_URL}/l/{project.slug}/"

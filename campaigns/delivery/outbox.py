@@ -24,7 +24,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .models import Delivery
+from campaigns.models import Delivery
 
 FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 # What follows every message in the file backend's files.

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_safe
 
-from . import outbox
+from campaigns.delivery import outbox
 
 PER_PAGE = 25
 

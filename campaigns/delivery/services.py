@@ -42,9 +42,8 @@ from django.utils.translation import gettext as _
 
 from audiences.models import Employee
 from audiences.selectors import audience_members
-
-from .delivery_render import Composer, send_one
-from .models import (
+from campaigns.delivery.composer import Composer, send_one
+from campaigns.models import (
     Asset,
     AssetEvent,
     ChangeProject,
@@ -55,9 +54,14 @@ from .models import (
     LandingToken,
     TrackedLink,
 )
-from .plan import asset_set_status
+from campaigns.plan.services import asset_set_status
+from lib.tasks import task_queue, task_queue_on_commit
 
 logger = logging.getLogger(__name__)
+
+# Queued by name (campaigns/delivery/tasks.py, campaigns/analytics/tasks.py), never imported back.
+SEND_BATCH_TASK = "campaigns.tasks.send_batch"
+DASHBOARD_REFRESH_TASK = "campaigns.tasks.dashboard_refresh"
 
 # Sent rows are marked in groups this size: a crash can leave at most this many sent-but-unmarked.
 MARK_EVERY = 50
@@ -295,9 +299,7 @@ def _publish_after_commit(delivery_ids: list[int]) -> None:
 
 
 def _publish(delivery_ids: list[int]) -> None:
-    from .tasks import send_batch
-
-    send_batch.delay(delivery_ids)
+    task_queue(SEND_BATCH_TASK, delivery_ids)
 
 
 def deliveries_reclaim_stuck(*, now: datetime.datetime | None = None) -> int:
@@ -349,15 +351,9 @@ def _finish_if_complete(asset_id: int, *, now: datetime.datetime) -> int:
 
 def _refresh_dashboard_after_commit(asset_id: int) -> None:
     """A finished send moves the dashboard: recompute it now rather than at the next beat."""
-    from .tasks import dashboard_refresh
-
     project_id = Asset.objects.filter(pk=asset_id).values_list("project_id", flat=True).first()
-
-    def refresh_dashboard() -> None:
-        dashboard_refresh.delay(project_id)
-
-    if project_id is not None:  # robust: with the broker down, the beat refreshes it within minutes
-        transaction.on_commit(refresh_dashboard, robust=True)
+    if project_id is not None:  # with the broker down, the beat refreshes it within minutes
+        task_queue_on_commit(DASHBOARD_REFRESH_TASK, project_id)
 
 
 # Pause, resume, cancel, retry

@@ -11,7 +11,7 @@ from django.http import HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from . import delivery
+from campaigns.delivery import services as delivery
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")

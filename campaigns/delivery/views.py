@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from . import delivery
-from .models import Asset
-from .permissions import get_project_for_user
+from campaigns.delivery import services as delivery
+from campaigns.models import Asset
+from campaigns.projects.permissions import get_project_for_user
 
 
 def _asset(project, pk: int) -> Asset:

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import PulseResponse, Stage
+from campaigns.models import PulseResponse, Stage
 
 # The pulse statements as Prosci words them (docs: DOMAIN.md), in both languages the page speaks.
 PULSE_STATEMENTS = {

@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from . import landing
-from .landing_forms import AnswerForm
-from .models import Question
-from .permissions import get_project_for_user
+from campaigns.landing import services as landing
+from campaigns.landing.forms import AnswerForm
+from campaigns.models import Question
+from campaigns.projects.permissions import get_project_for_user
 
 FILTERS = ("open", "answered", "published", "all")
 

@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from .models import Booking, MeetingSession
+from campaigns.models import Booking, MeetingSession
 
 logger = logging.getLogger(__name__)
 

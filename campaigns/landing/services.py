@@ -18,10 +18,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lib.richtext import sanitize_html
-
-from . import invites
-from .models import (
+from campaigns.landing import invites
+from campaigns.models import (
     Asset,
     Booking,
     ChangeProject,
@@ -34,6 +32,7 @@ from .models import (
     SenderKind,
     Stage,
 )
+from lib.richtext import sanitize_html
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ def landing_token_for(*, project: ChangeProject, employee) -> LandingToken:
     token = LandingToken.objects.filter(project=project, employee=employee).first()
     if token:
         return token
-    from .models import Delivery
+    from campaigns.models import Delivery
 
     # The audience the person was last reached through, so answers count per audience.
     audience_id = (

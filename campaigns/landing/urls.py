@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import landing_views as views
+from campaigns.landing import views
 
 app_name = "landing"
 

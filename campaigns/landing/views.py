@@ -27,15 +27,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from audiences.selectors import reachable_employees
+from campaigns.delivery import merge
+from campaigns.delivery.emails import merged_html
+from campaigns.landing import services as landing
+from campaigns.landing.forms import AskForm, BookForm, GeneralBookForm, PersonalAskForm, PulseForm
+from campaigns.models import Booking, ChangeProject, LandingCounter, LandingToken, MeetingSession, PrintRender
+from campaigns.plan.asset_forms import video_host_allowed
 from lib import ratelimit
 from lib.colors import contrast_with_white
 from lib.csrf import masked_token
-
-from . import landing, merge
-from .asset_forms import video_host_allowed
-from .emails import merged_html
-from .landing_forms import AskForm, BookForm, GeneralBookForm, PersonalAskForm, PulseForm
-from .models import Booking, ChangeProject, LandingCounter, LandingToken, MeetingSession, PrintRender
 
 # The cached public part is also bumped on every change the page shows; the time limit
 # catches changes made elsewhere (the plan's milestones, a new film).

@@ -12,11 +12,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from audiences.models import Audience
+from campaigns.delivery import merge
+from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, ProjectImage
+from campaigns.projects.forms import RICH_TEXT_ATTRS
 from lib.images import ImageRejected, process_image
-
-from . import merge
-from .forms import RICH_TEXT_ATTRS
-from .models import Asset, ChangeProject, Channel, MeetingSession, ProjectImage
 
 VIDEO_MAX_BYTES = 500 * 1024 * 1024
 CAPTIONS_MAX_BYTES = 512 * 1024

@@ -19,11 +19,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from audiences import selectors as audience_selectors
 from audiences.models import Employee
-
-from . import emails, plan, services
-from .asset_forms import MeetingSessionFormSet, form_for_channel
-from .models import PRINT_CHANNELS, Asset, Channel, Membership, SenderKind, Stage
-from .permissions import get_project_for_user
+from campaigns.delivery import emails
+from campaigns.models import PRINT_CHANNELS, Asset, Channel, Membership, SenderKind, Stage
+from campaigns.plan import services as plan
+from campaigns.plan.asset_forms import MeetingSessionFormSet, form_for_channel
+from campaigns.projects import services
+from campaigns.projects.permissions import get_project_for_user
 
 logger = logging.getLogger(__name__)
 

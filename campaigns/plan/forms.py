@@ -4,8 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audiences.models import Audience
-
-from .models import ChangeProject, Channel, PlanTemplate, Stage
+from campaigns.models import ChangeProject, Channel, PlanTemplate, Stage
 
 
 class PlanFilterForm(forms.Form):

@@ -1,4 +1,4 @@
-"""Reads that need care: what a user sees of their projects, and the launch plan."""
+"""Reads of the launch plan: the timeline by week and the coverage of audiences by stage and channel."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -11,30 +11,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audiences.models import Audience
+from campaigns.models import Asset, ChangeProject, Channel, Membership, SenderKind, Stage
 
-from .models import Asset, ChangeProject, Channel, Membership, SenderKind, Stage
-
-
-def memberships_of(*, user) -> QuerySet[Membership]:
-    """The user's memberships with their projects, soonest go-live first. Two queries at most."""
-    return (
-        Membership.objects.filter(user=user)
-        .select_related("project", "project__logo")
-        .annotate(team_size=Count("project__memberships"))
-        .order_by("project__go_live", "project__name")
-    )
-
-
-def project_overview(*, project: ChangeProject) -> dict:
-    """Figures for the project's overview page; later capabilities add theirs here."""
-    return {
-        "team_size": project.memberships.count(),
-        "audience_count": project.audiences.count(),
-        "plan": plan_summary(project=project),
-    }
-
-
-# The launch plan: the timeline by week and the coverage of audiences by stage and channel.
 
 ACTIVE_STATUSES = (
     Asset.Status.DRAFT,

@@ -9,10 +9,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from campaigns.landing import services as landing
+from campaigns.models import (
+    Asset,
+    AssetEvent,
+    ChangeProject,
+    MeetingSession,
+    Membership,
+    PlanTemplate,
+    PlanTemplateItem,
+)
+from campaigns.printing import services as printing
 from lib.richtext import sanitize_html
-
-from . import landing, printing
-from .models import Asset, AssetEvent, ChangeProject, MeetingSession, Membership, PlanTemplate, PlanTemplateItem
 
 logger = logging.getLogger(__name__)
 

@@ -24,13 +24,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from weasyprint import HTML
 
+from campaigns.models import Asset, ChangeProject, Channel, PlanTemplate, SenderKind
+from campaigns.plan import selectors
+from campaigns.plan import services as plan
+from campaigns.plan.forms import GoLiveForm, PlanFilterForm, TemplateApplyForm
+from campaigns.projects import services
+from campaigns.projects.permissions import get_project_for_user
 from lib.pdf import FetchRefused, SafeFetcher, time_limit
 from lib.spreadsheets import spreadsheet_response
-
-from . import plan, selectors, services
-from .models import Asset, ChangeProject, Channel, PlanTemplate, SenderKind
-from .permissions import get_project_for_user
-from .plan_forms import GoLiveForm, PlanFilterForm, TemplateApplyForm
 
 logger = logging.getLogger(__name__)
 

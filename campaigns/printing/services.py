@@ -29,12 +29,15 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, Membership, PrintRender
 from lib.colors import contrast_with_white
 from lib.richtext import render_html
-
-from .models import Asset, ChangeProject, Channel, MeetingSession, Membership, PrintRender
+from lib.tasks import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
+
+# Queued by name (campaigns/printing/tasks.py), never imported back.
+RENDER_TASK = "campaigns.print_tasks.render_print"
 
 TEMPLATES = {
     Channel.HANDOUT: "print/handout.html",
@@ -243,13 +246,8 @@ def print_request(
 
 
 def _enqueue_after_commit(asset_id: int) -> None:
-    from .print_tasks import render_print
-
-    def queue_render() -> None:
-        render_print.delay(asset_id)
-
-    # robust: a broker outage must not break the save (logged); the builder's Render button retries.
-    transaction.on_commit(queue_render, robust=True)
+    # A broker outage must not break the save (Django logs it); the builder's Render button retries.
+    task_queue_on_commit(RENDER_TASK, asset_id)
 
 
 def print_schedule(*, asset: Asset) -> None:

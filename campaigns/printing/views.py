@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from . import printing
-from .models import Asset, PrintRender
-from .permissions import get_project_for_user
+from campaigns.models import Asset, PrintRender
+from campaigns.printing import services as printing
+from campaigns.projects.permissions import get_project_for_user
 
 
 class RenderForm(forms.Form):

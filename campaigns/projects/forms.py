@@ -1,10 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.models import ChangeProject, Membership
 from lib.colors import WCAG_AA_NORMAL_TEXT, contrast_with_white
 from lib.images import ImageRejected, process_image
-
-from .models import ChangeProject, Membership
 
 RICH_TEXT_ATTRS = {"rows": 6, "class": "rich-text", "data-rich-text": "1"}
 

@@ -9,7 +9,7 @@ from typing import Literal
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import ChangeProject, Membership
+from campaigns.models import ChangeProject, Membership
 
 Need = Literal["view", "edit", "own"]
 

@@ -12,11 +12,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
 
+from campaigns.models import ChangeProject, Membership, ProjectImage
+from campaigns.printing import services as printing
 from lib.images import ProcessedImage
 from lib.richtext import sanitize_html
-
-from . import printing
-from .models import ChangeProject, Membership, ProjectImage
 
 logger = logging.getLogger(__name__)
 User = get_user_model()

@@ -6,11 +6,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from . import selectors, services
-from .forms import InviteForm, ProjectForm, RoleForm
-from .load import can_see_load
-from .models import Membership
-from .permissions import get_project_for_user
+from campaigns.analytics.load import can_see_load
+from campaigns.models import Membership
+from campaigns.projects import selectors
+from campaigns.projects import services
+from campaigns.projects.forms import InviteForm, ProjectForm, RoleForm
+from campaigns.projects.permissions import get_project_for_user
 
 
 @require_safe

@@ -1,6 +1,6 @@
 from django import template
 
-from campaigns import delivery
+from campaigns.delivery import services as delivery
 
 register = template.Library()
 

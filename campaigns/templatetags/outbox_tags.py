@@ -1,6 +1,6 @@
 from django import template
 
-from campaigns.outbox import outbox_enabled
+from campaigns.delivery.outbox import outbox_enabled
 
 register = template.Library()
 

@@ -8,8 +8,9 @@ from django.utils import timezone
 from PIL import Image
 
 from audiences.models import Audience, Employee
-from campaigns import plan, services
 from campaigns.models import Asset, MeetingSession
+from campaigns.plan import services as plan
+from campaigns.projects import services
 from lib.images import process_image
 
 

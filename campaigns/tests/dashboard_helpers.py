@@ -7,17 +7,9 @@ import itertools
 from django.utils import timezone
 
 from audiences.models import Audience
-from campaigns.models import (
-    Booking,
-    Delivery,
-    EngagementCounter,
-    LandingCounter,
-    LandingToken,
-    PulseResponse,
-)
-
-from .asset_helpers import make_email, make_employee
-from .landing_helpers import make_meeting
+from campaigns.models import Booking, Delivery, EngagementCounter, LandingCounter, LandingToken, PulseResponse
+from campaigns.tests.asset_helpers import make_email, make_employee
+from campaigns.tests.landing_helpers import make_meeting
 
 _ids = itertools.count(1)
 

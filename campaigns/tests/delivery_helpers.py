@@ -5,10 +5,10 @@ import smtplib
 
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
-from campaigns import delivery, plan
+from campaigns.delivery import services as delivery
 from campaigns.models import Asset, EmailSend
-
-from .asset_helpers import make_audience, make_email, make_employee
+from campaigns.plan import services as plan
+from campaigns.tests.asset_helpers import make_audience, make_email, make_employee
 
 
 def employees(n: int, prefix: str = "person", **fields):

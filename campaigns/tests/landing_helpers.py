@@ -43,7 +43,7 @@ def make_meeting(
 def clean_cache():
     from django.core.cache import cache
 
-    from campaigns import landing
+    from campaigns.landing import services as landing
 
     cache.clear()
     landing.local_cache.clear()

@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from campaigns import services
 from campaigns.models import ChangeProject, Membership
+from campaigns.projects import services
 
 MODEL_PERMISSIONS = [
     "view_changeproject",
@@ -342,7 +342,7 @@ def test_changelist_queries_do_not_grow_with_the_rows(client, project, owner, mo
 
 
 def test_assets_are_scoped_and_read_only_with_their_audit_trail(client, project, other_project, owner):
-    from campaigns import plan
+    from campaigns.plan import services as plan
 
     mine = plan.asset_create(
         project=project, by=owner, channel="email", stage="awareness", title="Vårt mejl", offset_days=-7

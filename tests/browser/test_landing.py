@@ -7,8 +7,9 @@ from django.core import mail
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
-from campaigns import landing, services
+from campaigns.landing import services as landing
 from campaigns.models import Asset, Booking, Channel, LandingToken, PulseResponse, Question, Stage
+from campaigns.projects import services
 from campaigns.tests.landing_helpers import make_employee, make_meeting
 from lib.images import process_image
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from audiences.models import Audience, Employee
-from campaigns import load, services
+from campaigns.analytics import load
 from campaigns.models import Asset
+from campaigns.projects import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

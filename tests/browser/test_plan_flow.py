@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from audiences.models import Audience
-from campaigns import plan, services
 from campaigns.models import Membership
+from campaigns.plan import services as plan
+from campaigns.projects import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,8 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
-from campaigns import delivery, services
+from campaigns.delivery import services as delivery
+from campaigns.projects import services
 from campaigns.tests.delivery_helpers import after_due, employees, make_audience, scheduled_email
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

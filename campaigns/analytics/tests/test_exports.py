@@ -13,12 +13,11 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from audiences.models import Audience
-from campaigns import analytics
-from campaigns.dashboard_exports import headline, report_pdf
+from campaigns.analytics import services as analytics
+from campaigns.analytics.exports import headline, report_pdf
 from campaigns.models import ChangeProject
-
-from .asset_helpers import make_email, make_employee
-from .dashboard_helpers import answer, deliver, small_launch
+from campaigns.tests.asset_helpers import make_email, make_employee
+from campaigns.tests.dashboard_helpers import answer, deliver, small_launch
 
 pytestmark = pytest.mark.django_db
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from audiences.models import Audience, Employee
-from campaigns import load, services
+from campaigns.analytics import load
 from campaigns.models import Asset
+from campaigns.projects import services
 
 # The project fixture goes live on Monday 1 March 2027; T−28 is Monday 1 February (ISO week 5).
 WEEK = datetime.date(2027, 2, 1)

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone, translation
 
 from audiences.models import Audience
-from campaigns import analytics
+from campaigns.analytics import services as analytics
 from campaigns.models import (
     Asset,
     ChangeProject,
@@ -16,9 +16,8 @@ from campaigns.models import (
     LandingToken,
     SenderKind,
 )
-
-from .asset_helpers import make_employee
-from .dashboard_helpers import answer, small_launch
+from campaigns.tests.asset_helpers import make_employee
+from campaigns.tests.dashboard_helpers import answer, small_launch
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +202,7 @@ def test_projects_due_for_refresh_are_active_and_stale(project, owner):
 
 
 def test_the_beat_task_refreshes_due_projects(project, owner, settings):
-    from campaigns import tasks
+    from campaigns.analytics import tasks
 
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from launchpad.celery import app

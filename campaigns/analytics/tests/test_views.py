@@ -11,11 +11,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from audiences.models import Audience
-from campaigns import analytics
+from campaigns.analytics import services as analytics
 from campaigns.models import Asset, ChangeProject, LandingToken
-
-from .asset_helpers import make_employee
-from .dashboard_helpers import answer, deliver, small_launch
+from campaigns.tests.asset_helpers import make_employee
+from campaigns.tests.dashboard_helpers import answer, deliver, small_launch
 
 pytestmark = pytest.mark.django_db
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -187,7 +186,7 @@ def _recipients(project, owner, n):
     people = [make_employee(f"p{i}@example.se", first_name=f"P{i}", site=("A", "B")[i % 2]) for i in range(n)]
     audience = Audience.objects.create(project=project, name="Alla", kind=Audience.Kind.LIST)
     audience.members.add(*people)
-    from .asset_helpers import make_email
+    from campaigns.tests.asset_helpers import make_email
 
     for title in ("One", "Two"):
         email = make_email(project, owner, title=title)
@@ -302,7 +301,7 @@ def test_the_not_reached_list_refuses_another_projects_audience(client, project,
 
 
 def test_a_personal_visit_is_remembered_only_in_individual_mode(client, project, owner, settings):
-    from campaigns import landing
+    from campaigns.landing import services as landing
 
     settings.LANDING_COUNTER_FLUSH_SECONDS = 0  # no visit left waiting in memory for a later test
 
@@ -359,7 +358,7 @@ def test_the_anonymity_threshold_is_a_project_setting(client, project, owner):
 def film(project, settings):
     from django.core.cache import cache
 
-    from campaigns import landing
+    from campaigns.landing import services as landing
 
     settings.LANDING_COUNTER_FLUSH_SECONDS = 0
     cache.clear()  # the landing page's cached parts must not come from another test

@@ -7,11 +7,10 @@ import html as html_lib
 import pytest
 from django.core import mail
 
-from campaigns import delivery
-from campaigns.delivery_render import Composer, PrebuiltEmail, build_mime
+from campaigns.delivery import services as delivery
+from campaigns.delivery.composer import Composer, PrebuiltEmail, build_mime
 from campaigns.models import Delivery
-
-from .delivery_helpers import after_due, make_audience, make_employee, scheduled_email
+from campaigns.tests.delivery_helpers import after_due, make_audience, make_employee, scheduled_email
 
 pytestmark = pytest.mark.django_db
 
@@ -105,13 +104,13 @@ def test_a_composer_that_disagrees_with_the_renderer_steps_aside(sent, project, 
     d = Delivery.objects.select_related("employee").get(asset=asset, employee__email="asa@example.se")
     loaded = delivery._load_asset(asset.pk)
     composer = Composer(loaded, delivery._Tracker(loaded))
-    monkeypatch.setattr("campaigns.delivery_render._same", lambda fast, slow: False)
+    monkeypatch.setattr("campaigns.delivery.composer._same", lambda fast, slow: False)
     message = composer.message(d)
     assert not isinstance(message, PrebuiltEmail) and composer.fast is False
 
 
 def test_personal_landing_links_are_the_ones_landing_url_for_gives(sent):
-    from campaigns.emails import landing_url_for
+    from campaigns.delivery.emails import landing_url_for
 
     asset, outbox = sent
     for address, message in outbox.items():

@@ -6,10 +6,9 @@ import email.policy
 import pytest
 from django.urls import reverse
 
-from campaigns.emails import html_to_text, landing_url_for, render_campaign_email
+from campaigns.delivery.emails import html_to_text, landing_url_for, render_campaign_email
 from campaigns.models import Asset, AssetEvent
-
-from .asset_helpers import make_email, make_employee, make_image, make_meeting
+from campaigns.tests.asset_helpers import make_email, make_employee, make_image, make_meeting
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from campaigns import merge
-from campaigns.asset_forms import EmailAssetForm
+from campaigns.delivery import merge
+from campaigns.plan.asset_forms import EmailAssetForm
 
 HOSTILE = [
     "{{ settings.SECRET_KEY }}",

@@ -6,9 +6,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils import translation
 
-from campaigns import delivery, outbox
-
-from .delivery_helpers import after_due, make_audience, make_employee, scheduled_email
+from campaigns.delivery import outbox
+from campaigns.delivery import services as delivery
+from campaigns.tests.delivery_helpers import after_due, make_audience, make_employee, scheduled_email
 
 FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 

@@ -9,10 +9,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import delivery
+from campaigns.delivery import services as delivery
 from campaigns.models import Asset, AssetEvent, Delivery, EmailSend, EngagementCounter, TrackedLink
-
-from .delivery_helpers import (
+from campaigns.tests.delivery_helpers import (
     RefusingBackend,
     after_due,
     approved_email,
@@ -149,7 +148,7 @@ def test_two_dispatchers_start_a_send_once(project, owner, published, django_cap
 
 
 def test_an_asset_scheduled_on_the_plan_is_picked_up(project, owner, published, django_capture_on_commit_callbacks):
-    from campaigns import plan
+    from campaigns.plan import services as plan
 
     asset = approved_email(project, owner, make_audience(project, *employees(2)))
     plan.asset_set_status(asset=asset, status=Asset.Status.SCHEDULED, by=owner)
@@ -505,7 +504,7 @@ def test_progress_counts_and_audit(project, owner, published, refusing, django_c
 
 
 def test_beat_runs_the_dispatcher_every_minute(settings):
-    from campaigns import tasks
+    from campaigns.delivery import tasks
 
     entry = settings.CELERY_BEAT_SCHEDULE["dispatch-due-emails"]
     assert entry["schedule"] == 60.0
@@ -515,7 +514,7 @@ def test_beat_runs_the_dispatcher_every_minute(settings):
 def test_the_batch_task_retries_deferred_rows_with_the_backoff(monkeypatch):
     from celery.exceptions import Retry
 
-    from campaigns import tasks
+    from campaigns.delivery import tasks
 
     monkeypatch.setattr(delivery, "send_batch", lambda delivery_ids: delivery.BatchResult(deferred=[7], retry_in=45))
     retried = {}
@@ -534,7 +533,7 @@ def test_the_batch_task_retries_when_the_database_is_away(monkeypatch):
     from celery.exceptions import Retry
     from django.db import OperationalError
 
-    from campaigns import tasks
+    from campaigns.delivery import tasks
 
     def down(delivery_ids):
         raise OperationalError("server closed the connection unexpectedly")
@@ -548,7 +547,7 @@ def test_the_batch_task_retries_when_the_database_is_away(monkeypatch):
 def test_a_batch_that_breaks_midway_releases_what_it_never_sent(
     project, owner, published, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from campaigns import delivery_render
+    from campaigns.delivery import composer as delivery_render
 
     asset, send = scheduled_email(project, owner, make_audience(project, *employees(4)))
     _dispatch(send, django_capture_on_commit_callbacks)
@@ -640,10 +639,12 @@ def test_a_large_send_refreshes_the_planner_statistics_on_postgresql(project, ow
 def test_a_finished_send_refreshes_the_dashboard_once(
     project, owner, published, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from campaigns import tasks
+    from campaigns.analytics import tasks
 
     refreshed = []
-    monkeypatch.setattr(tasks.dashboard_refresh, "delay", refreshed.append)
+    monkeypatch.setattr(
+        tasks.dashboard_refresh, "apply_async", lambda args, kwargs=None, **options: refreshed.append(*args)
+    )
     audience = make_audience(project, *employees(3))
     asset, send = scheduled_email(
         project,

@@ -5,10 +5,9 @@ import re
 import pytest
 from django.core import mail
 
-from campaigns import delivery
+from campaigns.delivery import services as delivery
 from campaigns.models import Delivery, EngagementCounter, TrackedLink
-
-from .delivery_helpers import after_due, employees, make_audience, scheduled_email
+from campaigns.tests.delivery_helpers import after_due, employees, make_audience, scheduled_email
 
 pytestmark = pytest.mark.django_db
 

@@ -3,10 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from campaigns import delivery
+from campaigns.delivery import services as delivery
 from campaigns.models import Asset, Delivery, EmailSend
-
-from .delivery_helpers import RefusingBackend, after_due, approved_email, employees, make_audience
+from campaigns.tests.delivery_helpers import RefusingBackend, after_due, approved_email, employees, make_audience
 
 pytestmark = pytest.mark.django_db
 

@@ -14,12 +14,11 @@ from django.db.models import Count
 from django.utils import timezone
 
 from audiences.models import Audience, AudienceMember, Employee
-from campaigns import delivery
+from campaigns.delivery import services as delivery
 from campaigns.models import Asset, Delivery, EmailSend
+from campaigns.tests.delivery_helpers import approved_email
+from campaigns.tests.worker_harness import RedisServer, SmtpSink, Worker, dispatch, run_dispatch, wait_for, worker_env
 from conftest import require_service
-
-from .delivery_helpers import approved_email
-from .worker_harness import RedisServer, SmtpSink, Worker, dispatch, run_dispatch, wait_for, worker_env
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -8,10 +8,9 @@ import pytest
 from django.db import connection
 from icalendar import Calendar
 
-from campaigns import landing
+from campaigns.landing import services as landing
 from campaigns.models import Booking, MeetingSession
-
-from .landing_helpers import clean_cache, make_employee, make_meeting, personal_link  # noqa: F401
+from campaigns.tests.landing_helpers import clean_cache, make_employee, make_meeting, personal_link  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("clean_cache")
 
@@ -264,7 +263,7 @@ def test_editing_a_session_in_the_plan_updates_invites_and_removing_it_cancels_t
 ):
     from django.core import mail
 
-    from campaigns import plan
+    from campaigns.plan import services as plan
 
     meeting, (moved, removed) = make_meeting(project, sessions=2)
     anna = make_employee()

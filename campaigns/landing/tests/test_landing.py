@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audiences.models import Audience
-from campaigns import landing
-from campaigns.emails import landing_url_for
+from campaigns.delivery.emails import landing_url_for
+from campaigns.landing import services as landing
 from campaigns.models import (
     Asset,
     Booking,
@@ -23,8 +23,7 @@ from campaigns.models import (
     SenderKind,
     Stage,
 )
-
-from .landing_helpers import clean_cache, make_employee, make_meeting, personal_link  # noqa: F401
+from campaigns.tests.landing_helpers import clean_cache, make_employee, make_meeting, personal_link  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_cache")]
 
@@ -206,7 +205,7 @@ def test_a_forged_scan_source_is_not_counted_but_still_reaches_the_page(client, 
 
 
 def landing_project(make_user):
-    from campaigns import services
+    from campaigns.projects import services
 
     return services.project_create(by=make_user("other"), name="Annat projekt", lede="Annat.", go_live="2027-05-01")
 

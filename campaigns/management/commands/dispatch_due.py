@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from campaigns import delivery
+from campaigns.delivery import services as delivery
 
 
 class Command(BaseCommand):

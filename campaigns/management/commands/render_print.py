@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns import printing
 from campaigns.models import ChangeProject, PrintRender
+from campaigns.printing import services as printing
 
 
 class Command(BaseCommand):

@@ -14,8 +14,8 @@ from PIL import Image, ImageDraw
 
 from audiences import demo
 from audiences.models import Audience
-from campaigns import services
 from campaigns.models import ChangeProject, Membership
+from campaigns.projects import services
 from lib.images import process_image
 
 User = get_user_model()
@@ -278,8 +278,8 @@ class Command(BaseCommand):
         """The Swedish standard template, aimed at the demo audiences, some of it approved, meetings booked."""
         if project.assets.exists():
             return
-        from campaigns import plan
         from campaigns.models import Asset, MeetingSession, PlanTemplate
+        from campaigns.plan import services as plan
 
         audiences = {audience.name: audience for audience in project.audiences.all()}
         everyone = [audiences["Alla medarbetare"]]
@@ -352,8 +352,8 @@ class Command(BaseCommand):
 
     def _print(self, project: ChangeProject, by) -> None:
         """The poster and the handout as PDFs (a second or two); unchanged ones are kept on a second run."""
-        from campaigns import printing
         from campaigns.models import Asset
+        from campaigns.printing import services as printing
 
         # The plan template titles its assets for the plan; print needs words written for the wall.
         for title, headline in PRINT_HEADLINES.items():
@@ -367,8 +367,9 @@ class Command(BaseCommand):
     def _sends(self, project: ChangeProject, by) -> None:
         """The teaser goes out when the demo starts: the beat and worker of `make run` send it into
         var/outbox within a minute, and its progress bar fills. The go-live email waits for go-live."""
-        from campaigns import delivery, plan
+        from campaigns.delivery import services as delivery
         from campaigns.models import Asset, EmailSend
+        from campaigns.plan import services as plan
 
         for title in ("Teaser: något nytt är på väg", "Driftstart: så kommer du igång"):
             asset = project.assets.filter(title=title, channel="email").first()
@@ -384,7 +385,7 @@ class Command(BaseCommand):
     def _landing(self, project: ChangeProject, by) -> None:
         """Questions answered on the landing page's FAQ, and pulse answers from a sample of employees."""
         from audiences.selectors import reachable_employees
-        from campaigns import landing
+        from campaigns.landing import services as landing
         from campaigns.models import Question
 
         for text, name, answer in LANDING_QUESTIONS:
@@ -421,7 +422,7 @@ class Command(BaseCommand):
         """A second, smaller launch (new time reporting for the workshop floor and the warehouse) whose
         go-live week is Atlas's handout week, so the organisation's change load shows one department
         hit far too often that week. Anna owns it; the demo user is not a member and sees it only counted."""
-        from campaigns import plan
+        from campaigns.plan import services as plan
 
         if ChangeProject.objects.filter(slug=SECOND_SLUG).exists():
             return
@@ -481,7 +482,8 @@ class Command(BaseCommand):
         import random
 
         from audiences.selectors import audience_members
-        from campaigns import analytics, landing, plan
+        from campaigns.analytics import services as analytics
+        from campaigns.landing import services as landing
         from campaigns.models import (
             Asset,
             Booking,
@@ -491,6 +493,7 @@ class Command(BaseCommand):
             LandingCounter,
             MeetingSession,
         )
+        from campaigns.plan import services as plan
 
         audiences = {a.name: a for a in project.audiences.all()}
         everyone = audiences.get("Alla medarbetare")

@@ -6,10 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from campaigns import plan
 from campaigns.models import Asset, AssetEvent, MeetingSession, ProjectImage
-
-from .asset_helpers import make_audience, make_email, make_employee, make_image, png_upload
+from campaigns.plan import services as plan
+from campaigns.tests.asset_helpers import make_audience, make_email, make_employee, make_image, png_upload
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -343,8 +342,7 @@ def test_a_session_must_end_after_it_starts(client, project, editor):
 
 def test_an_email_can_carry_a_meeting_card_of_its_own_project_only(client, project, editor):
     from campaigns.models import ChangeProject
-
-    from .asset_helpers import make_meeting
+    from campaigns.tests.asset_helpers import make_meeting
 
     mine = make_meeting(project, editor)
     other = ChangeProject.objects.create(slug="annat", name="Annat", lede="x", go_live="2027-01-01")
@@ -531,7 +529,7 @@ def test_an_asset_of_another_project_is_not_found(client, project, owner, editor
 
 
 def test_editing_a_meeting_removes_a_session_ignores_the_blank_one_and_is_audited(client, project, owner, editor):
-    from .asset_helpers import make_meeting
+    from campaigns.tests.asset_helpers import make_meeting
 
     meeting = make_meeting(project, editor)
     plan.asset_set_status(asset=meeting, status="ready", by=editor)
@@ -594,7 +592,7 @@ def test_a_needs_attention_link_prefills_stage_audience_and_sponsor(client, proj
 
 
 def test_a_prefill_ignores_another_projects_audience_and_unknown_stages(client, project, editor, outsider):
-    from campaigns import services
+    from campaigns.projects import services
 
     theirs = services.project_create(by=outsider, name="Deras projekt", lede="x", go_live=datetime.date(2027, 3, 1))
     foreign = make_audience(theirs, name="Deras")

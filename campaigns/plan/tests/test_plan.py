@@ -12,12 +12,12 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from audiences.models import Audience
-from campaigns import plan, selectors
 from campaigns.models import Asset, AssetEvent, ChangeProject, MeetingSession, PlanTemplate
-from campaigns.plan_views import DataOnlyFetcher, plan_pdf
+from campaigns.plan import selectors
+from campaigns.plan import services as plan
+from campaigns.plan.views import DataOnlyFetcher, plan_pdf
+from campaigns.tests.asset_helpers import make_audience
 from lib.pdf import FetchRefused
-
-from .asset_helpers import make_audience
 
 HYPERLINK = '=HYPERLINK("https://evil.example/","Klicka")'
 

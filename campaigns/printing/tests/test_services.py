@@ -10,8 +10,10 @@ from django.core.management import call_command
 from django.utils import timezone, translation
 from PIL import Image
 
-from campaigns import plan, print_tasks, printing
 from campaigns.models import MeetingSession, PrintRender
+from campaigns.plan import services as plan
+from campaigns.printing import services as printing
+from campaigns.printing import tasks as print_tasks
 from campaigns.tests.asset_helpers import make_image
 
 A3_POINTS = (841.89, 1190.55)
@@ -326,7 +328,9 @@ def test_saving_a_print_asset_or_a_session_or_the_brand_queues_the_worker(
     branded, owner, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
-    monkeypatch.setattr("campaigns.print_tasks.render_print.delay", queued.append)
+    monkeypatch.setattr(
+        "campaigns.printing.tasks.render_print.apply_async", lambda args, kwargs=None, **options: queued.append(*args)
+    )
     poster = make_print(branded, owner)
     email = make_print(branded, owner, channel="email", title="Mejl", subject="Hej")
     meeting = make_meeting_at_sites(branded, owner, {"Västerås": "Lunchrummet"})
@@ -340,7 +344,7 @@ def test_saving_a_print_asset_or_a_session_or_the_brand_queues_the_worker(
     with django_capture_on_commit_callbacks(execute=True):
         plan.meeting_sessions_save(meeting=meeting, save=[], delete=list(meeting.sessions.all()), by=owner)
     with django_capture_on_commit_callbacks(execute=True):
-        from campaigns import services
+        from campaigns.projects import services
 
         services.project_update(project=branded, by=owner, primary_color="#333333")
     assert queued == [poster.pk, poster.pk, poster.pk]
@@ -361,10 +365,10 @@ def test_the_worker_checks_the_hash_itself(branded, owner):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_outage_does_not_break_the_save(branded, owner, monkeypatch, caplog):
-    def broker_down(asset_id):
+    def broker_down(args, kwargs=None, **options):
         raise ConnectionError("Error 111 connecting to the broker")
 
-    monkeypatch.setattr("campaigns.print_tasks.render_print.delay", broker_down)
+    monkeypatch.setattr("campaigns.printing.tasks.render_print.apply_async", broker_down)
     poster = make_print(branded, owner)
 
     plan.asset_update(asset=poster, by=owner, headline="Ny rubrik")  # no error escapes

@@ -6,9 +6,9 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from campaigns import printing
 from campaigns.models import PrintRender
-from campaigns.tests.test_print_services import make_print, render_now
+from campaigns.printing import services as printing
+from campaigns.printing.tests.test_services import make_print, render_now
 
 
 @pytest.fixture
@@ -26,7 +26,9 @@ def rendered(poster):
 @pytest.fixture
 def queued(monkeypatch):
     calls = []
-    monkeypatch.setattr("campaigns.print_tasks.render_print.delay", lambda asset_id: calls.append(asset_id))
+    monkeypatch.setattr(
+        "campaigns.printing.tasks.render_print.apply_async", lambda args, kwargs=None, **options: calls.append(*args)
+    )
     return calls
 
 
@@ -162,7 +164,7 @@ def test_the_overview_lists_print_assets_only(client, viewer, project, poster, r
 
 
 def test_a_render_of_another_project_is_not_found(client, viewer, project, poster, rendered, owner):
-    from campaigns import services
+    from campaigns.projects import services
 
     other = services.project_create(by=owner, name="Annat", lede="x", go_live="2027-01-01")
     other_render = render_now(make_print(other, owner))[0]
@@ -201,7 +203,7 @@ def test_the_signed_links_of_the_builder_page_serve_pdf_and_previews_without_a_q
 def test_a_tampered_expired_or_replaced_file_link_is_not_found(client, project, poster, rendered, monkeypatch):
     from django.core import signing
 
-    from campaigns import print_views
+    from campaigns.printing import views as print_views
 
     good = print_views.file_link(rendered.pdf.name, rendered.filename)
     token = good.rstrip("/").rsplit("/", 1)[-1]
@@ -221,7 +223,7 @@ def test_a_tampered_expired_or_replaced_file_link_is_not_found(client, project, 
 
 
 def test_a_file_over_the_inline_limit_streams(client, viewer, project, poster, rendered, monkeypatch):
-    from campaigns import print_views
+    from campaigns.printing import views as print_views
 
     client.force_login(viewer)
     item = client.get(urls(project, poster, rendered)["asset"]).context["renders"][0]

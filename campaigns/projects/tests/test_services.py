@@ -3,8 +3,8 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns import services
 from campaigns.models import ChangeProject, Membership
+from campaigns.projects import services
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import services
 from campaigns.models import ChangeProject, Membership
+from campaigns.projects import services
 
 
 def _form_data(**changes) -> dict:

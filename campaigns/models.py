@@ -1,0 +1,59 @@
+"""Every table of the campaigns app, gathered from the capability that owns it.
+
+Each capability keeps its tables in its own `models.py`; this module is the app's models
+module for Django and the one import path for everyone else (`from campaigns.models import Asset`).
+The private callables at the end are here because the migrations refer to them by this path.
+"""
+
+from campaigns.analytics.models import DashboardDay, DashboardFigure, DashboardRefresh
+from campaigns.delivery.models import Delivery, EmailSend, EngagementCounter, TrackedLink, _tracking_token
+from campaigns.landing.models import Booking, LandingCounter, LandingToken, PulseResponse, Question
+from campaigns.plan.models import (
+    PRINT_CHANNELS,
+    Asset,
+    AssetEvent,
+    Channel,
+    MeetingSession,
+    PlanTemplate,
+    PlanTemplateItem,
+    SenderKind,
+    Stage,
+    _film_path,
+)
+from campaigns.printing.models import PrintRender, _print_path, _print_token
+from campaigns.projects.models import ChangeProject, Membership, ProjectImage, _image_path, hex_color_validator
+
+__all__ = [
+    "PRINT_CHANNELS",
+    "Asset",
+    "AssetEvent",
+    "Booking",
+    "ChangeProject",
+    "Channel",
+    "DashboardDay",
+    "DashboardFigure",
+    "DashboardRefresh",
+    "Delivery",
+    "EmailSend",
+    "EngagementCounter",
+    "LandingCounter",
+    "LandingToken",
+    "Membership",
+    "MeetingSession",
+    "PlanTemplate",
+    "PlanTemplateItem",
+    "PrintRender",
+    "ProjectImage",
+    "PulseResponse",
+    "Question",
+    "SenderKind",
+    "Stage",
+    "TrackedLink",
+    "hex_color_validator",
+    # Referred to by the migrations.
+    "_film_path",
+    "_image_path",
+    "_print_path",
+    "_print_token",
+    "_tracking_token",
+]
