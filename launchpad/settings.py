@@ -5,6 +5,7 @@ server-less Celery broker. Production (DEBUG off) refuses to start without the
 values it cannot guess, and names the missing variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "axes",
     "lib",
     "audiences",
     "campaigns",
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Turns a login refused for too many failures into the lockout page (lib/login_throttle.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "launchpad.urls"
@@ -131,6 +135,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# The axes backend only refuses locked-out logins; the model backend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "campaigns:project_list"
@@ -250,6 +259,29 @@ TRUSTED_PROXY_HEADER = (
     if _proxy_header
     else ""
 )
+# How many proxies append to that header: the client is this many entries from its right.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+if TRUSTED_PROXY_COUNT < 1:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 1 or more.")
+
+# Failed logins (django-axes), on the app's and the admin's login alike: after LOGIN_FAILURE_LIMIT
+# failures an account is locked whatever the address, and an address whatever the account, until
+# LOGIN_LOCKOUT_MINUTES have passed without a new attempt; a correct password is refused meanwhile.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be 1 or more.")
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The address the landing page's rate limits use too: the trusted proxy's header only when configured.
+AXES_CLIENT_IP_CALLABLE = "lib.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "lib.login_throttle.lockout_response"
+# Every failure is kept for the audit (Axes' pages in the admin), not only the running count.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Left off on purpose: a success would clear the address's count, so anyone with one working
+# account could keep guessing other accounts' passwords from the same address.
+AXES_RESET_ON_SUCCESS = False
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

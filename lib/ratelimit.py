@@ -3,9 +3,11 @@ by every process and machine), in fixed windows.
 
 The client address is REMOTE_ADDR unless settings.TRUSTED_PROXY_HEADER names the header
 the reverse proxy sets; a header the proxy does not set would let anyone pick their own key.
+Failed logins are throttled by the same address (lib/login_throttle.py).
 """
 
 import hashlib
+import ipaddress
 import time
 
 from django.conf import settings
@@ -13,14 +15,21 @@ from django.core.cache import cache
 
 
 def client_address(request) -> str:
-    """The client's address: the trusted proxy's header (its last hop) when configured, else REMOTE_ADDR."""
+    """The client's address: from the trusted proxy's header when configured, else REMOTE_ADDR.
+
+    Each of the TRUSTED_PROXY_COUNT proxies appends the address it saw, so the client is that
+    many entries from the right; anything further left came from the client and is not trusted.
+    A value that is not an IP address (a request that bypassed the proxy) falls back to REMOTE_ADDR.
+    """
     header = getattr(settings, "TRUSTED_PROXY_HEADER", "")
     if header:
-        value = request.META.get(header, "")
-        # The proxy appends the address it saw; anything before it came from the client.
-        last = value.split(",")[-1].strip()
-        if last:
-            return last
+        hops = [hop.strip() for hop in request.META.get(header, "").split(",")]
+        count = getattr(settings, "TRUSTED_PROXY_COUNT", 1)
+        candidate = hops[-count] if len(hops) >= count else hops[0]
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR", "")
 
 

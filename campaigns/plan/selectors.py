@@ -4,15 +4,14 @@ import datetime
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audiences.models import Audience
-from campaigns.models import Asset, ChangeProject, Channel, Membership, SenderKind, Stage
-
+from campaigns.models import Asset, ChangeProject, Channel, SenderKind, Stage
 
 ACTIVE_STATUSES = (
     Asset.Status.DRAFT,

@@ -8,8 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.analytics.load import can_see_load
 from campaigns.models import Membership
-from campaigns.projects import selectors
-from campaigns.projects import services
+from campaigns.projects import selectors, services
 from campaigns.projects.forms import InviteForm, ProjectForm, RoleForm
 from campaigns.projects.permissions import get_project_for_user
 
