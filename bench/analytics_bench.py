@@ -275,6 +275,7 @@ def main(large: int = 100_000, small: int = 1_000, views: int = 30) -> None:
     from django.test.utils import CaptureQueriesContext, override_settings
     from django.urls import reverse
 
+    from campaigns.analytics import selectors
     from campaigns.analytics import services as analytics
 
     rng = random.Random(2026)
@@ -308,7 +309,7 @@ def main(large: int = 100_000, small: int = 1_000, views: int = 30) -> None:
         for _ in range(5):  # interleaved rounds
             for key, url in urls.items():
                 page[key] += _median_view_ms(client, url, max(views // 5, 1))
-    board = analytics.dashboard(project=projects["large"])
+    board = selectors.dashboard(project=projects["large"])
     deliveries = large * EMAILS
 
     p_small, p_large = statistics.median(page["small"]), statistics.median(page["large"])

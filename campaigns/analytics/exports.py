@@ -1,7 +1,7 @@
 """The dashboard's figures to take away: CSV and XLSX of every table, and a one-page PDF status
 report for the steering group (their views are in dashboard_views).
 
-Both read `analytics.dashboard(project=...)`, so they show exactly what the page shows under
+Both read `selectors.dashboard(project=...)`, so they show exactly what the page shows under
 the project's tracking mode and anonymity threshold: no rows per audience or site in aggregate
 mode, no names anywhere, and readiness cells under the threshold written as "fewer than N
 answers", never as their value.
@@ -16,7 +16,7 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from campaigns.analytics import services as analytics
+from campaigns.analytics import selectors
 from campaigns.models import Channel
 from lib.colors import contrast_with_white
 from lib.pdf import html_to_pdf
@@ -30,20 +30,20 @@ REPORT_SITES = 6
 REPORT_ASSETS = 5
 
 
-def _as_of(board: analytics.Dashboard) -> str:
+def _as_of(board: selectors.Dashboard) -> str:
     if board.refreshed_at is None:
         return _("not computed yet")
     return date_format(timezone.localtime(board.refreshed_at), "j F Y H:i")
 
 
-def _hidden(board: analytics.Dashboard) -> str:
+def _hidden(board: selectors.Dashboard) -> str:
     return ngettext("fewer than %(n)d answer", "fewer than %(n)d answers", board.threshold) % {"n": board.threshold}
 
 
 # The spreadsheets
 
 
-def _summary_sheet(board: analytics.Dashboard) -> Sheet:
+def _summary_sheet(board: selectors.Dashboard) -> Sheet:
     project, overall = board.project, board.overall
     reach = overall.reach
     rows = [
@@ -72,7 +72,7 @@ def _summary_sheet(board: analytics.Dashboard) -> Sheet:
     return Sheet(_("Summary"), [_("Figure"), _("Value")], rows)
 
 
-def _reach_sheet(board: analytics.Dashboard) -> Sheet:
+def _reach_sheet(board: selectors.Dashboard) -> Sheet:
     headers = [
         _("Group"),
         _("Name"),
@@ -83,7 +83,7 @@ def _reach_sheet(board: analytics.Dashboard) -> Sheet:
         _("Reached at least twice (%)"),
     ]
 
-    def line(kind: str, name: str, reach: analytics.Reach) -> list:
+    def line(kind: str, name: str, reach: selectors.Reach) -> list:
         return [kind, name, reach.targeted, reach.reached_once, reach.pct_once, reach.reached_twice, reach.pct_twice]
 
     rows = [line(_("Audience"), row.name, row.reach) for row in board.audiences]
@@ -92,7 +92,7 @@ def _reach_sheet(board: analytics.Dashboard) -> Sheet:
     return Sheet(_("Reach"), headers, rows)
 
 
-def _funnel_sheet(board: analytics.Dashboard) -> Sheet:
+def _funnel_sheet(board: selectors.Dashboard) -> Sheet:
     steps = board.overall.funnel
     headers = [_("Audience")]
     # Every step but the first also as a share of those targeted.
@@ -109,7 +109,7 @@ def _funnel_sheet(board: analytics.Dashboard) -> Sheet:
     return Sheet(_("Funnel"), headers, rows)
 
 
-def _readiness_sheet(board: analytics.Dashboard) -> Sheet:
+def _readiness_sheet(board: selectors.Dashboard) -> Sheet:
     headers = [_("Audience")]
     for cell in board.overall.readiness:
         headers += [
@@ -129,7 +129,7 @@ def _readiness_sheet(board: analytics.Dashboard) -> Sheet:
     return Sheet(_("Readiness"), headers, rows)
 
 
-def _asset_sheet(board: analytics.Dashboard) -> Sheet:
+def _asset_sheet(board: selectors.Dashboard) -> Sheet:
     headers = [
         _("Date"),
         _("Asset"),
@@ -183,7 +183,7 @@ def _asset_sheet(board: analytics.Dashboard) -> Sheet:
     return Sheet(_("Per asset"), headers, rows)
 
 
-def _days_sheet(board: analytics.Dashboard) -> Sheet:
+def _days_sheet(board: selectors.Dashboard) -> Sheet:
     metrics = board.series_metrics
     headers = [_("Day")]
     headers += [_("%(metric)s, new") % {"metric": label} for _m, label in metrics]
@@ -194,7 +194,7 @@ def _days_sheet(board: analytics.Dashboard) -> Sheet:
     return Sheet(_("Engagement per day"), headers, rows)
 
 
-def dashboard_sheets(board: analytics.Dashboard) -> list[Sheet]:
+def dashboard_sheets(board: selectors.Dashboard) -> list[Sheet]:
     """Every table of the dashboard, as the tracking mode allows it (aggregate: no audience or site rows)."""
     return [
         _summary_sheet(board),
@@ -209,7 +209,7 @@ def dashboard_sheets(board: analytics.Dashboard) -> list[Sheet]:
 # The one-page status report
 
 
-def headline(board: analytics.Dashboard) -> str:
+def headline(board: selectors.Dashboard) -> str:
     """One sentence a sponsor reads first: how many were reached, and where people are stuck."""
     reach = board.overall.reach
     if not reach.targeted:
@@ -244,7 +244,7 @@ def headline(board: analytics.Dashboard) -> str:
     return _("%(reached)s; %(readiness)s.") % {"reached": reached, "readiness": readiness}
 
 
-def _asset_figure(row: analytics.AssetRow) -> tuple[int, str] | None:
+def _asset_figure(row: selectors.AssetRow) -> tuple[int, str] | None:
     """The figure that says most about one asset, and how much it weighs in choosing the top few."""
     channel = row.asset.channel
     if channel == Channel.EMAIL and row.sent:
@@ -266,7 +266,7 @@ def _asset_figure(row: analytics.AssetRow) -> tuple[int, str] | None:
     return None
 
 
-def _key_assets(board: analytics.Dashboard) -> list[dict]:
+def _key_assets(board: selectors.Dashboard) -> list[dict]:
     figures = [(row, _asset_figure(row)) for row in board.assets]
     measured = [(row, figure) for row, figure in figures if figure]
     top = sorted(measured, key=lambda pair: -pair[1][0])[:REPORT_ASSETS]
@@ -278,7 +278,7 @@ def _key_assets(board: analytics.Dashboard) -> list[dict]:
     ]
 
 
-def _heat_rows(board: analytics.Dashboard) -> list[analytics.Row]:
+def _heat_rows(board: selectors.Dashboard) -> list[selectors.Row]:
     """Audiences held back first (earliest stage first), then the rest by name."""
     stuck = board.barriers if board.mode != "aggregate" else []
     ids = {id(row) for row in stuck}
@@ -289,7 +289,7 @@ def _text_on(colour: str) -> str:
     return "#ffffff" if contrast_with_white(colour) >= 4.5 else "#16181d"
 
 
-def report_context(board: analytics.Dashboard, *, rows: int = REPORT_AUDIENCES[0]) -> dict:
+def report_context(board: selectors.Dashboard, *, rows: int = REPORT_AUDIENCES[0]) -> dict:
     project = board.project
     reach_rows = sorted(board.audiences, key=lambda row: (-row.reach.targeted, row.name.lower()))
     heat_rows = _heat_rows(board)
@@ -318,7 +318,7 @@ def report_context(board: analytics.Dashboard, *, rows: int = REPORT_AUDIENCES[0
     }
 
 
-def report_pdf(*, board: analytics.Dashboard) -> bytes:
+def report_pdf(*, board: selectors.Dashboard) -> bytes:
     """The steering group's one-page status report: A4 portrait in the project's colours."""
     base_url = (settings.SITE_URL or "http://localhost") + "/"
     for rows in REPORT_AUDIENCES:

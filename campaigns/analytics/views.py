@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from audiences.models import Audience
 from campaigns.analytics import exports as dashboard_exports
+from campaigns.analytics import figures, selectors
 from campaigns.analytics import services as analytics
 from campaigns.models import ChangeProject, Stage
 from campaigns.projects.permissions import get_project_for_user
@@ -36,7 +37,7 @@ class NextStepForm(forms.Form):
     stage = forms.ChoiceField(choices=Stage.choices)
 
 
-def _chart(board: analytics.Dashboard) -> dict:
+def _chart(board: selectors.Dashboard) -> dict:
     """Server-rendered SVG coordinates of the running totals, day by day (no script needed)."""
     series = board.series
     if not series:
@@ -80,7 +81,7 @@ def _chart(board: analytics.Dashboard) -> dict:
         "days": days,
         # The table under the chart: days with anything in them, newest first.
         "table": [
-            {"day": day.day, "values": [day.values[m] for m in analytics.SERIES_METRICS]}
+            {"day": day.day, "values": [day.values[m] for m in figures.SERIES_METRICS]}
             for day in reversed(series)
             if any(day.values.values())
         ],
@@ -152,7 +153,7 @@ def _not_reached(request, slug, audience_id):
     if project.tracking_mode != ChangeProject.TrackingMode.INDIVIDUAL:
         raise Http404
     audience = get_object_or_404(Audience, project=project, pk=audience_id)
-    people = analytics.not_reached(project=project, audience=audience).only(*NOT_REACHED_FIELDS)
+    people = selectors.not_reached(project=project, audience=audience).only(*NOT_REACHED_FIELDS)
     return project, membership, audience, people
 
 

@@ -13,6 +13,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from audiences.models import Audience
+from campaigns.analytics import selectors
 from campaigns.analytics import services as analytics
 from campaigns.analytics.exports import headline, report_pdf
 from campaigns.models import ChangeProject
@@ -211,7 +212,7 @@ def test_the_csv_query_count_does_not_grow_with_recipients(client, project, owne
     analytics.analytics_refresh(project=project)
     big = queries()
 
-    assert analytics.dashboard(project=project).overall.reach.targeted == 200
+    assert selectors.dashboard(project=project).overall.reach.targeted == 200
     # session, user, membership and project, then the dashboard's reads: refresh state, figures,
     # audiences, assets, days, two for questions
     assert small == big == 10
@@ -245,7 +246,7 @@ def test_the_headline_says_where_people_are_stuck(project, owner):
     _stuck_warehouse(project, cast)
     analytics.analytics_refresh(project=project)
     with translation.override("en"):
-        sentence = headline(analytics.dashboard(project=project))
+        sentence = headline(selectors.dashboard(project=project))
     assert sentence == "80 % of the 10 targeted employees reached at least once; Warehouse is held back at knowledge."
 
 
@@ -262,7 +263,7 @@ def test_the_pdf_stays_one_page_with_many_audiences_and_long_names(project, owne
     analytics.analytics_refresh(project=project)
 
     with translation.override("en"):
-        pdf = report_pdf(board=analytics.dashboard(project=project))
+        pdf = report_pdf(board=selectors.dashboard(project=project))
 
     assert len(pypdfium2.PdfDocument(pdf)) == 1
     text = " ".join(_pdf_text(pdf).split())
@@ -277,7 +278,7 @@ def test_the_pdf_never_shows_a_hidden_cell(project, owner):
     analytics.analytics_refresh(project=project)
 
     with translation.override("en"):
-        text = " ".join(_pdf_text(report_pdf(board=analytics.dashboard(project=project))).split())
+        text = " ".join(_pdf_text(report_pdf(board=selectors.dashboard(project=project))).split())
 
     assert text.count("fewer than 5 answers") == 3 * 5
     assert not re.search(r"\b[1-5]\.[0-9]\b", text)
@@ -289,7 +290,7 @@ def test_the_pdf_in_aggregate_mode_names_no_audience(project, owner):
     analytics.analytics_refresh(project=project)
 
     with translation.override("en"):
-        text = _pdf_text(report_pdf(board=analytics.dashboard(project=project)))
+        text = _pdf_text(report_pdf(board=selectors.dashboard(project=project)))
 
     assert "Office" not in text and "Warehouse" not in text and "Luleå" not in text
     assert "Aggregate tracking" in text
@@ -329,11 +330,11 @@ def test_the_pdf_carries_the_projects_logo(project, owner, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     small_launch(project, owner, mode="anonymous")
     analytics.analytics_refresh(project=project)
-    without = report_pdf(board=analytics.dashboard(project=project))
+    without = report_pdf(board=selectors.dashboard(project=project))
     project.logo = make_image(project, owner, alt="Logo")
     project.save()
 
-    with_logo = report_pdf(board=analytics.dashboard(project=project))
+    with_logo = report_pdf(board=selectors.dashboard(project=project))
 
     def images(pdf: bytes) -> int:
         page = pypdfium2.PdfDocument(pdf)[0]

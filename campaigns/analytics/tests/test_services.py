@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone, translation
 
 from audiences.models import Audience
+from campaigns.analytics import selectors
 from campaigns.analytics import services as analytics
 from campaigns.models import (
     Asset,
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def _board(project):
     analytics.analytics_refresh(project=project)
     project.refresh_from_db()
-    return analytics.dashboard(project=project)
+    return selectors.dashboard(project=project)
 
 
 def _by_name(board):
@@ -37,14 +38,14 @@ def test_it_counts_reach_per_audience_site_and_project(project, owner):
     board = _board(project)
 
     # ann: two emails; bo: an email and a pulse answer (a visit); cia: failed only; dan: a booking; eva: a visit.
-    assert board.overall.reach == analytics.Reach(targeted=5, reached_once=4, reached_twice=2)
+    assert board.overall.reach == selectors.Reach(targeted=5, reached_once=4, reached_twice=2)
     rows = _by_name(board)
-    assert rows["Office"].reach == analytics.Reach(targeted=3, reached_once=2, reached_twice=2)
-    assert rows["Warehouse"].reach == analytics.Reach(targeted=3, reached_once=2, reached_twice=0)
+    assert rows["Office"].reach == selectors.Reach(targeted=3, reached_once=2, reached_twice=2)
+    assert rows["Warehouse"].reach == selectors.Reach(targeted=3, reached_once=2, reached_twice=0)
     sites = {s.site: s.reach for s in board.sites}
     assert sites == {
-        "Västerås": analytics.Reach(targeted=2, reached_once=2, reached_twice=2),
-        "Luleå": analytics.Reach(targeted=3, reached_once=2, reached_twice=0),
+        "Västerås": selectors.Reach(targeted=2, reached_once=2, reached_twice=2),
+        "Luleå": selectors.Reach(targeted=3, reached_once=2, reached_twice=0),
     }
     assert rows["Office"].reach.pct_once == 67
 
@@ -69,7 +70,7 @@ def test_anonymous_mode_counts_opens_and_visits_as_events_not_people(project, ow
     assert warehouse.events == {"opens": 0, "clicks": 0, "visits": 5}
     assert board.overall.events == {"opens": 8, "clicks": 2, "visits": 8}
     # Eva's recorded visit is not a person's visit here: only her booking (pending) — she is not reached.
-    assert warehouse.reach == analytics.Reach(targeted=3, reached_once=1, reached_twice=0)
+    assert warehouse.reach == selectors.Reach(targeted=3, reached_once=1, reached_twice=0)
     teaser = next(row for row in board.assets if row.asset.title == "Teaser")
     assert (teaser.sent, teaser.failed, teaser.opens, teaser.clicks, teaser.openers) == (2, 1, 8, 2, None)
 
@@ -105,7 +106,7 @@ def test_readiness_counts_members_and_hides_small_groups(project, owner):
 
     project.anonymity_threshold = 6
     project.save()
-    board = analytics.dashboard(project=project)
+    board = selectors.dashboard(project=project)
     assert all(c.hidden and c.average is None for c in _by_name(board)["Office"].readiness)
 
 
@@ -174,7 +175,7 @@ def test_a_refresh_removes_figures_of_a_deleted_audience(project, owner):
     analytics.analytics_refresh(project=project)
 
     assert not DashboardFigure.objects.filter(project=project, scope="audience", audience__name="Office").exists()
-    assert analytics.dashboard(project=project).overall.reach.targeted == 3
+    assert selectors.dashboard(project=project).overall.reach.targeted == 3
 
 
 def test_the_chart_series_counts_new_events_per_day(project, owner):
@@ -250,10 +251,10 @@ def test_not_reached_lists_members_without_any_contact(project, owner):
     cast = small_launch(project, owner, mode="individual")
     people = cast["people"]
 
-    assert list(analytics.not_reached(project=project, audience=cast["office"])) == [people["cia"]]
-    assert list(analytics.not_reached(project=project, audience=cast["warehouse"])) == [people["cia"]]
+    assert list(selectors.not_reached(project=project, audience=cast["office"])) == [people["cia"]]
+    assert list(selectors.not_reached(project=project, audience=cast["warehouse"])) == [people["cia"]]
     LandingToken.objects.filter(employee=people["eva"]).update(visited_at=None)
-    assert set(analytics.not_reached(project=project, audience=cast["warehouse"])) == {people["cia"], people["eva"]}
+    assert set(selectors.not_reached(project=project, audience=cast["warehouse"])) == {people["cia"], people["eva"]}
 
 
 def test_anonymous_mode_shows_no_site_smaller_than_the_threshold(project, owner):
@@ -270,7 +271,7 @@ def test_anonymous_mode_shows_no_site_smaller_than_the_threshold(project, owner)
     # Only Västerås is under 3: alone it would still be two people, so it is left out.
     assert sites(3) == {"Luleå": every["Luleå"]}
     # Both are under 4: together they are 5, shown as one row.
-    merged = analytics.Reach(
+    merged = selectors.Reach(
         *(sum(getattr(every[s], f) for s in every) for f in ("targeted", "reached_once", "reached_twice"))
     )
     assert sites(4) == {"2 smaller sites (fewer than 4 people each)": merged}

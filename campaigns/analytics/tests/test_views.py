@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from audiences.models import Audience
+from campaigns.analytics import selectors
 from campaigns.analytics import services as analytics
 from campaigns.models import Asset, ChangeProject, LandingToken
 from campaigns.tests.asset_helpers import make_employee
@@ -164,7 +165,7 @@ def test_refresh_now_recomputes_for_editors(client, project, owner, editor):
 
     assert response.status_code == 302
     project.refresh_from_db()
-    assert analytics.dashboard(project=project).overall.reach.reached_once == 5
+    assert selectors.dashboard(project=project).overall.reach.reached_once == 5
 
 
 def test_cells_below_the_threshold_are_hidden_on_the_page(client, project, owner, viewer):
@@ -220,7 +221,7 @@ def test_the_pinned_query_count_is_the_same_for_10_and_200_recipients(client, pr
     analytics.analytics_refresh(project=project)
     big = _queries(client, _url(project))
 
-    assert analytics.dashboard(project=project).overall.reach.targeted == 200
+    assert selectors.dashboard(project=project).overall.reach.targeted == 200
     # session, user, membership, refresh state, figures, audiences, assets, days, two for questions, two for perms
     assert small == big == 12
 

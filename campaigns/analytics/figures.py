@@ -1,0 +1,36 @@
+"""The vocabulary of the dashboard's figures: which metrics are counted, their labels, the barrier."""
+
+from django.utils.translation import gettext_lazy
+
+from campaigns.models import ChangeProject, DashboardFigure, Stage
+
+STAGES = tuple(Stage.values)
+Mode = ChangeProject.TrackingMode
+Scope = DashboardFigure.Scope
+
+# Per-person facts counted for every audience, every site and the project as a whole.
+PEOPLE_METRICS = (
+    "targeted",
+    "reached_1",
+    "reached_2",
+    "delivered",
+    "opened",
+    "clicked",
+    "visited",
+    "answered",
+    "booked",
+)
+# Engagement counted as events (per audience through which people were reached): not people.
+EVENT_METRICS = ("open_events", "click_events", "visit_events")
+# The chart's lines: running totals per day.
+SERIES_METRICS = ("sent", "opens", "visits", "answers", "bookings", "questions")
+SERIES_LABELS = {
+    "sent": gettext_lazy("Emails delivered"),
+    "opens": gettext_lazy("Email opens"),
+    "visits": gettext_lazy("Page visits"),
+    "answers": gettext_lazy("Pulse answers"),
+    "bookings": gettext_lazy("Meeting bookings"),
+    "questions": gettext_lazy("Questions"),
+}
+# An average at or below this is a stage people are stuck at.
+BARRIER_AT = 3.0
