@@ -1,8 +1,13 @@
 """Spreadsheet files for people to open in Excel: CSV and XLSX, safe against formula injection.
 
-A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return can be run as a
-formula by a spreadsheet program (CSV injection), so such text gets a leading single
-quote. Only text is touched: numbers, dates and booleans are written as they are.
+A cell that starts with `=`, `+`, `-` or `@` can be run as a formula by a spreadsheet
+program (CSV injection), so such text gets a leading single quote. The check comes after
+the text is cleaned, so nothing can hide the sign from it: control characters go (tabs and
+line breaks inside the text stay), bidi embeddings, overrides and isolates go, and so do
+leading whitespace (tabs and carriage returns too) and invisible format characters (BOM,
+zero-width, bidi marks). Full-width and small signs (`＝`, `＋`, `－`, `＠`) count as signs.
+Only text is touched: numbers, dates and booleans are written as they are, and text that is
+just a number ("-5", "-1,5") is left alone; any other value is written as its text.
 
     write_csv(rows, headers) -> bytes    # UTF-8 with BOM, so Excel shows å, ä and ö
     write_xlsx(rows, headers) -> bytes   # one sheet, streamed by openpyxl's write-only mode
@@ -18,7 +23,10 @@ A report of several tables is a list of `Sheet`s: one worksheet each in XLSX, on
 
 import csv
 import datetime
+import decimal
 import io
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NamedTuple
 
@@ -26,9 +34,14 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@")  # tabs and carriage returns before them are stripped
+# C0 controls but tab, line feed and carriage return; DEL; C1 (XLSX cannot hold most of them anyway);
+# and the bidi embeddings, overrides and isolates, which reorder what the reader sees wherever they are.
+UNWANTED_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+PLAIN_NUMBER_RE = re.compile(r"-?[0-9]+([.,][0-9]+)?")
+# Kept as themselves; anything else (lazy translations, UUIDs, ...) is written as its text, neutralised.
+SCALARS = (str, bool, int, float, decimal.Decimal, datetime.date, datetime.time, datetime.timedelta)
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -46,10 +59,22 @@ class Sheet(NamedTuple):
 
 
 def neutralise(value: Any) -> Any:
-    """Return `value` with a leading single quote if it is text a spreadsheet could run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """Return `value` cleaned, with a leading single quote if it is text a spreadsheet could run as a formula."""
+    if not isinstance(value, str):
+        return value
+    text = _strip_leading_invisible(UNWANTED_RE.sub("", value))
+    # NFKC folds the full-width and small forms (＝, ﹢, －, ＠) into the signs they stand for.
+    if unicodedata.normalize("NFKC", text[:1]).startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER_RE.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _strip_leading_invisible(text: str) -> str:
+    """`text` without leading whitespace and format characters (BOM, zero-width, bidi marks, word joiner)."""
+    start = 0
+    while start < len(text) and (text[start].isspace() or unicodedata.category(text[start]) == "Cf"):
+        start += 1
+    return text[start:]
 
 
 def _plain(value: Any) -> Any:
@@ -58,6 +83,8 @@ def _plain(value: Any) -> Any:
         return ""
     if isinstance(value, datetime.datetime) and timezone.is_aware(value):
         return timezone.localtime(value).replace(tzinfo=None)
+    if not isinstance(value, SCALARS):
+        return str(value)
     return value
 
 
@@ -87,19 +114,12 @@ def _csv_table(writer, headers: Sequence[str], rows: Iterable[Sequence[Any]]) ->
 
 
 def write_xlsx(rows: Iterable[Sequence[Any]], headers: Sequence[str], *, title: str = "Sheet1") -> bytes:
-    """Write `headers` then `rows` as an XLSX workbook; every text cell is neutralised.
-
-    Characters XML cannot hold (most control characters) are dropped rather than failing the export.
-    """
+    """Write `headers` then `rows` as an XLSX workbook; every text cell is neutralised."""
     return write_xlsx_sheets([Sheet(title, headers, rows)])
 
 
 def _xlsx_cell(value: Any) -> Any:
-    value = _plain(value)
-    if isinstance(value, str):
-        value = neutralise(value)
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
+    return neutralise(_plain(value))
 
 
 def _sheet_title(title: str, taken: set[str]) -> str:

@@ -17,7 +17,31 @@ from lib.spreadsheets import (
     write_xlsx_sheets,
 )
 
-HOSTILE = ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+HOSTILE = ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "-1e5", "-", "＝1+1", "＋1", "－1", "＠SUM(A1)"]
+
+# Text whose sign is hidden behind something a spreadsheet skips or a reader cannot see, and what is written.
+DISGUISED = [
+    ("\x00=cmd", "'=cmd"),
+    ("\x1b=1+1", "'=1+1"),
+    ("\x85=1+1", "'=1+1"),  # C1 next line
+    ("\x7f@SUM(A1)", "'@SUM(A1)"),
+    ("  =1+1", "'=1+1"),
+    ("\t=1+1", "'=1+1"),
+    ("\r\n=1+1", "'=1+1"),
+    ("\n\t +1", "'+1"),
+    ("\u3000=1+1", "'=1+1"),  # ideographic space
+    ('\ufeff=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
+    ("\u200b=1+1", "'=1+1"),
+    ("\u200d\u200c=1+1", "'=1+1"),
+    ("\u200e\u200f-2+3", "'-2+3"),
+    ("\u202e=1+1", "'=1+1"),
+    ("\u202a\u202c@SUM(A1)", "'@SUM(A1)"),
+    ("\u2060\u2064=1+1", "'=1+1"),
+    ("\u2066\u2069=1+1", "'=1+1"),
+    ("\x00 \ufeff\u200b\u202e\t＝1+1", "'＝1+1"),
+    ("\u200b-5", "-5"),
+    ("  Åsa", "Åsa"),
+]
 
 
 def read_csv(content: bytes) -> list[list[str]]:
@@ -35,9 +59,21 @@ def test_text_that_could_be_a_formula_gets_a_leading_quote(value):
     assert neutralise(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["Åsa Öberg", "a=b", "", "'already", 5, -5, None])
+@pytest.mark.parametrize("value,written", DISGUISED)
+def test_the_sign_is_checked_after_what_hides_it_is_removed(value, written):
+    assert neutralise(value) == written
+
+
+@pytest.mark.parametrize(
+    "value", ["Åsa Öberg", "a=b", "", "'already", "-5", "-1,5", "-3.25", "Rad 1\nRad 2\tslut", 5, -5, -1.5, None]
+)
 def test_harmless_values_are_left_alone(value):
     assert neutralise(value) == value
+
+
+def test_control_and_bidi_characters_go_from_inside_the_text_too():
+    assert neutralise("Å\x00s\x1ba\u202e Ö\u2066berg\u2069") == "Åsa Öberg"
+    assert neutralise("Ann\u200dBerg") == "Ann\u200dBerg", "joiners inside text are left for the scripts and emoji"
 
 
 def test_csv_is_formula_safe_when_read_back():
@@ -48,17 +84,45 @@ def test_csv_is_formula_safe_when_read_back():
     assert all(row[1] == "Åsa" for row in rows[1:])
 
 
+def test_disguised_formulas_are_neutralised_in_csv():
+    content = write_csv([[value] for value, _ in DISGUISED], ["=value"])
+    rows = read_csv(content)
+    assert rows[0] == ["'=value"]
+    assert [row[0] for row in rows[1:]] == [written for _, written in DISGUISED]
+
+
 def test_xlsx_is_formula_safe_when_read_back():
-    content = write_xlsx([[v, "Åsa"] for v in HOSTILE if v != "\rx"], ["value", "name"])
+    content = write_xlsx([[v, "Åsa"] for v in HOSTILE], ["value", "name"])
     sheet = load_workbook(io.BytesIO(content)).active
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
-    assert [c.value for c in cells] == ["'" + v for v in HOSTILE if v != "\rx"]
+    assert [c.value for c in cells] == ["'" + v for v in HOSTILE]
     assert all(c.data_type == "s" for c in cells), "stored as text, never as a formula"
 
 
+def test_disguised_formulas_are_neutralised_in_xlsx():
+    content = write_xlsx([[value, -5, -1.5, "-5"] for value, _ in DISGUISED], ["=value", "n", "x", "text"])
+    book = load_workbook(io.BytesIO(content))
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert all(cell.data_type != "f" for cell in cells), "no cell is a formula"
+    rows = [list(row) for row in book.active.iter_rows(min_row=2)]
+    assert [row[0].value for row in rows] == [written for _, written in DISGUISED]
+    assert all(row[0].data_type == "s" for row in rows)
+    assert {(row[1].value, row[2].value, row[3].value) for row in rows} == {(-5, -1.5, "-5")}
+    assert (rows[0][1].data_type, rows[0][2].data_type) == ("n", "n"), "numbers stay numbers"
+
+
+def test_values_of_other_types_are_written_as_neutralised_text():
+    from django.utils.functional import lazy
+
+    formula = lazy(lambda: "=1+1", str)()
+    assert read_csv(write_csv([[formula]], ["v"]))[1] == ["'=1+1"]
+    assert read_xlsx(write_xlsx([[formula]], ["v"]))[1] == ["'=1+1"]
+
+
 def test_xlsx_keeps_numbers_and_drops_characters_xml_cannot_hold():
-    content = write_xlsx([[-5, "a\x00b", None, True]], ["n", "text", "empty", "flag"])
-    assert read_xlsx(content)[1] == [-5, "ab", None, True]
+    when = datetime.date(2027, 3, 1)
+    content = write_xlsx([[-5, "a\x00b", None, True, when]], ["n", "text", "empty", "flag", "date"])
+    assert read_xlsx(content)[1] == [-5, "ab", None, True, datetime.datetime(2027, 3, 1)]
 
 
 def test_aware_datetimes_are_written_in_local_time(settings):
