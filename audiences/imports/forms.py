@@ -5,7 +5,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import imports
+from .detection import Detected
+from .errors import ImportRefused
+from .mapping import IGNORE, check_mapping, field_choices
 
 
 class ImportUploadForm(forms.Form):
@@ -34,17 +36,17 @@ class ImportMappingForm(forms.Form):
         help_text=_("Only for a full export of everyone: people not in the file are never sent anything again."),
     )
 
-    def __init__(self, *args, detected: imports.Detected, mapping: dict[str, str], **kwargs):
+    def __init__(self, *args, detected: Detected, mapping: dict[str, str], **kwargs):
         super().__init__(*args, **kwargs)
         self.headers = detected.headers
-        choices = imports.field_choices()
+        choices = field_choices()
         for index, header in enumerate(detected.headers):
             examples = [row[index] for row in detected.samples if index < len(row) and row[index]]
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=header or _("Column %(number)s (no header)") % {"number": index + 1},
                 choices=choices,
                 required=False,
-                initial=mapping.get(str(index), imports.IGNORE),
+                initial=mapping.get(str(index), IGNORE),
                 help_text=_("For example: %(values)s") % {"values": ", ".join(examples[:3])} if examples else "",
             )
         self.order_fields([*(f"column_{i}" for i in range(len(detected.headers))), "deactivate_missing"])
@@ -52,10 +54,10 @@ class ImportMappingForm(forms.Form):
     def clean(self):
         data = super().clean()
         try:
-            imports.check_mapping(self.headers, self.mapping())
-        except imports.ImportRefused as refused:
+            check_mapping(self.headers, self.mapping())
+        except ImportRefused as refused:
             raise ValidationError(refused.message) from refused
         return data
 
     def mapping(self) -> dict[str, str]:
-        return {str(i): self.cleaned_data.get(f"column_{i}") or imports.IGNORE for i in range(len(self.headers))}
+        return {str(i): self.cleaned_data.get(f"column_{i}") or IGNORE for i in range(len(self.headers))}

@@ -11,9 +11,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from . import imports
-from .import_forms import ImportMappingForm, ImportUploadForm
-from .models import DirectoryImport
+from audiences.models import DirectoryImport
+
+from .detection import Detected
+from .errors import ImportRefused
+from .forms import ImportMappingForm, ImportUploadForm
+from .services import (
+    directory_import_create,
+    directory_import_plan,
+    directory_import_preview,
+    directory_import_start,
+    rejected_rows_csv_lines,
+)
 
 OPEN = (DirectoryImport.Status.UPLOADED, DirectoryImport.Status.PREVIEWED)
 
@@ -33,8 +42,8 @@ def import_upload(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            directory_import = imports.directory_import_create(file=form.cleaned_data["file"], by=request.user)
-        except imports.ImportRefused as refused:
+            directory_import = directory_import_create(file=form.cleaned_data["file"], by=request.user)
+        except ImportRefused as refused:
             form.add_error("file", refused.message)
         else:
             return redirect("audiences:import_mapping", directory_import.pk)
@@ -47,7 +56,7 @@ def import_mapping(request, pk):
     directory_import = get_object_or_404(DirectoryImport, pk=pk)
     if directory_import.status not in OPEN:
         return redirect("audiences:import_detail", pk)
-    detected = imports.Detected.from_dict(directory_import.detected)
+    detected = Detected.from_dict(directory_import.detected)
     form = ImportMappingForm(
         request.POST or None,
         detected=detected,
@@ -56,12 +65,12 @@ def import_mapping(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            imports.directory_import_preview(
+            directory_import_preview(
                 directory_import=directory_import,
                 mapping=form.mapping(),
                 deactivate_missing=form.cleaned_data["deactivate_missing"],
             )
-        except imports.ImportRefused as refused:
+        except ImportRefused as refused:
             form.add_error(None, refused.message)
         else:
             return redirect("audiences:import_preview", pk)
@@ -82,13 +91,13 @@ def import_preview(request, pk):
             "audiences:import_mapping" if directory_import.status in OPEN else "audiences:import_detail", pk
         )
     try:
-        result = imports.directory_import_plan(
+        result = directory_import_plan(
             source=directory_import.file,
             mapping=directory_import.mapping,
             deactivate_missing=directory_import.deactivate_missing,
-            detected=imports.Detected.from_dict(directory_import.detected),
+            detected=Detected.from_dict(directory_import.detected),
         )
-    except imports.ImportRefused as refused:
+    except ImportRefused as refused:
         messages.error(request, refused.message)
         return redirect("audiences:import_mapping", pk)
     return render(
@@ -108,7 +117,7 @@ def import_preview(request, pk):
 def import_apply(request, pk):
     directory_import = get_object_or_404(DirectoryImport, pk=pk)
     if directory_import.status == DirectoryImport.Status.PREVIEWED:
-        if imports.directory_import_start(directory_import=directory_import, by=request.user):
+        if directory_import_start(directory_import=directory_import, by=request.user):
             messages.info(request, _("The import runs in the background; this page shows its progress."))
         elif directory_import.status == DirectoryImport.Status.DONE:
             messages.success(request, _("The import is done."))
@@ -144,7 +153,7 @@ def import_rejected_csv(request, pk):
     response["Content-Disposition"] = f'attachment; filename="rejected-rows-{directory_import.pk}.csv"'
     response.write("\ufeff")  # so Excel reads UTF-8: å, ä and ö intact
     writer = csv.writer(response, delimiter=";")
-    writer.writerows(imports.rejected_rows_csv_lines(directory_import))
+    writer.writerows(rejected_rows_csv_lines(directory_import))
     return response
 
 

@@ -5,9 +5,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from audiences.imports.tests.import_files import excel_cp1252, person, utf16_unicode_text
 from audiences.models import DirectoryImport, Employee
 from audiences.tests.factories import make_employee
-from audiences.tests.import_files import excel_cp1252, person, utf16_unicode_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

@@ -2,9 +2,10 @@
 
 import pytest
 
-from audiences import imports, tasks
+from audiences.imports import services, tasks
+from audiences.imports.errors import ImportRefused
+from audiences.imports.tests.import_files import excel_cp1252, person
 from audiences.models import DirectoryImport, Employee
-from audiences.tests.import_files import excel_cp1252, person
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -12,8 +13,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 def previewed_import(owner, rows) -> DirectoryImport:
     from django.core.files.base import ContentFile
 
-    directory_import = imports.directory_import_create(file=ContentFile(excel_cp1252(rows), name="p.csv"), by=owner)
-    imports.directory_import_preview(
+    directory_import = services.directory_import_create(file=ContentFile(excel_cp1252(rows), name="p.csv"), by=owner)
+    services.directory_import_preview(
         directory_import=directory_import, mapping=directory_import.mapping, deactivate_missing=False
     )
     return directory_import
@@ -22,8 +23,8 @@ def previewed_import(owner, rows) -> DirectoryImport:
 def test_the_task_run_twice_does_the_work_once(owner, monkeypatch):
     directory_import = previewed_import(owner, [person("NE1"), person("NE2")])
     calls = []
-    real_apply = imports.directory_import_apply
-    monkeypatch.setattr(imports, "directory_import_apply", lambda **kw: calls.append(kw) or real_apply(**kw))
+    real_apply = services.directory_import_apply
+    monkeypatch.setattr(services, "directory_import_apply", lambda **kw: calls.append(kw) or real_apply(**kw))
 
     tasks.run_directory_import(directory_import.pk)
     tasks.run_directory_import(directory_import.pk)
@@ -46,9 +47,9 @@ def test_a_file_that_fails_midway_marks_the_import_failed_and_writes_nothing(own
     directory_import = previewed_import(owner, [person("NE1"), person("NE2")])
 
     def broken(**kwargs):
-        raise imports.ImportRefused("The file changed under us.")
+        raise ImportRefused("The file changed under us.")
 
-    monkeypatch.setattr(imports, "_execute", broken)
+    monkeypatch.setattr(services, "_execute", broken)
     tasks.run_directory_import(directory_import.pk)
     directory_import.refresh_from_db()
     assert (directory_import.status, directory_import.error) == ("failed", "The file changed under us.")
@@ -60,7 +61,7 @@ def test_an_import_left_running_by_a_dead_worker_is_claimed_again_after_the_time
 
     from django.utils import timezone
 
-    from audiences.imports import directory_import_claim
+    from audiences.imports.services import directory_import_claim
 
     stuck = DirectoryImport.objects.create(
         file_name="hr.csv",
@@ -76,3 +77,12 @@ def test_an_import_left_running_by_a_dead_worker_is_claimed_again_after_the_time
     stuck.refresh_from_db()
     assert stuck.status == DirectoryImport.Status.RUNNING
     assert stuck.claimed_at > timezone.now() - timedelta(minutes=1)
+
+
+def test_the_task_keeps_the_name_messages_already_queued_carry():
+    import audiences.tasks  # what Celery's autodiscovery imports
+    from launchpad import celery_app
+
+    assert tasks.run_directory_import.name == services.RUN_TASK == "audiences.tasks.run_directory_import"
+    assert audiences.tasks.run_directory_import is tasks.run_directory_import
+    assert celery_app.tasks[services.RUN_TASK].name == services.RUN_TASK

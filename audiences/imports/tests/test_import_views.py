@@ -8,8 +8,8 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from audiences.imports.tests.import_files import excel_cp1252, person, xlsx_with_title_on_second_sheet
 from audiences.models import DirectoryImport, Employee
-from audiences.tests.import_files import excel_cp1252, person, xlsx_with_title_on_second_sheet
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -162,18 +162,19 @@ def test_it_asks_for_an_email_column_when_none_is_recognised(client, importer):
 def test_a_large_file_runs_in_the_background_with_a_progress_page(
     client, importer, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from audiences import tasks
+    from audiences.imports import tasks
+    from launchpad import celery_app
 
     settings.IMPORT_INLINE_MAX_ROWS = 1
     queued = []
-    monkeypatch.setattr(tasks.run_directory_import, "delay", queued.append)
+    monkeypatch.setattr(celery_app, "send_task", lambda name, args=None, *a, **kw: queued.append((name, list(args))))
     client.force_login(importer)
     upload(client, excel_cp1252(PEOPLE))
     directory_import = DirectoryImport.objects.get()
     client.post(reverse("audiences:import_mapping", args=[directory_import.pk]), columns(directory_import))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("audiences:import_apply", args=[directory_import.pk]))
-    assert queued == [directory_import.pk]
+    assert queued == [("audiences.tasks.run_directory_import", [directory_import.pk])]
     assert Employee.objects.count() == 0
 
     page = client.get(response["Location"]).content.decode()
@@ -189,6 +190,32 @@ def test_a_large_file_runs_in_the_background_with_a_progress_page(
     status = client.get(reverse("audiences:import_status", args=[directory_import.pk])).json()
     assert (status["status"], status["finished"], status["percent"]) == ("done", True, 100)
     assert Employee.objects.count() == 2
+
+
+def test_a_broker_that_is_down_leaves_the_import_previewed_to_apply_again(
+    client, importer, settings, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from kombu.exceptions import OperationalError
+
+    from launchpad import celery_app
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Connection refused")
+
+    settings.IMPORT_INLINE_MAX_ROWS = 1
+    monkeypatch.setattr(celery_app, "send_task", broker_down)
+    client.force_login(importer)
+    upload(client, excel_cp1252(PEOPLE))
+    directory_import = DirectoryImport.objects.get()
+    client.post(reverse("audiences:import_mapping", args=[directory_import.pk]), columns(directory_import))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("audiences:import_apply", args=[directory_import.pk]))
+
+    assert response.status_code == 302
+    assert "queue_directory_import" in caplog.text  # the named callback, in Django's log line
+    directory_import.refresh_from_db()
+    assert directory_import.status == DirectoryImport.Status.PREVIEWED
+    assert Employee.objects.count() == 0
 
 
 def test_the_rejected_rows_download_is_safe_to_open_in_a_spreadsheet(client, importer, reader):

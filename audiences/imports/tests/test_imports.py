@@ -12,15 +12,15 @@ from audiences.imports import (
     directory_import_run,
     guess_mapping,
 )
-from audiences.models import Employee
-from audiences.tests.factories import make_employee
-from audiences.tests.import_files import (
+from audiences.imports.tests.import_files import (
     csv_bytes,
     excel_cp1252,
     person,
     utf16_unicode_text,
     xlsx_with_title_on_second_sheet,
 )
+from audiences.models import Employee
+from audiences.tests.factories import make_employee
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -328,9 +328,9 @@ def test_it_refuses_a_file_over_the_size_limit(settings):
 
 
 def test_a_failure_halfway_rolls_back_every_row(monkeypatch):
-    from audiences import imports
+    from audiences.imports import services
 
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2)
     rows = [person(f"NE{i}") for i in range(10)]
     data = excel_cp1252(rows) + b'NE99;"Ola;Nordmann;ola@x.se\n' + b"x" * 140_000
     with pytest.raises(ImportRefused):
@@ -428,14 +428,14 @@ def test_the_quick_email_check_agrees_with_djangos_validator(email):
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
 
-    from audiences.imports import _valid_email
+    from audiences.imports.validation import valid_email
 
     try:
         validate_email(email)
         expected = len(email) <= 254
     except ValidationError:
         expected = False
-    assert _valid_email(email) is expected
+    assert valid_email(email) is expected
 
 
 def test_a_refused_file_is_logged_with_its_reason(caplog):

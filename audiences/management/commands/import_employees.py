@@ -3,7 +3,16 @@
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from audiences import imports
+from audiences.imports.detection import directory_import_detect
+from audiences.imports.errors import ImportRefused
+from audiences.imports.mapping import EXTRA, FIELDS, check_mapping, guess_mapping, mapping_with_overrides
+from audiences.imports.services import (
+    directory_import_apply,
+    directory_import_claim,
+    directory_import_create,
+    directory_import_plan,
+    directory_import_preview,
+)
 
 
 def _mapping_argument(text: str) -> tuple[str, str]:
@@ -31,7 +40,7 @@ class Command(BaseCommand):
             default=[],
             type=_mapping_argument,
             metavar="HEADER=field",
-            help=f"map a column by hand; field is one of {', '.join([*imports.FIELDS, imports.EXTRA, 'ignore'])}",
+            help=f"map a column by hand; field is one of {', '.join([*FIELDS, EXTRA, 'ignore'])}",
         )
 
     def handle(self, *args, file: str, dry_run: bool, deactivate_missing: bool, **options):
@@ -41,7 +50,7 @@ class Command(BaseCommand):
                 result = self._import(f, file, overrides, dry_run=dry_run, deactivate_missing=deactivate_missing)
         except FileNotFoundError as exc:
             raise CommandError(f"{file}: no such file") from exc
-        except imports.ImportRefused as refused:
+        except ImportRefused as refused:
             raise CommandError(f"{file}: {refused.message}") from refused
         self.stdout.write(result.summary_line())
         for error in result.row_errors:
@@ -50,23 +59,23 @@ class Command(BaseCommand):
             self.stdout.write(f"... and {result.rejected - len(result.row_errors)} more rejected rows")
 
     def _import(self, f, path: str, overrides: dict[str, str], *, dry_run: bool, deactivate_missing: bool):
-        detected = imports.directory_import_detect(source=f)
-        mapping = imports.mapping_with_overrides(detected.headers, imports.guess_mapping(detected.headers), overrides)
-        imports.check_mapping(detected.headers, mapping)
+        detected = directory_import_detect(source=f)
+        mapping = mapping_with_overrides(detected.headers, guess_mapping(detected.headers), overrides)
+        check_mapping(detected.headers, mapping)
         if dry_run:
-            return imports.directory_import_plan(
+            return directory_import_plan(
                 source=f, mapping=mapping, deactivate_missing=deactivate_missing, detected=detected
             )
-        directory_import = imports.directory_import_create(file=File(f, name=path), by=None)
+        directory_import = directory_import_create(file=File(f, name=path), by=None)
         try:
-            imports.directory_import_preview(
+            directory_import_preview(
                 directory_import=directory_import, mapping=mapping, deactivate_missing=deactivate_missing
             )
-        except imports.ImportRefused:
+        except ImportRefused:
             # Refused means nothing written: not even the history entry.
             directory_import.file.delete(save=False)
             directory_import.delete()
             raise
-        if not imports.directory_import_claim(directory_import=directory_import):
-            raise imports.ImportRefused("the import was claimed by another process")
-        return imports.directory_import_apply(directory_import=directory_import, by=None)
+        if not directory_import_claim(directory_import=directory_import):
+            raise ImportRefused("the import was claimed by another process")
+        return directory_import_apply(directory_import=directory_import, by=None)

@@ -1,0 +1,82 @@
+"""Checking the values of one row of an HR export: languages, emails, lengths; each problem a reason for the person who uploaded it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from audiences.models import Employee
+
+from .mapping import FIELDS
+
+# What HR systems write in a language column, and the language it means.
+LANGUAGES = {
+    "sv": "sv",
+    "se": "sv",
+    "sv-se": "sv",
+    "sv_se": "sv",
+    "svenska": "sv",
+    "swedish": "sv",
+    "swe": "sv",
+    "en": "en",
+    "en-gb": "en",
+    "en-us": "en",
+    "en_gb": "en",
+    "en_us": "en",
+    "engelska": "en",
+    "english": "en",
+    "eng": "en",
+}
+
+DEFAULT_LANGUAGE = Employee.Language.SWEDISH.value  # a plain str: enums hash and adapt differently
+
+_MAX_LENGTHS = {name: Employee._meta.get_field(name).max_length for name in FIELDS}
+_SHORTEST_LIMIT = min(length for name, length in _MAX_LENGTHS.items() if name != "language")  # language: normalised
+# A common shape of address that Django's EmailValidator always accepts; anything else goes to the validator.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def normalise_language(text: str) -> str:
+    """The Employee language a language cell means; Swedish when it means nothing known."""
+    return LANGUAGES.get(text.casefold(), DEFAULT_LANGUAGE)
+
+
+def row_problem(values: dict[str, Any], cells: list[str]) -> str | None:
+    """Why a row's mapped values cannot be stored (no email, a bad email, a value too long), or None."""
+    email = values["email"]
+    if not email:
+        return _("The email address is missing.")
+    if not valid_email(email):
+        return _("%(email)s is not a valid email address.") % {"email": email}
+    if max(map(len, cells)) > _SHORTEST_LIMIT:  # rarely true: only then look at each field
+        for name, value in values.items():
+            if value and len(value) > _MAX_LENGTHS[name]:
+                reason = _("%(field)s is longer than %(max)s characters.")
+                return reason % {"field": field_label(name), "max": _MAX_LENGTHS[name]}
+    return None
+
+
+def valid_email(email: str) -> bool:
+    """Whether Django's EmailValidator accepts `email` and it fits the email field."""
+    if len(email) <= _MAX_LENGTHS["email"] and _PLAIN_EMAIL.fullmatch(email):
+        return True
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return len(email) <= _MAX_LENGTHS["email"]
+
+
+def field_label(name: str) -> str:
+    """The name of an Employee field (or of an extra attribute) as the person importing reads it."""
+    if name == "is_active":
+        return str(Employee._meta.get_field("is_active").verbose_name)
+    if name.startswith("extra:"):
+        return name.removeprefix("extra:")
+    return str(Employee._meta.get_field(name).verbose_name)
