@@ -1,4 +1,6 @@
-"""The landing page's writes and reads: personal links, counters, bookings, questions, the pulse.
+"""The landing page's writes: personal links, counters, bookings, questions, the pulse.
+
+What the page shows is read in campaigns.landing.selectors.
 
 Every write is a service here (`<entity>_<action>`, keyword-only). Emails go out after
 commit. Counters are single UPDATEs with F(), so the dashboard never scans raw events.
@@ -7,29 +9,24 @@ commit. Counters are single UPDATEs with F(), so the dashboard never scans raw e
 import atexit
 import logging
 import threading
-from dataclasses import dataclass
-from datetime import datetime, time
 from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from campaigns.landing import invites
+from campaigns.landing.selectors import invited_meetings, is_public, may_book
 from campaigns.models import (
-    Asset,
     Booking,
     ChangeProject,
-    Channel,
     LandingCounter,
     LandingToken,
     MeetingSession,
     PulseResponse,
     Question,
-    SenderKind,
     Stage,
 )
 from lib.richtext import sanitize_html
@@ -37,8 +34,6 @@ from lib.richtext import sanitize_html
 logger = logging.getLogger(__name__)
 
 PULSE_STAGES = tuple(Stage.values)
-# Assets in these states are not public yet (or any more).
-HIDDEN_STATUSES = (Asset.Status.DRAFT, Asset.Status.CANCELLED)
 
 
 class BookingError(Exception):
@@ -50,7 +45,11 @@ class SessionFull(BookingError):
 
 
 class SessionClosed(BookingError):
-    pass
+    """The session has started, or its meeting is not approved (any more)."""
+
+
+class SessionByInvitation(BookingError):
+    """The meeting is for its cross-functional groups, and the booking is not one of their members'."""
 
 
 # Personal links and counters
@@ -238,11 +237,10 @@ def landing_forget_person(*, project_id: int, employee_id: int | None) -> None:
         transaction.on_commit(lambda: (cache.delete(key), local_cache.delete(key)))
 
 
-def person_state(*, project: ChangeProject, employee, version: int, cached=None) -> dict:
-    """What the personal page shows of one person: confirmed bookings (session id → cancel token)
-    and this round's pulse answer. Cached until they book, cancel or answer, or the sessions change."""
-    if cached and cached[0] == (version, project.pulse_round):
-        return cached[1]
+def person_state(*, project: ChangeProject, employee, version: int, invitations=()) -> dict:
+    """What the personal page shows of one person: confirmed bookings (session id → cancel token),
+    this round's pulse answer, and which of the meetings by invitation (`invitations`, meeting ids)
+    invite them. Cached with the page's `version` until they book, cancel or answer, or it moves."""
     booked = dict(
         Booking.objects.filter(
             employee=employee, session__meeting__project=project, status=Booking.Status.CONFIRMED
@@ -253,98 +251,14 @@ def person_state(*, project: ChangeProject, employee, version: int, cached=None)
         .values("reaction", *PULSE_STAGES)
         .first()
     )
-    state = {"booked": booked, "pulse": pulse}
+    invited = tuple(sorted(invited_meetings(employee=employee, meeting_ids=invitations)))
+    state = {"booked": booked, "pulse": pulse, "invited": invited}
     cache.set(_person_key(project.pk, employee.pk), ((version, project.pulse_round), state), 3600)
     return state
 
 
 def person_cache_key(*, project_id: int, employee_id: int) -> str:
     return _person_key(project_id, employee_id)
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    id: int
-    meeting_title: str
-    starts_at: datetime
-    ends_at: datetime
-    site: str
-    place: str
-    online: bool
-    free_seats: int
-
-
-def public_sessions(*, project: ChangeProject) -> list[SessionInfo]:
-    """Future sessions of the project's public meetings with their free seats: one query."""
-    sessions = (
-        MeetingSession.objects.filter(meeting__project=project, starts_at__gt=timezone.now())
-        .exclude(meeting__status__in=HIDDEN_STATUSES)
-        # A cross-functional group's workshop is by invitation, not for everyone to book.
-        .exclude(meeting__audiences__is_cross_functional=True)
-        .select_related("meeting")
-        .annotate(taken=Count("bookings", filter=Q(bookings__status=Booking.Status.CONFIRMED)))
-        .order_by("starts_at", "id")
-    )
-    return [
-        SessionInfo(
-            id=s.pk,
-            meeting_title=s.meeting.headline or s.meeting.title,
-            starts_at=s.starts_at,
-            ends_at=s.ends_at,
-            site=s.site,
-            place=s.place,
-            online=bool(s.online_url),
-            free_seats=max(s.capacity - s.taken, 0),
-        )
-        for s in sessions
-    ]
-
-
-def public_milestones(*, project: ChangeProject) -> list[dict]:
-    """The plan's milestones in date order: what happens when."""
-    now = timezone.now()
-    assets = project.assets.filter(is_milestone=True).exclude(status=Asset.Status.CANCELLED)
-    items = [{"title": a.headline or a.title, "at": a.scheduled_for(project.go_live)} for a in assets]
-    if not any(timezone.localdate(item["at"]) == project.go_live for item in items):
-        go_live = timezone.make_aware(datetime.combine(project.go_live, time(8, 0)))
-        items.append({"title": _("Go-live"), "at": go_live, "go_live": True})
-    items.sort(key=lambda item: item["at"])
-    for item in items:
-        item["past"] = item["at"] < now
-        item.setdefault("go_live", timezone.localdate(item["at"]) == project.go_live)
-    return items
-
-
-def public_film(*, project: ChangeProject) -> Asset | None:
-    """The project's film (the latest public one), if any."""
-    return (
-        project.assets.filter(channel=Channel.FILM)
-        .exclude(status__in=HIDDEN_STATUSES)
-        .exclude(video="", video_url="")
-        .select_related("image")
-        .order_by("-id")
-        .first()
-    )
-
-
-def sponsor_message(*, project: ChangeProject) -> Asset | None:
-    """The sponsor's own words: the latest public email sent in the sponsor's name."""
-    return (
-        project.assets.filter(channel=Channel.EMAIL, sender_kind=SenderKind.SPONSOR)
-        .exclude(status__in=HIDDEN_STATUSES)
-        .exclude(body="")
-        .order_by("-id")
-        .first()
-    )
-
-
-def published_questions(*, project: ChangeProject) -> QuerySet[Question]:
-    """The FAQ: published answers, newest first."""
-    return (
-        project.questions.filter(is_published=True)
-        .exclude(answer="")
-        .order_by(F("published_at").desc(nulls_last=True), "-id")
-    )
 
 
 # Meetings
@@ -364,8 +278,12 @@ def booking_create(*, session: MeetingSession, email: str, name: str = "", emplo
     """
     with transaction.atomic():
         session = MeetingSession.objects.select_for_update().select_related("meeting__project").get(pk=session.pk)
-        if session.starts_at <= timezone.now() or session.meeting.status in HIDDEN_STATUSES:
+        if session.starts_at <= timezone.now() or not is_public(session.meeting):
             raise SessionClosed
+        # The general link names nobody for sure: an invitation counts on a personal link only.
+        if not may_book(session=session, employee=employee if confirmed else None):
+            logger.warning("booking refused: session %s is by invitation", session.pk)
+            raise SessionByInvitation
         booking = _active(session).filter(email__iexact=email).first()
         if booking is None or (confirmed and booking.status == Booking.Status.PENDING):
             taken = Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED).count()
@@ -406,7 +324,7 @@ def booking_confirm(*, booking: Booking) -> Booking:
         booking = Booking.objects.select_related("employee").get(pk=booking.pk)
         if booking.status != Booking.Status.PENDING:
             return booking
-        if session.starts_at <= timezone.now():
+        if session.starts_at <= timezone.now() or not is_public(session.meeting):
             raise SessionClosed
         taken = Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED).count()
         if taken >= session.capacity:

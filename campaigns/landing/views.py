@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 from audiences.selectors import reachable_employees
 from campaigns.delivery import merge
 from campaigns.delivery.emails import merged_html
+from campaigns.landing import selectors
 from campaigns.landing import services as landing
 from campaigns.landing.forms import AskForm, BookForm, GeneralBookForm, PersonalAskForm, PulseForm
 from campaigns.models import Booking, ChangeProject, LandingCounter, LandingToken, MeetingSession, PrintRender
@@ -128,9 +129,9 @@ def _public_part(project: ChangeProject) -> dict:
     key = landing.landing_cache_key(project=project, language=translation.get_language())
     part = cache.get(key)
     if part is None:
-        sessions = landing.public_sessions(project=project)
-        film = landing.public_film(project=project)
-        sponsor = landing.sponsor_message(project=project)
+        sessions, invitations = selectors.bookable_sessions(project=project)
+        film = selectors.public_film(project=project)
+        sponsor = selectors.sponsor_message(project=project)
         context = {
             "project": project,
             "film": film,
@@ -138,14 +139,16 @@ def _public_part(project: ChangeProject) -> dict:
             "film_link": film.video_url if film and video_host_allowed(film.video_url) else "",
             "sponsor": sponsor,
             "sponsor_html": _sponsor_html(project, sponsor),
-            "milestones": landing.public_milestones(project=project),
+            "milestones": selectors.public_milestones(project=project),
         }
         part = {
             "story_html": render_to_string("landing/_story.html", context),
             "faq_html": render_to_string(
-                "landing/_faq.html", {"questions": list(landing.published_questions(project=project))}
+                "landing/_faq.html", {"questions": list(selectors.published_questions(project=project))}
             ),
             "sessions": sessions,
+            # Meetings by invitation: shown on the personal pages of their groups' members only.
+            "invitations": invitations,
         }
         cache.set(key, part, PUBLIC_CACHE_SECONDS)
     return part
@@ -198,16 +201,22 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
     if link:
         person_key = landing.person_cache_key(project_id=project.pk, employee_id=employee.pk)
         cached = _shared(person_key, fresh=fresh)
-        state = landing.person_state(project=project, employee=employee, version=version, cached=cached)
-        if cached is None or cached[1] is not state:  # computed afresh: keep a copy here too
+        if cached and cached[0] == (version, project.pulse_round):
+            state = cached[1]
+        else:  # computed afresh: keep a copy here too
+            invitations = _public_part(project).get("invitations", {})
+            state = landing.person_state(
+                project=project, employee=employee, version=version, invitations=invitations.keys()
+            )
             landing.local_cache.set(person_key, ((version, project.pulse_round), state), SHARED_COPY_SECONDS)
     else:
-        state = {"booked": {}, "pulse": None}
+        state = {"booked": {}, "pulse": None, "invited": ()}
     notices = messages.get_messages(request) if "messages" in request.COOKIES or forms else []
     cacheable = not forms and not notices
     # Everyone without a booking shares one page (their pulse answers are marks filled in below);
     # a booking's cancel link is personal, so a booked person's page is their own.
-    who = "g" if not link else "p" + hashlib.sha256(repr(sorted(state["booked"].items())).encode()).hexdigest()[:16]
+    personal = sorted(state["booked"].items()), sorted(state.get("invited", ()))
+    who = "g" if personal == ([], []) else "p" + hashlib.sha256(repr(personal).encode()).hexdigest()[:16]
     page_key = landing.landing_cache_key(project=project, language=language, version=version, part=f"page:{who}")
     html = landing.local_cache.get(page_key) if cacheable else None
     if html is None:
@@ -267,6 +276,12 @@ def _fill_pulse_marks(html: str, pulse: dict | None) -> str:
 
 def _page_context(project, *, link, state, forms, notices) -> dict:
     part = _public_part(project)
+    sessions = part["sessions"]
+    if state.get("invited", ()):
+        invited = [
+            s for meeting_id in state.get("invited", ()) for s in part.get("invitations", {}).get(meeting_id, ())
+        ]
+        sessions = sorted([*sessions, *invited], key=lambda s: (s.starts_at, s.id))
     pulse = state["pulse"]
     if "pulse" not in forms:
         forms["pulse"] = PulseForm(language=translation.get_language(), initial=pulse or {})
@@ -284,9 +299,9 @@ def _page_context(project, *, link, state, forms, notices) -> dict:
         "messages": notices,
         "story_html": part["story_html"],
         "faq_html": part["faq_html"],
-        "sessions": part["sessions"],
+        "sessions": sessions,
         "token": TOKEN_MARK,
-        "session_rows": [{"session": s, "cancel_token": state["booked"].get(s.id)} for s in part["sessions"]],
+        "session_rows": [{"session": s, "cancel_token": state["booked"].get(s.id)} for s in sessions],
         "pulse_answered": bool(pulse),
         "forms": forms,
     }
@@ -352,7 +367,7 @@ FILM_PLAY_LIMIT = (30, 600)  # beacons per address and window (seconds); more ar
 def film_play(request, slug, asset_id):
     """The landing page's film was started: count one play of that film (no person, no audience)."""
     project = _general(slug)
-    film = landing.public_film(project=project)
+    film = selectors.public_film(project=project)
     if film is None or film.pk != asset_id or not film.video:
         raise Http404
     limit, window = getattr(settings, "FILM_PLAY_RATE_LIMIT", FILM_PLAY_LIMIT)
@@ -397,6 +412,8 @@ def _book(request, session: MeetingSession, employee, *, confirmed: bool) -> boo
         )
     except landing.SessionClosed:
         messages.error(request, _("That session can no longer be booked."), extra_tags="meetings")
+    except landing.SessionByInvitation:
+        messages.error(request, _("That session is by invitation only."), extra_tags="meetings")
     else:
         return True
     return False

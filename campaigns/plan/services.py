@@ -112,6 +112,7 @@ def asset_update(*, asset: Asset, by, audiences=None, **fields) -> Asset:
     asset.save()
     _audit(asset, by, AssetEvent.Action.CHANGED, fields=changed)
     printing.print_schedule(asset=asset)
+    landing.landing_cache_bump(project_id=asset.project_id)  # the landing page shows approved assets only
     return asset
 
 
@@ -146,6 +147,7 @@ def asset_set_status(*, asset: Asset, status: str, by) -> Asset:
     _audit(asset, by, action, status=[old, asset.get_status_display()])
     logger.info("asset %s: %s -> %s by user %s", asset.pk, old, status, by.pk)
     printing.print_schedule(asset=asset)
+    landing.landing_cache_bump(project_id=asset.project_id)  # shown on, or taken off, the landing page
     return asset
 
 
@@ -212,4 +214,5 @@ def meeting_sessions_save(*, meeting: Asset, save: list[MeetingSession], delete:
         meeting.save(update_fields=["status", "updated_at"])
     _audit(meeting, by, AssetEvent.Action.CHANGED, fields=changed)
     printing.print_schedule(asset=meeting)
+    landing.landing_cache_bump(project_id=meeting.project_id)
     return meeting

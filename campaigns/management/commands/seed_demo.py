@@ -345,7 +345,7 @@ class Command(BaseCommand):
             ("Teaser: något nytt är på väg", ["ready", "approved"]),
             ("Affisch för lunchrum och verkstad", ["ready", "approved"]),
             ("Informationsträffar", ["ready", "approved", "scheduled"]),
-            ("Sponsorns varför", ["ready"]),
+            ("Sponsorns varför", ["ready", "approved"]),
         ):
             for status in steps:
                 plan.asset_set_status(asset=assets[title], status=status, by=by)
