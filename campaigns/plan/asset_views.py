@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from audiences import selectors as audience_selectors
 from audiences.models import Employee
 from campaigns.delivery import emails
+from campaigns.landing.selectors import is_by_invitation, is_public
 from campaigns.models import PRINT_CHANNELS, Asset, Channel, Membership, SenderKind, Stage
 from campaigns.plan import services as plan
 from campaigns.plan.asset_forms import MeetingSessionFormSet, form_for_channel
@@ -194,6 +195,8 @@ def asset_detail(request, slug, pk):
             "timing": timing_label(asset),
             "audiences": asset.audiences.order_by("name"),
             "sessions": asset.sessions.all() if asset.channel == Channel.MEETING else None,
+            "by_invitation": asset.channel == Channel.MEETING and is_by_invitation(asset),
+            "is_public": is_public(asset),
             "transitions": _transitions(asset, membership) if membership.can_edit else [],
             "audit": _audit_rows(asset),
         },
@@ -240,6 +243,7 @@ def asset_edit(request, slug, pk):
             "channel": asset.channel,
             "channel_label": asset.get_channel_display(),
             "is_print": asset.is_print,
+            "by_invitation": asset.channel == Channel.MEETING and is_by_invitation(asset),
         },
     )
 

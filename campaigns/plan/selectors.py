@@ -278,13 +278,28 @@ def plan_coverage(
                     )
                 )
     for asset in live:
-        if not asset.audiences.all():
+        audiences = asset.audiences.all()
+        if not audiences:
             warnings.append(
                 PlanWarning(
                     kind="no_audience",
                     message=_("“%(title)s” has no audience: nobody will get it.") % {"title": asset.title},
                     url=reverse("campaigns:asset_edit", args=[project.slug, asset.pk]),
                     link_label=_("Choose audiences"),
+                )
+            )
+        elif asset.channel == Channel.MEETING and all(a.is_cross_functional for a in audiences):
+            warnings.append(
+                PlanWarning(
+                    kind="by_invitation",
+                    message=_(
+                        "“%(title)s” is by invitation: its audiences are all cross-functional groups, so its "
+                        "sessions are not on the general link or the posters; only the groups' members see "
+                        "and book them on their personal links."
+                    )
+                    % {"title": asset.title},
+                    url=reverse("campaigns:asset_edit", args=[project.slug, asset.pk]),
+                    link_label=_("Change the audiences"),
                 )
             )
     return {

@@ -237,3 +237,26 @@ def test_an_invitation_page_costs_no_query_once_warm(client, project, workshop, 
         page = client.get(f"/p/{link.token}/").content.decode()
     assert "Workshop med tvärgruppen" in page
     assert timezone.now() < workshop["session"].starts_at
+
+
+def test_the_editor_and_the_plan_say_a_meeting_is_by_invitation(client, project, owner, workshop, english):
+    from campaigns.plan.selectors import plan_coverage
+
+    client.force_login(owner)
+    meeting = workshop["meeting"]
+    detail = client.get(f"/projects/{project.slug}/assets/{meeting.pk}/").content.decode()
+    edit = client.get(f"/projects/{project.slug}/assets/{meeting.pk}/edit/").content.decode()
+    assert 'id="by-invitation"' in detail and 'id="by-invitation"' in edit
+
+    project.refresh_from_db()
+    warnings = plan_coverage(project=project)["warnings"]
+    assert [w.kind for w in warnings if w.kind == "by_invitation"] == ["by_invitation"]
+    assert any("Workshop med tvärgruppen" in w.message for w in warnings)
+
+
+def test_the_editor_says_an_unapproved_meeting_is_not_on_the_page(client, project, owner, english):
+    client.force_login(owner)
+    draft, _sessions = make_meeting(project, status=Asset.Status.DRAFT)
+    approved, _sessions = make_meeting(project, title="Godkänd")
+    assert 'id="not-public"' in client.get(f"/projects/{project.slug}/assets/{draft.pk}/").content.decode()
+    assert 'id="not-public"' not in client.get(f"/projects/{project.slug}/assets/{approved.pk}/").content.decode()
