@@ -5,6 +5,7 @@ from campaigns.analytics import views as dashboard_views
 from campaigns.delivery import outbox_views
 from campaigns.delivery import views as send_views
 from campaigns.landing import inbox_views
+from campaigns.landing import views as landing_views
 from campaigns.plan import asset_views
 from campaigns.plan import views as plan_views
 from campaigns.printing import views as print_views
@@ -29,6 +30,7 @@ urlpatterns = [
     path("<slug:slug>/team/<int:member_id>/role/", views.member_role, name="member_role"),
     path("<slug:slug>/team/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
+    path("<slug:slug>/landing-preview/", landing_views.preview, name="landing_preview"),
     path("<slug:slug>/dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("<slug:slug>/dashboard/refresh/", dashboard_views.dashboard_refresh, name="dashboard_refresh"),
     path(

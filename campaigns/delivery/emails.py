@@ -46,6 +46,15 @@ def landing_url_for(project: ChangeProject, employee=None) -> str:
     return f"{settings.SITE_URL}/l/{project.slug}/"
 
 
+def preview_landing_url(project: ChangeProject) -> str:
+    """The landing link that previews and test sends carry: the general one.
+
+    A preview is rendered "as" a real employee, but must never hand a project member that
+    employee's working personal link (they could answer the pulse in a colleague's name).
+    """
+    return landing_url_for(project)
+
+
 def absolute_url(url: str) -> str:
     """An absolute address for media in emails, which are read far away from the site."""
     if url.startswith(("http://", "https://")):
@@ -209,9 +218,7 @@ def build_message(rendered: RenderedEmail, *, to: str, subject_prefix: str = "")
 
 def email_send_test(*, asset: Asset, employee, to: str, by) -> RenderedEmail:
     """Send an email asset, as `employee` would get it, to `to` (the user's own address), and audit it."""
-    rendered = render_campaign_email(
-        asset=asset, employee=employee, landing_url=landing_url_for(asset.project, employee)
-    )
+    rendered = render_campaign_email(asset=asset, employee=employee, landing_url=preview_landing_url(asset.project))
     build_message(rendered, to=to, subject_prefix=_("[Test] ")).send()
     AssetEvent.objects.create(
         asset=asset,

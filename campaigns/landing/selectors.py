@@ -126,6 +126,12 @@ def invited_meetings(*, employee, meeting_ids) -> set[int]:
     return invited
 
 
+def meetings_inviting(*, audience: Audience, meeting_ids) -> set[int]:
+    """Of the meetings by invitation `meeting_ids`, those that invite the members of `audience`."""
+    through = Asset.audiences.through.objects
+    return set(through.filter(asset_id__in=set(meeting_ids), audience=audience).values_list("asset_id", flat=True))
+
+
 def may_book(*, session: MeetingSession, employee) -> bool:
     """Whether `employee` (None on the general link) may book `session` now: an approved meeting,
     open to everyone or by an invitation that includes the employee."""

@@ -10,8 +10,10 @@ import hashlib
 import re
 from functools import wraps
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +36,7 @@ from campaigns.landing import services as landing
 from campaigns.landing.forms import AskForm, BookForm, GeneralBookForm, PersonalAskForm, PulseForm
 from campaigns.models import Booking, ChangeProject, LandingCounter, LandingToken, MeetingSession, PrintRender
 from campaigns.plan.asset_forms import video_host_allowed
+from campaigns.projects.permissions import get_project_for_user
 from lib import ratelimit
 from lib.colors import contrast_with_white
 from lib.csrf import masked_token
@@ -579,3 +582,37 @@ def general_pulse(request, slug):
     landing.pulse_submit(project=project, reaction=form.cleaned_data["reaction"], scores=form.scores())
     messages.success(request, _("Thank you for telling us!"), extra_tags="pulse")
     return _back(None, project, "pulse")
+
+
+# The team's preview: the page as an audience sees it now
+
+
+@require_safe
+@login_required
+@csp_replace({"form-action": ["'none'"]})
+def preview(request, slug):
+    """The page as a member of one audience (or anyone on the general link) sees it now.
+
+    Project members only. Nothing personal: no real employee's link, no booking or answer of
+    theirs; the forms are switched off (the browser refuses to send them) and nothing is counted.
+    """
+    project, _membership = get_project_for_user(request, slug)
+    audiences = list(project.audiences.order_by("name"))
+    chosen = request.GET.get("audience", "")
+    audience = next((a for a in audiences if str(a.pk) == chosen), None)
+    part = _public_part(project)
+    invited = ()
+    if audience is not None:
+        invited = tuple(sorted(selectors.meetings_inviting(audience=audience, meeting_ids=part.get("invitations", {}))))
+    state = {"booked": {}, "pulse": None, "invited": invited}
+    context = _page_context(project, link=None, state=state, forms={}, notices=[])
+    context["preview"] = {
+        "audience": audience,
+        "audiences": audiences,
+        "url": reverse("campaigns:landing_preview", args=[project.slug]),
+    }
+    html = render_to_string("landing/page.html", context, request=request).replace(CSRF_MARK, "")
+    response = HttpResponse(html)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -312,7 +312,7 @@ def asset_preview(request, slug, pk):
         if employee.pk and employee not in candidates:
             candidates.insert(0, employee)
         rendered = emails.render_campaign_email(
-            asset=asset, employee=employee, landing_url=emails.landing_url_for(project, employee)
+            asset=asset, employee=employee, landing_url=emails.preview_landing_url(project)
         )
         context |= {"employees": candidates, "employee": employee, "rendered": rendered}
     return render(request, "campaigns/asset_preview.html", context)
@@ -330,7 +330,7 @@ def asset_email_html(request, slug, pk):
         raise Http404
     employee = _preview_employee(request, asset, _preview_employees(asset))
     rendered = emails.render_campaign_email(
-        asset=asset, employee=employee, landing_url=emails.landing_url_for(project, employee)
+        asset=asset, employee=employee, landing_url=emails.preview_landing_url(project)
     )
     response = HttpResponse(rendered.html, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "no-store"

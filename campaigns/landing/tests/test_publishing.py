@@ -11,7 +11,7 @@ from django.utils import timezone
 from audiences.models import Audience, AudienceMember
 from campaigns.landing import selectors
 from campaigns.landing import services as landing
-from campaigns.models import Asset, Booking, Channel, SenderKind, Stage
+from campaigns.models import Asset, Booking, Channel, LandingCounter, LandingToken, SenderKind, Stage
 from campaigns.plan import services as plan
 from campaigns.tests.landing_helpers import clean_cache, make_employee, make_meeting, personal_link  # noqa: F401
 
@@ -260,3 +260,44 @@ def test_the_editor_says_an_unapproved_meeting_is_not_on_the_page(client, projec
     approved, _sessions = make_meeting(project, title="Godkänd")
     assert 'id="not-public"' in client.get(f"/projects/{project.slug}/assets/{draft.pk}/").content.decode()
     assert 'id="not-public"' not in client.get(f"/projects/{project.slug}/assets/{approved.pk}/").content.decode()
+
+
+# The team's preview
+
+
+def test_a_member_previews_the_page_as_an_audience_sees_it_without_any_personal_link(
+    client, project, viewer, workshop, english
+):
+    make_meeting(project, title="Öppen träff")
+    client.force_login(viewer)
+    url = f"/projects/{project.slug}/landing-preview/"
+
+    everyone = client.get(url)
+    as_group = client.get(f"{url}?audience={workshop['group'].pk}").content.decode()
+
+    page = everyone.content.decode()
+    assert "Öppen träff" in page and "Workshop med tvärgruppen" not in page
+    assert "Öppen träff" in as_group and "Workshop med tvärgruppen" in as_group
+    assert "as a member of “Tvärgruppen”" in as_group
+    assert "form-action 'none'" in everyone["Content-Security-Policy"]
+    assert everyone["Cache-Control"].startswith("private") and "no-store" in everyone["Cache-Control"]
+    assert "/p/" not in page and "/p/" not in as_group.replace("/p/preview", "")
+    assert not LandingToken.objects.exists()  # nobody's link was made or shown
+    assert not LandingCounter.objects.exists()  # and nothing was counted
+
+
+def test_the_preview_is_for_project_members_only(client, project, outsider):
+    url = f"/projects/{project.slug}/landing-preview/"
+    assert client.get(url).status_code == 302  # to the login
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+
+
+def test_an_audience_of_another_project_is_not_previewed(client, project, viewer, make_user):
+    from campaigns.projects import services
+
+    other = services.project_create(by=make_user("other"), name="Annat", lede="Annat.", go_live="2027-05-01")
+    secret = Audience.objects.create(project=other, name="Hemliga gruppen")
+    client.force_login(viewer)
+    page = client.get(f"/projects/{project.slug}/landing-preview/?audience={secret.pk}").content.decode()
+    assert "Hemliga gruppen" not in page
