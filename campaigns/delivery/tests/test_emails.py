@@ -164,3 +164,30 @@ def test_a_viewer_cannot_send_a_test(client, project, viewer, smtp_inbox):
     assert response.status_code == 403
     assert smtp_inbox.envelopes == []
     assert not asset.events.filter(action=AssetEvent.Action.TEST_SENT).exists()
+
+
+# Threat: a project member picks up a colleague's working personal link from a preview.
+
+
+@pytest.mark.django_db
+def test_previews_and_test_sends_carry_no_working_personal_link(client, project, editor, viewer, smtp_inbox):
+    from campaigns.landing import services as landing
+    from campaigns.models import LandingToken
+
+    asset = make_email(project, editor)
+    anna = make_employee()
+    existing = landing.landing_token_for(project=project, employee=anna)  # Anna already has her link
+    client.force_login(viewer)
+
+    page = client.get(reverse("campaigns:asset_preview", args=[project.slug, asset.pk]) + f"?employee={anna.pk}")
+    framed = client.get(reverse("campaigns:asset_email_html", args=[project.slug, asset.pk]) + f"?employee={anna.pk}")
+    client.force_login(editor)
+    client.post(reverse("campaigns:asset_test_send", args=[project.slug, asset.pk]), {"employee": anna.pk})
+
+    (message,) = [email.message_from_bytes(e.content, policy=email.policy.default) for e in smtp_inbox.envelopes]
+    sent = message.get_body(preferencelist=("html",)).get_content()
+    for html in (page.content.decode(), framed.content.decode(), sent):
+        assert "Hej Anna!" in html  # rendered as Anna gets it …
+        assert existing.token not in html and "/p/" not in html  # … but with the general link
+        assert f"/l/{project.slug}/" in html
+    assert LandingToken.objects.count() == 1  # and no link was made for the preview
