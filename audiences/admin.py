@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from campaigns.admin import ProjectScopedAdmin
+from campaigns.admin import ProjectFilter, ProjectScopedAdmin
 
 from .models import Audience, AudienceMember, DirectoryImport, Employee
 
@@ -49,6 +49,6 @@ class AudienceMemberInline(admin.TabularInline):
 @admin.register(Audience)
 class AudienceAdmin(ProjectScopedAdmin):
     list_display = ["name", "project", "kind", "is_cross_functional", "updated_at"]
-    list_filter = ["kind", "is_cross_functional", "project"]
+    list_filter = ["kind", "is_cross_functional", ProjectFilter]
     search_fields = ["name", "description"]
     inlines = [AudienceMemberInline]

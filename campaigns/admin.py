@@ -76,6 +76,28 @@ class ProjectScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ProjectFilter(admin.SimpleListFilter):
+    """Filter by project, offering only the user's projects (a related-field filter would list them all)."""
+
+    title = _("change project")
+    parameter_name = "project"
+
+    def __init__(self, request, params, model, model_admin):
+        self.project_lookup = model_admin._lookup("id")
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        projects = ChangeProject.objects.order_by("name")
+        if not request.user.is_superuser:
+            projects = projects.filter(memberships__user=request.user)
+        return [(str(pk), name) for pk, name in projects.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(**{self.project_lookup: self.value()})
+        return queryset
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     fk_name = "project"
@@ -114,13 +136,22 @@ class ChangeProjectAdmin(ProjectScopedAdmin):
     raw_id_fields = ["logo", "hero_image"]
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # The logo and hero come from the project's own images, never another project's (by id).
+        images = ProjectImage.objects.filter(project=obj) if obj else ProjectImage.objects.none()
+        for name in ("logo", "hero_image"):
+            if name in form.base_fields:
+                form.base_fields[name].queryset = images
+        return form
+
 
 @admin.register(Membership)
 class MembershipAdmin(ProjectScopedAdmin):
     # Only owners manage the team: an editor must not add anyone, themselves as owner included.
     attach_roles = (Membership.Role.OWNER,)
     list_display = ["user", "project", "role", "created_at"]
-    list_filter = ["role", "project"]
+    list_filter = ["role", ProjectFilter]
     search_fields = ["user__email", "user__username", "project__name"]
     autocomplete_fields = ["user"]
     readonly_fields = ["invited_by", "created_at"]
@@ -146,28 +177,6 @@ class ProjectImageAdmin(ProjectScopedAdmin):
 # or a booking's name. Secret tokens (personal links, tracking, confirmation) are never shown.
 
 
-class ProjectFilter(admin.SimpleListFilter):
-    """Filter by project, offering only the user's projects (a related-field filter would list them all)."""
-
-    title = _("change project")
-    parameter_name = "project"
-
-    def __init__(self, request, params, model, model_admin):
-        self.project_lookup = model_admin._lookup("id")
-        super().__init__(request, params, model, model_admin)
-
-    def lookups(self, request, model_admin):
-        projects = ChangeProject.objects.order_by("name")
-        if not request.user.is_superuser:
-            projects = projects.filter(memberships__user=request.user)
-        return [(str(pk), name) for pk, name in projects.values_list("pk", "name")]
-
-    def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(**{self.project_lookup: self.value()})
-        return queryset
-
-
 class ReadOnly:
     """Viewed, never added, changed or deleted in the admin: the app's flows own these rows."""
 
@@ -185,8 +194,20 @@ class ReadOnlyProjectAdmin(ReadOnly, ProjectScopedAdmin):
     pass
 
 
+class PeopleTrackedAdmin(ProjectScopedAdmin):
+    """Rows that say what one person did (opened, visited, booked): shown to staff who are not
+    superusers only for projects that track individuals, as the app does. A project measured
+    anonymously or in aggregate shows its figures in the dashboard, above its anonymity threshold."""
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{self._lookup("tracking_mode"): ChangeProject.TrackingMode.INDIVIDUAL})
+
+
 @admin.register(LandingToken)
-class LandingTokenAdmin(ReadOnlyProjectAdmin):
+class LandingTokenAdmin(ReadOnly, PeopleTrackedAdmin):
     # The token is the employee's key to their personal page: it is shown nowhere.
     exclude = ["token"]
     list_display = ["employee", "project", "audience", "created_at"]
@@ -196,7 +217,7 @@ class LandingTokenAdmin(ReadOnlyProjectAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(ProjectScopedAdmin):
+class BookingAdmin(PeopleTrackedAdmin):
     project_path = "session__meeting__project"
     exclude = ["confirm_token", "cancel_token"]
     list_display = ["email", "name", "session", "status", "created_at", "confirmed_at"]
@@ -232,6 +253,15 @@ class QuestionAdmin(ProjectScopedAdmin):
 
 @admin.register(PulseResponse)
 class PulseResponseAdmin(ReadOnlyProjectAdmin):
+    """One person's answers: superusers only. The team reads readiness in the dashboard, per
+    audience and above the project's anonymity threshold, whatever the tracking mode."""
+
+    exclude = ["employee"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.none()
+
     list_display = [
         "project",
         "round",
@@ -268,7 +298,7 @@ class EngagementCounterAdmin(ReadOnlyProjectAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyProjectAdmin):
+class DeliveryAdmin(ReadOnly, PeopleTrackedAdmin):
     project_path = "asset__project"
     exclude = ["token"]
     list_display = [
@@ -314,11 +344,13 @@ class MeetingSessionInline(ReadOnly, admin.TabularInline):
     model = MeetingSession
     extra = 0
     fields = ["starts_at", "ends_at", "site", "place", "online_url", "capacity"]
+    readonly_fields = fields
 
 
 class AssetEventInline(MeetingSessionInline):
     model = AssetEvent
     fields = ["at", "actor", "action", "detail"]
+    readonly_fields = fields
     ordering = ["-at"]
 
 

@@ -195,7 +195,15 @@ def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> Render
         html = render_to_string("emails/campaign.html", context)
         text = render_to_string("emails/campaign.txt", context)
     html = css_inline.inline(html)
-    return RenderedEmail(subject=subject, preheader=preheader, html=html, text=text, from_email=sender_of(asset))
+    return RenderedEmail(
+        subject=subject, preheader=preheader, html=html, text=_plain(text), from_email=sender_of(asset)
+    )
+
+
+def _plain(text: str) -> str:
+    """`text` as a plain str. A template's output is marked safe, and the plain-text part, rendered
+    with autoescape off, must never pass for HTML when a page shows it (the preview does)."""
+    return "".join([text])
 
 
 def _signature(asset: Asset) -> dict | None:

@@ -8,6 +8,7 @@ an unknown token is a plain 404.
 
 import hashlib
 import re
+import secrets
 from functools import wraps
 
 from csp.decorators import csp_replace
@@ -184,9 +185,13 @@ def _sponsor_html(project: ChangeProject, sponsor) -> str:
     return mark_safe(merged_html(body, values))  # noqa: S308 - sanitised, merged escaped, sanitised
 
 
-# The rendered page is cached with these stand-ins for what differs per request or person;
-# they are replaced on the way out (plain ASCII, so escaping and URL-building leave them alone).
-TOKEN_MARK, NAME_MARK, CSRF_MARK = "lp0token0mark0", "lp0name0mark0", "lp0csrf0mark0"
+# The rendered page is cached (in this process only) with these stand-ins for what differs per
+# request or person; they are replaced on the way out (plain ASCII, so escaping and URL-building
+# leave them alone). Random per process: text that users wrote (a question, an HR field) cannot
+# contain them, so the replacements touch the page's own slots only.
+MARK = "lp" + secrets.token_hex(8)
+TOKEN_MARK, NAME_MARK, CSRF_MARK = MARK + "token", MARK + "name", MARK + "csrf"
+PULSE_NOTE_MARK, PULSE_BUTTON_MARK = MARK + "pulsenote", MARK + "pulsebutton"
 
 
 def _render_page(request, project, *, link=None, forms=None, status=200):
@@ -224,7 +229,7 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
     html = landing.local_cache.get(page_key) if cacheable else None
     if html is None:
         context = _page_context(project, link=link, state=state, forms=forms or {}, notices=notices)
-        context["marks"] = cacheable and bool(link)
+        context["marks"] = MARK if cacheable and link else ""
         html = render_to_string("landing/page.html", context)
         if cacheable:  # no typed text in it: indentation (a fifth of the page) can go
             html = _INDENTATION.sub("\n", html)
@@ -257,24 +262,24 @@ def _shared(key: str, *, fresh: bool, default=None):
 
 
 _INDENTATION = re.compile(r"[ \t]*\n\s*")
-# The pulse's own fields only, so that no other stand-in (the CSRF one starts "lp0c" too) is touched.
-_PULSE_MARK = re.compile(r" lp0c(reaction|awareness|desire|knowledge|ability|reinforcement)0([a-z0-9]+)")
+# The pulse's own fields only, so that no other stand-in (the CSRF one starts "<mark>c" too) is touched.
+_PULSE_MARK = re.compile(rf" {MARK}c(reaction|awareness|desire|knowledge|ability|reinforcement)0([a-z0-9]+)")
 
 
 def _fill_pulse_marks(html: str, pulse: dict | None) -> str:
     """Check the person's own pulse answers in the shared page, and word the note and button."""
     # The marks all lie between the note and the button: leave the rest of the page alone.
-    start = html.find("lp0pulsenote0")
-    end = html.find("lp0pulsebutton0", start) + len("lp0pulsebutton0")
+    start = html.find(PULSE_NOTE_MARK)
+    end = html.find(PULSE_BUTTON_MARK, start) + len(PULSE_BUTTON_MARK)
     head, form, tail = html[:start], html[start:end], html[end:]
     for name, value in (pulse or {}).items():
         if value is not None:
-            form = form.replace(f" lp0c{name}0{value}", " checked", 1)
+            form = form.replace(f" {MARK}c{name}0{value}", " checked", 1)
     form = _PULSE_MARK.sub("", form)
     note = format_html(" <strong>{}</strong>", _("You have answered already; send again to change your answers."))
-    form = form.replace("lp0pulsenote0", note if pulse else "", 1)
+    form = form.replace(PULSE_NOTE_MARK, note if pulse else "", 1)
     button = escape(_("Update my answers") if pulse else _("Send my answers"))
-    return head + form.replace("lp0pulsebutton0", button, 1) + tail
+    return head + form.replace(PULSE_BUTTON_MARK, button, 1) + tail
 
 
 def _page_context(project, *, link, state, forms, notices) -> dict:

@@ -182,8 +182,11 @@ READ_ONLY = {
 
 
 def _rows_of(project, n: int = 1, tag: str = "") -> dict[str, list]:
-    """n rows of every landing, delivery and print model in `project`."""
+    """n rows of every landing, delivery and print model in `project`, which tracks individuals
+    (rows about one person's doings show to staff only for such projects)."""
     import datetime
+
+    ChangeProject.objects.filter(pk=project.pk).update(tracking_mode=ChangeProject.TrackingMode.INDIVIDUAL)
 
     from django.utils import timezone
 
@@ -245,7 +248,11 @@ def _staff_viewing_everything(user):
     return user
 
 
-@pytest.mark.parametrize("model", NEW_ADMIN_MODELS)
+# One person's pulse answers are for superusers only (see test_pulse_answers_are_for_superusers_only).
+STAFF_MODELS = [m for m in NEW_ADMIN_MODELS if m != "pulseresponse"]
+
+
+@pytest.mark.parametrize("model", STAFF_MODELS)
 def test_staff_see_only_their_projects_rows(client, project, other_project, owner, model):
     mine, theirs = _rows_of(project)[model], _rows_of(other_project)[model]
     client.force_login(_staff_viewing_everything(owner))
@@ -271,6 +278,9 @@ def test_the_project_filter_offers_only_their_projects(client, project, other_pr
 def test_read_only_rows_cannot_be_changed_added_or_deleted(client, project, owner, model):
     obj = _rows_of(project)[model][0]
     client.force_login(_staff_viewing_everything(owner))
+    if model == "pulseresponse":  # only a superuser sees one at all; for them too it is read-only
+        owner.is_superuser = True
+        owner.save()
     response = client.get(_change_url(obj))
     assert response.status_code == 200 and not response.context["has_change_permission"]
     assert client.post(_change_url(obj), {}).status_code == 403
@@ -404,3 +414,58 @@ def test_an_admin_edits_a_plan_template(admin_client):
 def test_staff_without_template_permissions_cannot_edit_templates(client, owner):
     client.force_login(_staff(owner))
     assert client.get(reverse("admin:campaigns_plantemplate_changelist")).status_code == 403
+
+
+# People in the admin: shown only as the project's tracking mode allows.
+
+
+def test_pulse_answers_are_for_superusers_only(client, project, owner):
+    (answer,) = _rows_of(project)["pulseresponse"]
+    client.force_login(_staff_viewing_everything(owner))
+    response = client.get(reverse("admin:campaigns_pulseresponse_changelist"))
+    assert response.status_code == 200 and list(response.context["cl"].result_list) == []
+    assert client.get(_change_url(answer)).status_code == 302  # "does not exist"
+    owner.is_superuser = True
+    owner.save()
+    page = client.get(_change_url(answer)).content.decode()
+    assert "employee" not in response.context["cl"].list_display and 'name="employee"' not in page
+
+
+@pytest.mark.parametrize("mode", ["anonymous", "aggregate"])
+@pytest.mark.parametrize("model", ["landingtoken", "booking", "delivery"])
+def test_who_did_what_is_hidden_unless_the_project_tracks_individuals(client, project, owner, model, mode):
+    (row,) = _rows_of(project)[model]
+    ChangeProject.objects.filter(pk=project.pk).update(tracking_mode=mode)
+    client.force_login(_staff_viewing_everything(owner))
+    response = client.get(reverse(f"admin:campaigns_{model}_changelist"))
+    assert response.status_code == 200 and list(response.context["cl"].result_list) == []
+    assert client.get(_change_url(row)).status_code == 302
+    owner.is_superuser = True  # a superuser fixes data, whatever the mode
+    owner.save()
+    assert client.get(_change_url(row)).status_code == 200
+
+
+def test_filters_and_image_fields_offer_only_the_users_projects(client, project, other_project, owner):
+    from audiences.models import Audience
+    from campaigns.tests.asset_helpers import make_image
+
+    Audience.objects.create(project=other_project, name="Deras målgrupp")
+    theirs = make_image(other_project, other_project.memberships.get().user)
+    _staff_viewing_everything(owner).user_permissions.add(Permission.objects.get(codename="view_audience"))
+    client.force_login(owner)
+    for url in (reverse("admin:campaigns_membership_changelist"), reverse("admin:audiences_audience_changelist")):
+        page = client.get(url).content.decode()
+        assert other_project.name not in page and project.name in page, url
+    change = reverse("admin:campaigns_changeproject_change", args=[project.pk])
+    form = client.get(change).context["adminform"].form
+    assert theirs not in form.fields["logo"].queryset and theirs not in form.fields["hero_image"].queryset
+
+
+def test_the_superusers_asset_change_page_opens(client, project, owner):
+    from campaigns.tests.asset_helpers import make_meeting
+
+    meeting = make_meeting(project, owner)
+    owner.is_staff = owner.is_superuser = True
+    owner.save()
+    client.force_login(owner)
+    assert client.get(_change_url(meeting)).status_code == 200
