@@ -126,7 +126,7 @@ def test_the_landing_page_shows_stored_text_as_text_on_every_link(client, hostil
 
 
 def test_the_app_shows_stored_text_as_text_on_every_page(client, owner, hostile, english):
-    project, slug = hostile["project"], hostile["project"].slug
+    slug = hostile["project"].slug
     email, meeting, poster = hostile["email"], hostile["meeting"], hostile["poster"]
     owner.user_permissions.add(*Permission.objects.filter(codename__in=["view_employee", "change_employee"]))
     client.force_login(owner)

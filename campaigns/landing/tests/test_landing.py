@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audiences.models import Audience
 from campaigns.delivery.emails import landing_url_for
-from campaigns.landing import selectors
+from campaigns.landing import selectors, views
 from campaigns.landing import services as landing
 from campaigns.models import (
     Asset,
