@@ -20,6 +20,7 @@ from campaigns.models import (
     PulseResponse,
     Question,
 )
+from lib.views import id_or_none
 
 
 class ProjectScopedAdmin(admin.ModelAdmin):
@@ -93,8 +94,8 @@ class ProjectFilter(admin.SimpleListFilter):
         return [(str(pk), name) for pk, name in projects.values_list("pk", "name")]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(**{self.project_lookup: self.value()})
+        if id_or_none(self.value()):
+            return queryset.filter(**{self.project_lookup: id_or_none(self.value())})
         return queryset
 
 

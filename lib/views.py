@@ -36,3 +36,11 @@ def serve_media(request, path: str):
     if suffix == ".pdf":
         response["Content-Disposition"] = f'inline; filename="{target.name}"'
     return response
+
+
+def id_or_none(raw: str | None) -> int | None:
+    """A database id typed into a URL or a form, or None: ASCII digits of a sane length only
+    ("²".isdigit() is true, and int("²") fails; a 40-digit number overflows the column)."""
+    if raw and len(raw) <= 18 and raw.isascii() and raw.isdigit():
+        return int(raw)
+    return None

@@ -26,6 +26,7 @@ from campaigns.plan import services as plan
 from campaigns.plan.asset_forms import MeetingSessionFormSet, form_for_channel
 from campaigns.projects import services
 from campaigns.projects.permissions import get_project_for_user
+from lib.views import id_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def _create_initial(request, project, channel: str) -> dict:
         if channel == Channel.EMAIL and stage == Stage.AWARENESS:
             initial["sender_kind"] = SenderKind.SPONSOR  # the why message comes from the sponsor
     audience = request.GET.get("audience", "")
-    if audience.isdigit() and project.audiences.filter(pk=int(audience)).exists():
+    if id_or_none(audience) and project.audiences.filter(pk=id_or_none(audience)).exists():
         initial["audiences"] = [int(audience)]
     return initial
 
@@ -280,8 +281,8 @@ def _preview_employees(asset: Asset):
 
 def _preview_employee(request, asset: Asset, candidates) -> Employee:
     raw = request.GET.get("employee") or request.POST.get("employee") or ""
-    if raw.isdigit():
-        found = audience_selectors.reachable_employees().filter(pk=int(raw)).first()
+    if id_or_none(raw):
+        found = audience_selectors.reachable_employees().filter(pk=id_or_none(raw)).first()
         if found is not None:
             return found
     first = next(iter(candidates), None)

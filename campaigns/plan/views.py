@@ -32,6 +32,7 @@ from campaigns.projects import services
 from campaigns.projects.permissions import get_project_for_user
 from lib.pdf import FetchRefused, SafeFetcher, time_limit
 from lib.spreadsheets import spreadsheet_response
+from lib.views import id_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def plan_template(request, slug):
     chosen = request.POST.get("template") or request.GET.get("template")
     template = None
     if chosen:
-        lookup = {"pk": chosen} if str(chosen).isdigit() else {"slug": chosen}
+        lookup = {"pk": id_or_none(chosen)} if id_or_none(chosen) else {"slug": chosen[:100]}
         template = get_object_or_404(templates, **lookup)
     if template is None:
         return render(

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import ChangeProject, Membership
-from lib.colors import WCAG_AA_NORMAL_TEXT, contrast_with_white
+from lib.colors import HEX_COLOR, WCAG_AA_NORMAL_TEXT, contrast_with_white
 from lib.images import ImageRejected, process_image
 
 RICH_TEXT_ATTRS = {"rows": 6, "class": "rich-text", "data-rich-text": "1"}
@@ -62,7 +62,9 @@ class ProjectForm(forms.ModelForm):
         return self.instance.anonymity_threshold if value is None else value
 
     def _check_contrast(self, field: str) -> str:
-        color = self.cleaned_data[field].lower()
+        color = self.cleaned_data[field].strip().lower()
+        if not HEX_COLOR.match(color):  # before any arithmetic on it: a forged value is a form error
+            raise forms.ValidationError(_("Enter a colour as #rrggbb."), code="invalid")
         ratio = contrast_with_white(color)
         if ratio < WCAG_AA_NORMAL_TEXT:
             raise forms.ValidationError(

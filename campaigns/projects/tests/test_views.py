@@ -75,6 +75,20 @@ def test_it_refuses_a_brand_colour_white_text_cannot_be_read_on(client, project,
     assert project.name == "Nytt ekonomisystem"
 
 
+@pytest.mark.parametrize(
+    "forged", ["red", "#12345", "#12345g", "#1f4e79; } body { display:none", "", "#" + "0" * 5000, "\u0661" * 7]
+)
+def test_a_forged_colour_is_a_form_error_not_a_server_error(client, project, editor, forged, english):
+    client.force_login(editor)
+    response = client.post(
+        reverse("campaigns:project_edit", args=[project.slug]), _form_data(primary_color=forged, accent_color=forged)
+    )
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) >= {"primary_color", "accent_color"}
+    project.refresh_from_db()
+    assert (project.primary_color, project.name) == ("#1f4e79", "Nytt ekonomisystem")
+
+
 def test_it_accepts_a_dark_brand_colour(client, project, editor):
     client.force_login(editor)
     response = client.post(
