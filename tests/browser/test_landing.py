@@ -208,3 +208,53 @@ def test_landing_page_screenshots(page, live_server, screenshot):
         page.goto(f"{live_server.url}/p/{link.token}/")
         expect(page.locator("h1")).to_have_text(project.lede)
         screenshot(f"landing-{size}")
+
+
+def test_during_the_draft_phase_the_general_link_shows_nothing_unapproved(
+    page, live_server, make_user, settings, log_in, assert_accessible
+):
+    """A new project whose plan is still being written: an employee who finds the general link
+    (a poster's QR code printed early, a link shared too soon) sees the story and go-live only;
+    the team's preview shows the same, and the meeting appears once it is approved."""
+    from django.core.cache import cache
+
+    cache.clear()
+    landing.local_cache.clear()
+    owner = make_user("sara", first_name="Sara")
+    project = services.project_create(
+        by=owner, name="Flex", lede="Från hösten arbetar vi flexibelt.", go_live="2027-09-01"
+    )
+    for channel, title, status in (
+        (Channel.NEWS, "Utkast: nyheten om kontoren", Asset.Status.DRAFT),
+        (Channel.FILM, "Utkast: filmen", Asset.Status.READY),
+        (Channel.EMAIL, "Utkast: sponsorns ord", Asset.Status.DRAFT),
+    ):
+        Asset.objects.create(
+            project=project,
+            channel=channel,
+            stage=Stage.AWARENESS,
+            title=title,
+            headline=title,
+            body=f"<p>{title}</p>",
+            offset_days=-20,
+            is_milestone=True,
+            status=status,
+            sender_kind="sponsor",
+            video_url="https://www.youtube.com/watch?v=draft" if channel == Channel.FILM else "",
+        )
+    meeting, _sessions = make_meeting(project, title="Utkast: informationsträffen", status=Asset.Status.READY)
+
+    page.goto(f"{live_server.url}/l/{project.slug}/")
+    expect(page.get_by_text("Från hösten arbetar vi flexibelt.")).to_be_visible()
+    assert "Utkast" not in page.content()
+    assert_accessible()
+
+    log_in("sara")
+    page.goto(f"{live_server.url}/projects/{project.slug}/landing-preview/")
+    expect(page.get_by_text("Från hösten arbetar vi flexibelt.")).to_be_visible()
+    assert "Utkast" not in page.content()
+
+    Asset.objects.filter(pk=meeting.pk).update(status=Asset.Status.APPROVED)
+    landing.landing_cache_bump(project_id=project.pk)
+    page.goto(f"{live_server.url}/l/{project.slug}/")
+    expect(page.get_by_text("Utkast: informationsträffen").first).to_be_visible()
