@@ -1,9 +1,11 @@
 """The directory import: read an HR export (CSV or XLSX), map its columns, check its rows, plan and apply it.
 
-    detection   how to read the file, and its rows read that way, within bounds
+    detection   how to read the file, and its rows read that way
+    bounds      how much a file may make the server do: limits checked before and while parsing
     mapping     which column holds which Employee field
     validation  what a row's values must look like
     services    plan, record, preview, start and apply an import (the writes)
+    errors      ImportRefused: the whole file cannot be imported, and why
     tasks       the background run of a big import; views, forms: the pages
 
 Callers outside the package import from here; modules inside import from each other.

@@ -1,7 +1,8 @@
 """Reading an HR export: detect how (format, encoding, delimiter, sheet and header row), then read its rows that way.
 
 Real HR exports are messy, so reading is defensive: the encoding, delimiter, sheet and
-header row are detected, never assumed, and files are streamed row by row.
+header row are detected, never assumed, and files are streamed row by row. Hostile files
+are refused before they are parsed, and while they are read, within the bounds of bounds.py.
 """
 
 from __future__ import annotations
@@ -23,6 +24,17 @@ from django.conf import settings
 from django.core.files import File
 from django.utils.translation import gettext as _
 
+from .bounds import (
+    bounded_lines,
+    check_archive,
+    check_declared_columns,
+    check_workbook_xml,
+    limit,
+    line_too_long,
+    max_line_chars,
+    too_many_columns,
+    too_many_rows,
+)
 from .errors import ImportRefused
 from .mapping import recognise_header
 
@@ -165,12 +177,15 @@ def _text_lines(f: IO[bytes], encoding: str, limit_bytes: int | None = None) -> 
     """Decode a binary file incrementally and yield lines with their endings (\\r\\n, \\n or a lone \\r).
 
     str.splitlines is not used: it also splits on characters such as \\x85 and \\u2028 that
-    may legitimately sit inside a field.
+    may legitimately sit inside a field. A line longer than IMPORT_MAX_LINE_BYTES is refused
+    as soon as the part read of it is longer.
     """
     f.seek(0)
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    max_chars = max_line_chars(encoding)
     pending = ""
     read = 0
+    lines = 0
     while True:
         block = f.read(1 << 16)
         read += len(block)
@@ -181,9 +196,14 @@ def _text_lines(f: IO[bytes], encoding: str, limit_bytes: int | None = None) -> 
         for match in _EOL.finditer(pending, searched):
             if match.group() == "\r" and match.end() == len(pending) and not last:
                 break  # maybe the first half of \r\n split across blocks
+            lines += 1
+            if match.start() - pos > max_chars:
+                raise line_too_long(lines)
             yield pending[pos : match.end()]
             pos = match.end()
         pending = pending[pos:]
+        if len(pending) > max_chars and len(pending.rstrip("\r")) > max_chars:
+            raise line_too_long(lines + 1)
         if last:
             break
     if pending:
@@ -239,7 +259,9 @@ def _sniff_csv(f: IO[bytes], head: bytes, size: int) -> Detected:
         raise ImportRefused(_("The file is empty."))
     _score, delimiter, records, index = best
     header_line, header = records[index]
-    return Detected(
+    if len(header) > limit("IMPORT_MAX_COLUMNS"):
+        raise too_many_columns()
+    detected = Detected(
         format="csv",
         encoding=encoding,
         delimiter=delimiter,
@@ -248,6 +270,9 @@ def _sniff_csv(f: IO[bytes], head: bytes, size: int) -> Detected:
         size=size,
         samples=[[c.strip() for c in row] for _, row in records[index + 1 : index + 4]],
     )
+    for _row in iter_rows(f, detected):  # a text file is read once through now, so a hostile one is refused now
+        pass
+    return detected
 
 
 def _cell_text(value: Any) -> str:
@@ -266,6 +291,7 @@ def _cell_text(value: Any) -> str:
 def _workbook(f: IO[bytes]):
     import openpyxl
 
+    check_archive(f)
     try:
         workbook = openpyxl.load_workbook(f, read_only=True, data_only=True)
     except Exception as exc:  # BadZipFile, KeyError, openpyxl's InvalidFileException and friends
@@ -280,8 +306,11 @@ def _sniff_xlsx(f: IO[bytes], size: int) -> Detected:
     best: tuple | None = None
     with _workbook(f) as workbook:
         for position, sheet in enumerate(workbook.worksheets):
+            check_declared_columns(sheet.max_column)
             rows = []
             for row in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS + 3, values_only=True):
+                if len(row) > limit("IMPORT_MAX_COLUMNS"):
+                    raise too_many_columns()
                 rows.append([_cell_text(v) for v in row])
             if all(_blank(r) for r in rows):
                 continue
@@ -330,6 +359,8 @@ def _detect(source: Source) -> Detected:
         head = f.read(SNIFF_BYTES)
         f.seek(0)
         if head.startswith(b"PK\x03\x04"):
+            check_archive(f)
+            check_workbook_xml(f, rows_above_data=HEADER_SEARCH_ROWS)  # before openpyxl reads a row
             return _sniff_xlsx(f, size)
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise ImportRefused(_("This is an old Excel file (.xls). Save it as .xlsx or CSV and upload it again."))
@@ -340,28 +371,45 @@ def _detect(source: Source) -> Detected:
 
 
 def iter_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str]]]:
-    """Yield (row number, cells) for every non-blank row below the header."""
-    if detected.format == "xlsx":
-        with _workbook(f) as workbook:
-            if detected.sheet not in workbook.sheetnames:
-                raise ImportRefused(
-                    _("The workbook no longer has a sheet named %(sheet)s.") % {"sheet": detected.sheet}
-                )
-            sheet = workbook[detected.sheet]
-            number = detected.header_row
-            for row in sheet.iter_rows(min_row=detected.header_row + 1, values_only=True):
-                number += 1
-                cells = [_cell_text(v) for v in row]
-                if not _blank(cells):
-                    yield number, cells
-        return
+    """Yield (row number, cells) for every non-blank row below the header.
+
+    Raises ImportRefused past IMPORT_MAX_ROWS rows or IMPORT_MAX_COLUMNS columns, or on a line longer than
+    IMPORT_MAX_LINE_BYTES.
+    """
+    max_rows, max_columns = limit("IMPORT_MAX_ROWS"), limit("IMPORT_MAX_COLUMNS")
+    rows = _xlsx_rows(f, detected) if detected.format == "xlsx" else _csv_rows(f, detected)
+    with contextlib.closing(rows):
+        for count, (number, cells) in enumerate(rows, start=1):
+            if count > max_rows:
+                raise too_many_rows()
+            if len(cells) > max_columns:
+                raise too_many_columns()
+            yield number, cells
+
+
+def _xlsx_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str]]]:
+    with _workbook(f) as workbook:
+        if detected.sheet not in workbook.sheetnames:
+            raise ImportRefused(_("The workbook no longer has a sheet named %(sheet)s.") % {"sheet": detected.sheet})
+        sheet = workbook[detected.sheet]
+        check_declared_columns(sheet.max_column)
+        number = detected.header_row
+        for row in sheet.iter_rows(min_row=detected.header_row + 1, values_only=True):
+            number += 1
+            cells = [_cell_text(v) for v in row]
+            if not _blank(cells):
+                yield number, cells
+
+
+def _csv_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str]]]:
     inner = getattr(f, "file", f)
     text = None
     if isinstance(inner, io.IOBase):
         # The C implementation splits lines on \r\n, \n and \r only (newline=""), like _text_lines, but faster.
         inner.seek(0)
         text = io.TextIOWrapper(inner, encoding=detected.encoding, errors="strict", newline="")
-    reader = csv.reader(text or _text_lines(f, detected.encoding), delimiter=detected.delimiter)
+    lines = bounded_lines(text, detected.encoding) if text is not None else _text_lines(f, detected.encoding)
+    reader = csv.reader(lines, delimiter=detected.delimiter)
     start = 1
     try:
         for row in reader:

@@ -18,17 +18,6 @@ PEOPLE = [person("NE1", "Åsa", "Öberg"), person("NE2", "Björn", "Sjöberg")]
 
 
 @pytest.fixture
-def importer(make_user):
-    user = make_user("importer", first_name="Ingrid", last_name="Import")
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="audiences", codename__in=["add_directoryimport", "view_directoryimport"]
-        )
-    )
-    return user
-
-
-@pytest.fixture
 def reader(make_user):
     user = make_user("reader")
     user.user_permissions.add(Permission.objects.get(codename="view_directoryimport"))

@@ -331,10 +331,27 @@ def test_a_failure_halfway_rolls_back_every_row(monkeypatch):
     from audiences.imports import services
 
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+    read_rows = services.iter_rows
+
+    def rows_that_break_after_eight(f, detected):
+        for count, row in enumerate(read_rows(f, detected), start=1):
+            if count > 8:  # four chunks of two are written by now
+                raise ImportRefused("The file changed under us.")
+            yield row
+
+    monkeypatch.setattr(services, "iter_rows", rows_that_break_after_eight)
+    with pytest.raises(ImportRefused):
+        directory_import_run(source=excel_cp1252([person(f"NE{i}") for i in range(10)]))
+    assert Employee.objects.count() == 0
+
+
+def test_a_file_broken_near_its_end_is_refused_before_any_row_is_written(settings):
+    settings.IMPORT_MAX_LINE_BYTES = 1024 * 1024  # so the open quote is what stops it, not the line's length
     rows = [person(f"NE{i}") for i in range(10)]
     data = excel_cp1252(rows) + b'NE99;"Ola;Nordmann;ola@x.se\n' + b"x" * 140_000
-    with pytest.raises(ImportRefused):
+    with pytest.raises(ImportRefused) as refused:
         directory_import_run(source=data)
+    assert "near line 12" in refused.value.message
     assert Employee.objects.count() == 0
 
 
