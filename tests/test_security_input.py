@@ -28,3 +28,35 @@ def test_forged_ids_in_urls_are_ignored_or_not_found(client, project, owner, for
         (f"/admin/campaigns/question/?project={forged}", {200}),
     ):
         assert client.get(path).status_code in expected, path
+
+
+# Threat: the product's own address sends people elsewhere (open redirects).
+
+EVIL = ["https://evil.example/", "//evil.example/", "/\\evil.example/", "https:evil.example", "javascript:alert(1)"]
+
+
+@pytest.mark.parametrize("target", EVIL)
+def test_the_login_and_the_language_switcher_do_not_redirect_off_site(client, owner, target):
+    response = client.post(f"/accounts/login/?next={target}", {"username": owner.username, "password": "x" * 12})
+    assert response.status_code == 200  # wrong password: the form again, no redirect at all
+    owner.set_password("correct horse battery")
+    owner.save()
+    response = client.post(
+        "/accounts/login/", {"username": owner.username, "password": "correct horse battery", "next": target}
+    )
+    assert response.status_code == 302 and "evil.example" not in response["Location"]
+    assert not response["Location"].startswith("javascript:")
+    response = client.post("/i18n/setlang/", {"language": "en", "next": target})
+    assert response.status_code == 302 and "evil.example" not in response["Location"]
+
+
+def test_a_tracked_click_goes_only_to_a_link_of_its_own_email(client, project, owner):
+    from audiences.models import Employee
+    from campaigns.models import Delivery, TrackedLink
+
+    email = make_email(project, owner)
+    other = make_email(project, owner, title="Annat mejl")
+    anna = Employee.objects.create(email="anna@example.se", first_name="Anna")
+    delivery = Delivery.objects.create(asset=email, employee=anna, message_id="<a@x>")
+    theirs = TrackedLink.objects.create(asset=other, url="https://evil.example/")
+    assert client.get(f"/t/c/{delivery.token}/{theirs.pk}/").status_code == 404
