@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from celery import signature
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files import File
@@ -35,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audiences.models import DirectoryImport, Employee
+from lib.tasks import task_queue_on_commit
 
 from .detection import Detected, Source, directory_import_detect, iter_rows, open_binary, source_name
 from .errors import ImportRefused
@@ -483,23 +483,15 @@ def directory_import_start(*, directory_import: DirectoryImport, by: AbstractBas
     Returns True when the import runs in the background.
     """
     if directory_import.total_rows > settings.IMPORT_INLINE_MAX_ROWS:
-        _queue_run_after_commit(directory_import.pk)
+        # By the task's name: this module never imports the task, which imports it. With the broker
+        # down the import stays previewed, so applying it again queues it again.
+        task_queue_on_commit(RUN_TASK, directory_import.pk)
         logger.info("Directory import %s queued by %s", directory_import.pk, by)
         return True
     if directory_import_claim(directory_import=directory_import):
         with contextlib.suppress(ImportRefused):  # recorded on the import as failed
             directory_import_apply(directory_import=directory_import, by=by)
     return False
-
-
-def _queue_run_after_commit(import_id: int) -> None:
-    # The task by its name: this module never imports the task module, which imports it.
-    # robust: a broker that is down is logged, not raised after the commit; the import stays
-    # previewed, so applying it again queues it again. A named function: Django logs its name.
-    def queue_directory_import() -> None:
-        signature(RUN_TASK, args=[import_id]).delay()
-
-    transaction.on_commit(queue_directory_import, robust=True)
 
 
 def _store_counts(directory_import: DirectoryImport, result: ImportResult) -> None:

@@ -23,8 +23,8 @@ def previewed_import(owner, rows) -> DirectoryImport:
 def test_the_task_run_twice_does_the_work_once(owner, monkeypatch):
     directory_import = previewed_import(owner, [person("NE1"), person("NE2")])
     calls = []
-    real_apply = services.directory_import_apply
-    monkeypatch.setattr(services, "directory_import_apply", lambda **kw: calls.append(kw) or real_apply(**kw))
+    real_apply = tasks.directory_import_apply
+    monkeypatch.setattr(tasks, "directory_import_apply", lambda **kw: calls.append(kw) or real_apply(**kw))
 
     tasks.run_directory_import(directory_import.pk)
     tasks.run_directory_import(directory_import.pk)
