@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audiences.models import DirectoryImport, Employee
+from lib.spreadsheets import neutralise
 from lib.tasks import task_queue_on_commit
 
 from .detection import Detected, Source, directory_import_detect, iter_rows, open_binary, source_name
@@ -561,13 +562,7 @@ def rejected_rows_csv_lines(directory_import: DirectoryImport) -> Iterator[list[
     for error in directory_import.row_errors:
         yield [
             str(error.get("row", "")),
-            spreadsheet_safe(error.get("email", "")),
-            spreadsheet_safe(error.get("employee_number", "")),
-            spreadsheet_safe(error.get("reason", "")),
+            neutralise(str(error.get("email") or "")),
+            neutralise(str(error.get("employee_number") or "")),
+            neutralise(str(error.get("reason") or "")),
         ]
-
-
-def spreadsheet_safe(value: Any) -> str:
-    """Neutralise a value a spreadsheet would run as a formula (=, +, -, @, tab, CR) with a leading quote."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from audiences.imports.tests.import_files import excel_cp1252, person, xlsx_with_title_on_second_sheet
+from audiences.imports.tests.import_files import csv_bytes, excel_cp1252, person, xlsx_with_title_on_second_sheet
 from audiences.models import DirectoryImport, Employee
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -226,6 +226,19 @@ def test_the_rejected_rows_download_is_safe_to_open_in_a_spreadsheet(client, imp
     assert lines[1][2] == "'=HYPERLINK(1)"
     assert lines[2][2] == "'@SUM(A1)"
     assert all(not cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
+
+
+def test_the_rejected_rows_download_sees_through_full_width_and_hidden_signs(client, importer):
+    client.force_login(importer)
+    rows = [person("\uff1dHYPERLINK(1)", email=""), person("\u200b=HYPERLINK(2)", email="")]
+    upload(client, csv_bytes(rows))
+    directory_import = DirectoryImport.objects.get()
+    client.post(reverse("audiences:import_mapping", args=[directory_import.pk]), columns(directory_import))
+    client.post(reverse("audiences:import_apply", args=[directory_import.pk]))
+
+    response = client.get(reverse("audiences:import_rejected_csv", args=[directory_import.pk]))
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert [line[2] for line in lines[1:]] == ["'\uff1dHYPERLINK(1)", "'=HYPERLINK(2)"]
 
 
 def test_the_history_lists_who_imported_what(client, importer, django_assert_max_num_queries):
