@@ -60,3 +60,23 @@ def test_a_tracked_click_goes_only_to_a_link_of_its_own_email(client, project, o
     delivery = Delivery.objects.create(asset=email, employee=anna, message_id="<a@x>")
     theirs = TrackedLink.objects.create(asset=other, url="https://evil.example/")
     assert client.get(f"/t/c/{delivery.token}/{theirs.pk}/").status_code == 404
+
+
+# Threat: a NUL byte in a URL reaches PostgreSQL, which refuses it in text (a server error).
+
+
+def test_nul_bytes_in_public_urls_are_a_plain_404(client, project):
+    for path in (
+        "/p/%00/",
+        "/p/abc%00def/",
+        "/b/confirm/%00/",
+        "/b/cancel/%00/",
+        "/t/o/%00.gif",
+        "/t/c/%00/1/",
+        "/l/nytt-ekonomisystem/play/1/",
+        "/projects/print/file/%00/",
+    ):
+        response = client.get(path) if "play" not in path else client.post(path)
+        assert response.status_code == 404, path
+    response = client.get(f"/l/{project.slug}/?src=%00")  # a QR scan source: ignored, and on to the page
+    assert response.status_code == 302

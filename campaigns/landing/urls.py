@@ -7,16 +7,16 @@ from campaigns.landing import views
 app_name = "landing"
 
 urlpatterns = [
-    path("p/<str:token>/", views.personal, name="personal"),
-    path("p/<str:token>/book/", views.personal_book, name="personal_book"),
-    path("p/<str:token>/ask/", views.personal_ask, name="personal_ask"),
-    path("p/<str:token>/pulse/", views.personal_pulse, name="personal_pulse"),
+    path("p/<token:token>/", views.personal, name="personal"),
+    path("p/<token:token>/book/", views.personal_book, name="personal_book"),
+    path("p/<token:token>/ask/", views.personal_ask, name="personal_ask"),
+    path("p/<token:token>/pulse/", views.personal_pulse, name="personal_pulse"),
     path("l/<slug:slug>/", views.general, name="general"),
     path("l/<slug:slug>/brand.css", views.brand_css, name="brand_css"),
     path("l/<slug:slug>/book/", views.general_book, name="general_book"),
     path("l/<slug:slug>/ask/", views.general_ask, name="general_ask"),
     path("l/<slug:slug>/pulse/", views.general_pulse, name="general_pulse"),
     path("l/<slug:slug>/play/<int:asset_id>/", views.film_play, name="film_play"),
-    path("b/confirm/<str:token>/", views.booking_confirm, name="booking_confirm"),
-    path("b/cancel/<str:token>/", views.booking_cancel, name="booking_cancel"),
+    path("b/confirm/<token:token>/", views.booking_confirm, name="booking_confirm"),
+    path("b/cancel/<token:token>/", views.booking_cancel, name="booking_cancel"),
 ]

@@ -40,6 +40,7 @@ from campaigns.plan.asset_forms import video_host_allowed
 from campaigns.projects.permissions import get_project_for_user
 from lib import ratelimit
 from lib.colors import contrast_with_white
+from lib.converters import is_token
 from lib.csrf import masked_token
 
 # The cached public part is also bumped on every change the page shows; the time limit
@@ -332,6 +333,8 @@ def personal(request, token):
 def general(request, slug):
     project = _general(slug)
     source = request.GET.get("src")
+    if source is not None and not is_token(source):  # not a QR code of ours: just the page
+        return redirect("landing:general", slug=project.slug)
     if source is not None:
         # A QR code: count the scan of that printed piece, then show the clean address.
         asset_id = (

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.validators import slug_re
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -76,8 +77,12 @@ def plan_template(request, slug):
     chosen = request.POST.get("template") or request.GET.get("template")
     template = None
     if chosen:
-        lookup = {"pk": id_or_none(chosen)} if id_or_none(chosen) else {"slug": chosen[:100]}
-        template = get_object_or_404(templates, **lookup)
+        if id_or_none(chosen):
+            template = get_object_or_404(templates, pk=id_or_none(chosen))
+        elif slug_re.fullmatch(chosen):
+            template = get_object_or_404(templates, slug=chosen)
+        else:  # not a slug: a NUL byte would even be a database error on PostgreSQL
+            raise Http404
     if template is None:
         return render(
             request,
