@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from .detection import Detected
@@ -42,12 +43,16 @@ class ImportMappingForm(forms.Form):
         choices = field_choices()
         for index, header in enumerate(detected.headers):
             examples = [row[index] for row in detected.samples if index < len(row) and row[index]]
+            # Cells come from the file: escaped here, because crispy renders help text as markup
+            # (the label, the file's header, is escaped by the template).
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=header or _("Column %(number)s (no header)") % {"number": index + 1},
                 choices=choices,
                 required=False,
                 initial=mapping.get(str(index), IGNORE),
-                help_text=_("For example: %(values)s") % {"values": ", ".join(examples[:3])} if examples else "",
+                help_text=_("For example: %(values)s") % {"values": escape(", ".join(examples[:3]))}
+                if examples
+                else "",
             )
         self.order_fields([*(f"column_{i}" for i in range(len(detected.headers))), "deactivate_missing"])
 

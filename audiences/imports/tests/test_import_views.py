@@ -263,3 +263,16 @@ def test_an_applied_import_cannot_be_applied_again(client, importer):
     response = client.get(reverse("audiences:import_mapping", args=[directory_import.pk]))
     assert response.status_code == 302
     assert Employee.objects.count() == 0
+
+
+def test_the_column_page_shows_the_files_headers_and_cells_as_text(client, importer):
+    """Threat: an HR export is not trusted input; its headers and cells are shown as samples."""
+    client.force_login(importer)
+    hostile = '<script>alert(1)</script><meta http-equiv="refresh" content="0;url=https://evil.example/">'
+    upload(client, f"E-post;{hostile}\nanna@norrstrom.se;{hostile}\n".encode())
+    directory_import = DirectoryImport.objects.get()
+
+    page = client.get(reverse("audiences:import_mapping", args=[directory_import.pk])).content.decode()
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the header and the sample, as text
+    assert "<script>alert(1)" not in page and "<meta http-equiv" not in page
