@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -646,3 +647,11 @@ def test_after_a_form_the_person_reads_fresh_state_for_a_while(client, project):
 
     cookie = response.cookies["landing_fresh"]
     assert cookie["max-age"] == 30 and cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_without_a_hero_image_the_brand_band_ends_below_the_links(client, project):
+    """The band's lower part is cut away for a hero image to overlap it; with none, nothing is cut."""
+    page = client.get(f"/l/{project.slug}/").content.decode()
+    assert '<section class="hero" aria-labelledby="lede">' in page
+    css = (settings.BASE_DIR / "static" / "landing" / "landing.css").read_text()
+    assert ".hero.has-figure::after" in css and ".hero::after" not in css
