@@ -26,7 +26,8 @@ run: install
 	@echo "  Log in as demo / launchpad-demo (a change manager in the demo organisation)"
 	@echo "  Admin: http://localhost:$(PORT)/admin/ as admin / launchpad-admin"
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start
+	# Links in emails, images and QR codes follow the port, unless SITE_URL says otherwise.
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) SITE_URL="$${SITE_URL:-http://localhost:$(PORT)}" $(BIN)/honcho start
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
