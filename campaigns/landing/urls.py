@@ -19,4 +19,5 @@ urlpatterns = [
     path("l/<slug:slug>/play/<int:asset_id>/", views.film_play, name="film_play"),
     path("b/confirm/<token:token>/", views.booking_confirm, name="booking_confirm"),
     path("b/cancel/<token:token>/", views.booking_cancel, name="booking_cancel"),
+    path("b/calendar/<token:token>/invite.ics", views.booking_calendar, name="booking_calendar"),
 ]

@@ -24,7 +24,9 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html
+from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
@@ -32,7 +34,7 @@ from django.views.decorators.http import require_POST, require_safe
 from audiences.selectors import reachable_employees
 from campaigns.delivery import merge
 from campaigns.delivery.emails import merged_html
-from campaigns.landing import selectors
+from campaigns.landing import invites, selectors
 from campaigns.landing import services as landing
 from campaigns.landing.forms import AskForm, BookForm, GeneralBookForm, PersonalAskForm, PulseForm
 from campaigns.models import Booking, ChangeProject, LandingCounter, LandingToken, MeetingSession, PrintRender
@@ -520,6 +522,20 @@ def booking_cancel(request, token):
         "landing/booking.html",
         {"booking": booking, "project": project, "step": "cancel", "next_path": request.path},
     )
+
+
+@public_page
+@require_safe
+def booking_calendar(request, token):
+    """A confirmed seat as a calendar file to download: the same event (UID) as the emailed invite,
+    so opening both leaves one entry. Reached by the booking's own secret (its cancel link)."""
+    booking = _booking_by("cancel_token", token)
+    if booking.status != Booking.Status.CONFIRMED:
+        raise Http404
+    response = HttpResponse(invites.booking_ics(booking=booking, method="PUBLISH"), content_type="text/calendar")
+    title = slugify(booking.session.meeting.headline or booking.session.meeting.title) or "meeting"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"{title}.ics")
+    return response
 
 
 # Questions

@@ -279,3 +279,39 @@ def test_editing_a_session_in_the_plan_updates_invites_and_removing_it_cancels_t
     methods = sorted(m.alternatives[-1][1].split("method=")[1] for m in mail.outbox)
     assert methods == ["CANCEL", "REQUEST"]
     assert Booking.objects.filter(status=Booking.Status.CONFIRMED).get().session == moved
+
+
+@pytest.mark.django_db
+def test_a_booked_seat_downloads_as_the_same_calendar_event_as_the_invite(
+    client, project, smtp_inbox, django_capture_on_commit_callbacks
+):
+    anna = make_employee(language="en")
+    link = personal_link(project, anna)
+    _meeting, (session,) = make_meeting(project, capacity=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/p/{link.token}/book/", {"session": session.pk})
+    booking = Booking.objects.get()
+    url = f"/b/calendar/{booking.cancel_token}/invite.ics"
+
+    assert url in client.get(f"/p/{link.token}/").content.decode()
+    response = client.get(url)
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    assert response["Content-Disposition"].startswith("attachment;") and ".ics" in response["Content-Disposition"]
+    downloaded = _event(Calendar.from_ical(response.content))
+    _method, emailed = _invite(smtp_inbox.messages()[0])
+    assert str(downloaded["UID"]) == str(_event(emailed)["UID"]) == booking.ics_uid
+    assert downloaded["DTSTART"].dt == session.starts_at
+    assert "no-store" in response["Cache-Control"]
+
+    landing.booking_cancel(booking=booking)
+    assert client.get(url).status_code == 404  # a seat given back is no event to add
+    assert client.get(f"/b/calendar/{'x' * 32}/invite.ics").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_booking_waiting_for_its_email_confirmation_has_no_calendar_file_yet(client, project):
+    anna = make_employee()
+    _meeting, (session,) = make_meeting(project)
+    booking = landing.booking_create(session=session, email=anna.email, employee=anna, confirmed=False)
+    assert client.get(f"/b/calendar/{booking.cancel_token}/invite.ics").status_code == 404
