@@ -1,6 +1,7 @@
 """Reads of the launch plan: the timeline by week and the coverage of audiences by stage and channel."""
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -8,6 +9,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from audiences.models import Audience
@@ -328,3 +330,46 @@ def plan_summary(*, project: ChangeProject, now: datetime.datetime | None = None
         "upcoming": upcoming,
         "warning_count": len(plan_coverage(project=project, assets=assets)["warnings"]),
     }
+
+
+# Dates written into text
+
+
+_MONTHS = {
+    "sv": ("januari februari mars april maj juni juli augusti september oktober november december").split(),
+    "en": ("January February March April May June July August September October November December").split(),
+}
+_TEXT_FIELDS = ("subject", "preheader", "headline", "body", "button_label")
+
+
+def _date_pattern(day: datetime.date) -> re.Pattern:
+    """The ways Swedish and English texts write `day`: "13 januari", "13 jan.", "January 13", "13/1", "2027-01-13"."""
+    names = []
+    for months in _MONTHS.values():
+        name = months[day.month - 1]
+        names += [re.escape(name), re.escape(name[:3]) + r"\.?"]
+    months = "|".join(names)
+    return re.compile(
+        rf"(?<!\d)(?:{day.day}\.?\s+(?:{months})(?![a-zåäö])|(?:{months})\s+{day.day}(?!\d)"
+        rf"|{day.day}/{day.month}(?![\d/])|{day.isoformat()}(?!\d))",
+        re.IGNORECASE,
+    )
+
+
+def texts_mentioning(*, project: ChangeProject, day: datetime.date) -> list[str]:
+    """Where the project's story and its live assets write `day` out in words or figures (a moved
+    go-live leaves such text behind: only merge fields such as {{ go_live }} follow by themselves)."""
+    pattern = _date_pattern(day)
+    found = []
+    story = {
+        _("the lede"): project.lede,
+        _("why"): project.why,
+        _("what changes"): project.what_changes,
+        _("how it affects me"): project.how_it_affects_me,
+    }
+    found += [str(label) for label, text in story.items() if text and pattern.search(strip_tags(text))]
+    assets = project.assets.exclude(status=Asset.Status.CANCELLED).only("title", *_TEXT_FIELDS).order_by("pk")
+    for asset in assets:
+        if any(pattern.search(strip_tags(getattr(asset, name) or "")) for name in _TEXT_FIELDS):
+            found.append(f"“{asset.title}”")
+    return found

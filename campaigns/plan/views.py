@@ -172,7 +172,19 @@ def plan_go_live(request, slug):
             )
             % {"date": date_format(new, "j F Y"), "days": (new - old).days, "moved": moved},
         )
+        warn_of_old_date(request, project=project, old=old)
     return redirect("campaigns:plan", slug=project.slug)
+
+
+def warn_of_old_date(request, *, project: ChangeProject, old: datetime.date) -> None:
+    """After go-live moved: name the texts that still write the old date out."""
+    places = selectors.texts_mentioning(project=project, day=old)
+    if places:
+        messages.warning(
+            request,
+            _("The old go-live date (%(date)s) is still written in: %(places)s. Change it there, or use {{ go_live }}.")
+            % {"date": date_format(old, "j F Y"), "places": ", ".join(places)},
+        )
 
 
 def _sender(asset: Asset, project: ChangeProject) -> str:

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.analytics.load import can_see_load
 from campaigns.models import Membership
+from campaigns.plan.views import warn_of_old_date
 from campaigns.projects import selectors, services
 from campaigns.projects.forms import InviteForm, ProjectForm, RoleForm
 from campaigns.projects.permissions import get_project_for_user
@@ -64,11 +65,14 @@ def project_detail(request, slug):
 def project_edit(request, slug):
     project, membership = get_project_for_user(request, slug, need="edit")
     form = ProjectForm(request.POST or None, request.FILES or None, instance=project)
+    old_go_live = project.go_live
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             services.project_update(project=project, by=request.user, **form.project_fields())
             _save_images(request, form, project)
         messages.success(request, _("Saved."))
+        if project.go_live != old_go_live:
+            warn_of_old_date(request, project=project, old=old_go_live)
         return redirect(project)
     return render(request, "campaigns/project_form.html", {"form": form, "project": project, "membership": membership})
 

@@ -485,3 +485,34 @@ def test_the_demo_has_a_complete_plan(db):
     call_command("seed_demo", "--employees", "40", stdout=io.StringIO())
 
     assert project.assets.count() == before
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["Den 1 mars byter vi", "from 1 March 2027", "on March 1,", "den 1 mar.", "senast 1/3", "2027-03-01", "1. März"],
+)
+def test_texts_that_write_the_go_live_date_out_are_found(project, editor, written):
+    project.refresh_from_db()  # go-live 2027-03-01
+    add(project, editor, title="Teaser", body=f"<p>{written} allt.</p>")
+    found = selectors.texts_mentioning(project=project, day=project.go_live)
+    assert ("“Teaser”" in found) == (written != "1. März")
+
+
+def test_other_dates_and_numbers_are_not_taken_for_go_live(project, editor):
+    project.refresh_from_db()
+    add(project, editor, title="Annat", body="<p>11 mars, 21 mars, 1 maj, 10/3, 2027-03-010, 1 marsvinter, 31/3</p>")
+    assert "“Annat”" not in selectors.texts_mentioning(project=project, day=project.go_live)
+
+
+def test_moving_go_live_names_the_texts_that_still_say_the_old_date(client, project, editor, english):
+    project.lede = "Den 1 mars 2027 byter vi system."
+    project.save()
+    add(project, editor, title="Teaser", subject="Snart: 1 mars")
+    add(project, editor, title="Med fält", subject="Snart: {{ go_live }}")
+    client.force_login(editor)
+
+    response = client.post(url("plan_go_live", project), {"go_live": "2027-03-08"}, follow=True)
+
+    warning = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert len(warning) == 1 and "the lede" in warning[0] and "“Teaser”" in warning[0]
+    assert "Med fält" not in warning[0]
