@@ -22,6 +22,7 @@ from audiences.models import Employee
 from campaigns.delivery import emails
 from campaigns.landing.selectors import is_by_invitation, is_public
 from campaigns.models import PRINT_CHANNELS, Asset, Channel, Membership, SenderKind, Stage
+from campaigns.plan import selectors
 from campaigns.plan import services as plan
 from campaigns.plan.asset_forms import MeetingSessionFormSet, form_for_channel
 from campaigns.projects import services
@@ -70,29 +71,6 @@ def _transitions(asset: Asset, membership: Membership) -> list[tuple[str, str]]:
         allowed.discard(Asset.Status.APPROVED)
     order = list(Asset.Status)
     return [(status, TRANSITION_LABELS[status]) for status in sorted(allowed, key=order.index)]
-
-
-def _field_label(name: str) -> str:
-    if name == "sessions":
-        return _("sessions")
-    try:
-        return str(Asset._meta.get_field(name).verbose_name)
-    except Exception:  # noqa: BLE001 - an audited field that no longer exists keeps its raw name
-        return name
-
-
-def _audit_rows(asset: Asset) -> list[dict]:
-    rows = []
-    for event in asset.events.select_related("actor"):
-        changes = [
-            {"field": _field_label(name), "old": values[0], "new": values[1]}
-            for key in ("fields",)
-            for name, values in (event.detail.get(key) or {}).items()
-        ]
-        if "status" in event.detail:
-            changes.append({"field": _("status"), "old": event.detail["status"][0], "new": event.detail["status"][1]})
-        rows.append({"event": event, "changes": changes})
-    return rows
 
 
 def _save_image(form, project, user) -> dict:
@@ -199,7 +177,7 @@ def asset_detail(request, slug, pk):
             "by_invitation": asset.channel == Channel.MEETING and is_by_invitation(asset),
             "is_public": is_public(asset),
             "transitions": _transitions(asset, membership) if membership.can_edit else [],
-            "audit": _audit_rows(asset),
+            "audit": selectors.asset_history(asset=asset),
         },
     )
 

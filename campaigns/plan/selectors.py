@@ -1,13 +1,16 @@
 """Reads of the launch plan: the timeline by week and the coverage of audiences by stage and channel."""
 
 import datetime
+import html
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
@@ -373,3 +376,56 @@ def texts_mentioning(*, project: ChangeProject, day: datetime.date) -> list[str]
         if any(pattern.search(strip_tags(getattr(asset, name) or "")) for name in _TEXT_FIELDS):
             found.append(f"“{asset.title}”")
     return found
+
+
+# The audit trail
+
+
+def _field_label(name: str) -> str:
+    if name == "sessions":
+        return _("sessions")
+    try:
+        return str(Asset._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # an audited field that no longer exists keeps its raw name
+        return name
+
+
+def _choice_labels() -> dict[str, dict[str, str]]:
+    """Per choice field, every language's label → the stored value (the trail stored labels as written)."""
+    fields = {"status": Asset.Status, "channel": Channel, "stage": Stage, "sender_kind": SenderKind}
+    labels: dict[str, dict[str, str]] = {name: {} for name in fields}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for name, choices in fields.items():
+                labels[name].update({str(label): value for value, label in choices.choices})
+    return labels
+
+
+def _as_text(name: str, value, labels: dict[str, dict[str, str]]) -> str:
+    """A recorded value as the reader reads it: a choice in the reader's language, rich text as text."""
+    value = "" if value is None else str(value)
+    if name in labels and value in labels[name]:
+        field = {"status": Asset.Status, "channel": Channel, "stage": Stage, "sender_kind": SenderKind}[name]
+        return str(field(labels[name][value]).label)
+    if name in RICH_TEXT_FIELDS or "<" in value:
+        return " ".join(html.unescape(strip_tags(value)).split())
+    return value
+
+
+RICH_TEXT_FIELDS = ("body",)
+
+
+def asset_history(*, asset: Asset) -> list[dict]:
+    """The asset's audit trail, newest first, each change in the reader's language and as plain text."""
+    labels = _choice_labels()
+    rows = []
+    for event in asset.events.select_related("actor"):
+        recorded = dict(event.detail.get("fields") or {})
+        if "status" in event.detail:
+            recorded["status"] = event.detail["status"]
+        changes = [
+            {"field": _field_label(name), "old": _as_text(name, old, labels), "new": _as_text(name, new, labels)}
+            for name, (old, new) in recorded.items()
+        ]
+        rows.append({"event": event, "changes": changes})
+    return rows

@@ -604,3 +604,18 @@ def test_a_prefill_ignores_another_projects_audience_and_unknown_stages(client, 
     fields = form.context["form"]
     assert fields["stage"].value() in (None, "")
     assert not fields["audiences"].value()
+
+
+def test_the_history_reads_in_the_readers_language_and_shows_text_not_markup(client, project, owner, editor):
+    from django.utils import translation
+
+    asset = make_email(project, editor)
+    with translation.override("en"):  # the editor writes in English …
+        plan.asset_update(asset=asset, by=editor, body="<p>Ny <strong>text</strong> &amp; mer</p>")
+        plan.asset_set_status(asset=asset, status=Asset.Status.READY, by=editor)
+    client.force_login(owner)
+
+    page = client.get(_url("asset_detail", project, asset), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+
+    assert "Klar för godkännande" in page and "Ready for approval" not in page  # … the owner reads Swedish
+    assert "<ins>Ny text &amp; mer</ins>" in page and "&lt;p&gt;" not in page and "&lt;strong&gt;" not in page
