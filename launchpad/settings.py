@@ -173,6 +173,9 @@ MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 # an import runs in the Celery worker with a progress bar instead of inline.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 IMPORT_INLINE_MAX_ROWS = env.int("IMPORT_INLINE_MAX_ROWS", default=5000)
+# Directory provisioning (SCIM): the largest request body read, and the most users one page returns.
+SCIM_MAX_BODY_BYTES = env.int("SCIM_MAX_BODY_BYTES", default=256 * 1024)
+SCIM_MAX_RESULTS = env.int("SCIM_MAX_RESULTS", default=200)
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
