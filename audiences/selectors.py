@@ -4,6 +4,8 @@ Resolving an audience is one SQL query whatever its size: rules become one WHERE
 clause, a list becomes one join. Only active, never-erased employees are members.
 """
 
+import difflib
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations
@@ -220,3 +222,75 @@ def balance_of(employees: list[Employee]) -> dict[str, list[tuple[str, int]]]:
 def employee_export_rows(employees: QuerySet[Employee]) -> QuerySet:
     """Rows for a spreadsheet, in the order of EXPORT_FIELDS, as one query."""
     return employees.values_list(*EXPORT_FIELDS)
+
+
+# Rule values against the directory's own values
+
+
+# Fields whose values are few and repeated, so a rule picks from what the directory holds.
+VALUE_FIELDS = ("department", "site", "title", "language")
+
+
+def directory_values(*, field: str) -> list[tuple[str, int]]:
+    """The values of `field` in the directory with how many reachable people have each, most common first."""
+    if field not in VALUE_FIELDS:
+        raise ValueError(f"not a value field: {field!r}")
+    rows = reachable_employees().exclude(**{field: ""}).values_list(field).annotate(n=Count("pk"))
+    return sorted(rows, key=lambda row: (-row[1], row[0].casefold()))
+
+
+def fold(text: str) -> str:
+    """`text` compared as people read it: case and accents aside ("vasteras" is "Västerås")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().strip())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def rules_in_directory_spelling(*, rules: dict[str, Any]) -> dict[str, Any]:
+    """`rules` with each value of an "is any of" / "is not" rule spelled as the directory spells it,
+    where the directory has exactly one value that differs only in case or accents."""
+    known: dict[str, dict[str, list[str]]] = {}
+    spelled = []
+    for rule in rules.get("rules", []):
+        field = rule["field"]
+        if field in VALUE_FIELDS and rule["op"] in ("in", "not_in"):
+            if field not in known:
+                known[field] = {}
+                for value, _n in directory_values(field=field):
+                    known[field].setdefault(fold(value), []).append(value)
+            values = []
+            for value in rule["values"]:
+                candidates = known[field].get(fold(value), [])
+                values.append(candidates[0] if len(candidates) == 1 and value not in candidates else value)
+            rule = {**rule, "values": values}
+        spelled.append(rule)
+    return {**rules, "rules": spelled}
+
+
+@dataclass(frozen=True)
+class UnmatchedValue:
+    field: str
+    value: str
+    suggestion: str  # the closest value in the directory, or ""
+
+
+def unmatched_values(*, rules: dict[str, Any]) -> list[UnmatchedValue]:
+    """The rule values that no reachable person has, with the directory's closest value as a hint
+    (why an audience is empty, or smaller than expected)."""
+    found = []
+    for rule in rules.get("rules", []):
+        field = rule["field"]
+        if field not in VALUE_FIELDS:
+            continue
+        values = [value for value, _n in directory_values(field=field)]
+        folded = {fold(value): value for value in values}
+        for value in rule["values"]:
+            if rule["op"] == "contains":  # as the query compares: ignoring case, not accents
+                if any(value.casefold() in known.casefold() for known in values):
+                    continue
+                close = [key for key in folded if fold(value) in key][:1]
+            elif value in values:
+                continue
+            else:
+                close = difflib.get_close_matches(fold(value), list(folded), n=1, cutoff=0.6)
+            found.append(UnmatchedValue(field=field, value=value, suggestion=folded[close[0]] if close else ""))
+    return found

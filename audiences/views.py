@@ -14,6 +14,7 @@ from lib.spreadsheets import spreadsheet_response
 
 from . import selectors, services
 from .forms import (
+    FIELD_LABELS,
     AudienceForm,
     AudienceListForm,
     AudienceRulesForm,
@@ -125,6 +126,13 @@ def audience_detail(request, slug, pk):
     )
 
 
+def _unmatched_text(value: selectors.UnmatchedValue) -> str:
+    names = {"field": str(FIELD_LABELS[value.field]).lower(), "value": value.value, "suggestion": value.suggestion}
+    if value.suggestion:
+        return _("Nobody's %(field)s is “%(value)s”. Did you mean “%(suggestion)s”?") % names
+    return _("Nobody's %(field)s is “%(value)s”.") % names
+
+
 def _rules_editor(request, project, membership, audience: Audience | None):
     """Create or edit an audience by rules; also previews its members and adds rule rows without JS."""
     initial_rules = rule_formset_initial(audience.rules or {}) if audience else []
@@ -135,10 +143,15 @@ def _rules_editor(request, project, membership, audience: Audience | None):
     form = AudienceRulesForm(data, project=project, audience=audience)
     formset = RuleFormSet(data, prefix="rule", initial=initial_rules)
     preview = None
+    unmatched = selectors.unmatched_values(rules=audience.rules or {}) if audience and data is None else []
     if data is not None and formset.is_valid() and form.is_valid():
-        rules = rules_from(form, formset)
+        # "vasteras" is the directory's "Västerås": spelled as the directory spells it, and said so.
+        rules = selectors.rules_in_directory_spelling(rules=rules_from(form, formset))
+        unmatched = selectors.unmatched_values(rules=rules)
         if "preview" in data or "add_rule" in data:
             preview = selectors.employees_matching(rules=rules)
+            if "preview" in data:  # the rules as they will be saved
+                formset = RuleFormSet(prefix="rule", initial=rule_formset_initial(rules))
         else:
             fields = {
                 "name": form.cleaned_data["name"],
@@ -154,6 +167,8 @@ def _rules_editor(request, project, membership, audience: Audience | None):
                 form.add_error(None, e.messages)
             else:
                 messages.success(request, _("Saved."))
+                for value in unmatched:
+                    messages.warning(request, _unmatched_text(value))
                 return redirect(audience)
     elif audience is not None:
         preview = selectors.audience_members(audience=audience)
@@ -167,6 +182,11 @@ def _rules_editor(request, project, membership, audience: Audience | None):
             "form": form,
             "formset": formset,
             "facets": selectors.directory_facets(),
+            "directory_values": {
+                FIELD_LABELS[field]: selectors.directory_values(field=field)
+                for field in ("department", "site", "title")
+            },
+            "unmatched": [_unmatched_text(value) for value in unmatched],
             "preview": preview[:PREVIEW_SIZE] if preview is not None else None,
             "preview_count": preview.count() if preview is not None else None,
         },

@@ -381,3 +381,28 @@ def test_a_viewer_cannot_build_groups(client, viewer, project):
     response = client.post(reverse("audiences:cross_functional", args=[project.slug]), {"name": "X", "save": "1"})
     assert response.status_code == 403
     assert not Audience.objects.exists()
+
+
+def test_typed_values_take_the_directorys_spelling_whatever_the_case_and_accents(client, editor, project, staff):
+    client.force_login(editor)
+    data = rules_post("Västerås", ("site", "", "in", "vasteras"), ("department", "", "in", "EKONOMI"))
+    client.post(reverse("audiences:audience_create", args=[project.slug]), data)
+    audience = Audience.objects.get(name="Västerås")
+    assert [rule["values"] for rule in audience.rules["rules"]] == [["Västerås"], ["Ekonomi"]]
+
+
+def test_a_value_nobody_has_is_named_with_the_closest_one(client, editor, project, staff, english):
+    client.force_login(editor)
+    url = reverse("audiences:audience_create", args=[project.slug])
+    response = client.post(url, rules_post("Typo", ("department", "", "in", "Ekonmi"), preview="1"))
+    page = response.content.decode()
+    assert response.context["preview_count"] == 0
+    assert "department is “Ekonmi”. Did you mean “Ekonomi”?" in page
+    response = client.post(url, rules_post("Del", ("site", "", "contains", "vast"), preview="1"))
+    assert "Did you mean “Västerås”?" in response.content.decode()  # "contains" ignores case, not accents
+
+
+def test_the_editor_lists_the_directorys_values_with_counts(client, editor, project, staff):
+    client.force_login(editor)
+    page = client.get(reverse("audiences:audience_create", args=[project.slug])).content.decode()
+    assert "Ekonomi (2)" in page and "Västerås (" in page
