@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "lib",
     "audiences",
     "campaigns",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -136,14 +137,47 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# The axes backend only refuses locked-out logins; the model backend checks the password.
+# The axes backend only refuses locked-out logins; the local backend checks the password (while
+# LOCAL_LOGIN allows it); the OIDC backend answers the provider's callback only (accounts/backends.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.LocalBackend",
+    "accounts.backends.OIDCBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "campaigns:project_list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on with the organisation's OpenID Connect provider (accounts/): off while OIDC_ISSUER is
+# unset. The endpoints come from the issuer's discovery document (or OIDC_DISCOVERY_URL).
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_DISCOVERY_URL = env.str("OIDC_DISCOVERY_URL", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGORITHM", default="RS256")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="")
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+# The claim with the user's groups, and the group names (or ids) that give each role; a role with no
+# names configured is left to the admin. A group removed at the provider removes the role at the next sign-in.
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_CHANGE_MANAGER_GROUPS = env.list("OIDC_CHANGE_MANAGER_GROUPS", default=[])
+OIDC_STAFF_GROUPS = env.list("OIDC_STAFF_GROUPS", default=[])
+OIDC_SUPERUSER_GROUPS = env.list("OIDC_SUPERUSER_GROUPS", default=[])
+# LOCAL_LOGIN=false: passwords only for the superusers named in BREAK_GLASS_USERS, on the admin's login.
+LOCAL_LOGIN = _bool("LOCAL_LOGIN", default=True)
+BREAK_GLASS_USERS = env.list("BREAK_GLASS_USERS", default=[])
+if OIDC_ISSUER:
+    if not OIDC_RP_CLIENT_ID:
+        raise ImproperlyConfigured("OIDC_CLIENT_ID must be set when OIDC_ISSUER is.")
+    if not DEBUG:
+        _required("OIDC_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET, "the client secret the provider issued for Launchpad")
+        if not (OIDC_DISCOVERY_URL or OIDC_ISSUER).startswith("https://"):
+            raise ImproperlyConfigured(
+                "OIDC_ISSUER (or OIDC_DISCOVERY_URL) must start with https:// when DEBUG is off."
+            )
+elif not LOCAL_LOGIN:
+    raise ImproperlyConfigured("LOCAL_LOGIN=false needs single sign-on: set OIDC_ISSUER and OIDC_CLIENT_ID.")
 
 # Languages: Swedish and English ship together.
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="sv")
