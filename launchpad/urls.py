@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("scim/v2/", include("audiences.scim.urls")),
     path("t/o/<str:token>.gif", tracking_views.open_pixel, name="track_open"),
     path("t/c/<str:token>/<int:link_id>/", tracking_views.click, name="track_click"),
     path("", include("campaigns.landing.urls")),
