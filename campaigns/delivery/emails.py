@@ -9,11 +9,10 @@ import html as html_lib
 import logging
 import re
 from dataclasses import dataclass
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr, make_msgid, parseaddr
 
 import css_inline
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -22,7 +21,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from campaigns.delivery import merge
-from campaigns.models import Asset, AssetEvent, ChangeProject, ProjectImage, SenderKind
+from campaigns.delivery.mime import PrebuiltEmail, campaign_message
+from campaigns.models import Asset, AssetEvent, ChangeProject, ProjectImage, ReplyTo, SenderKind
 from lib.richtext import sanitize_html
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class RenderedEmail:
     html: str
     text: str
     from_email: str
+    reply_to: str = ""
 
 
 def landing_url_for(project: ChangeProject, employee=None) -> str:
@@ -94,6 +95,25 @@ def sender_of(asset: Asset) -> str:
         creator = asset.project.created_by
         name = asset.sender_name or (creator.get_full_name() if creator else "") or default_name
     return formataddr((_one_line(name), address))
+
+
+def reply_to_of(asset: Asset) -> str:
+    """The Reply-To header, so that replies reach a person rather than the system address.
+
+    The function mailbox when the change manager chose it (and the project has one); else the
+    sender's own address; else the change manager's (the project's creator); else the mailbox.
+    """
+    project = asset.project
+    mailbox = formataddr((_one_line(project.name), project.function_mailbox)) if project.function_mailbox else ""
+    if asset.reply_to == ReplyTo.MAILBOX and mailbox:
+        return mailbox
+    if asset.sender_email:
+        name, _address = parseaddr(sender_of(asset))
+        return formataddr((name, asset.sender_email))
+    creator = project.created_by
+    if creator and creator.email:
+        return formataddr((_one_line(creator.get_full_name()), creator.email))
+    return mailbox
 
 
 def merged_html(text: str | None, values: dict[str, str]) -> str:
@@ -168,6 +188,9 @@ def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> Render
         preheader = _one_line(merge.merge(asset.preheader, values, html=False))
         headline = _one_line(merge.merge(asset.headline, values, html=False)) or subject
         button_label = _one_line(merge.merge(asset.button_label, values, html=False)) or _("Read more")
+        if not preheader:
+            # Without one, the inbox shows the email's first words (the date line) after the subject.
+            preheader = _one_line(project.lede)
         image = asset.image or project.hero_image
         context = {
             "lang": translation.get_language(),
@@ -196,7 +219,12 @@ def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> Render
         text = render_to_string("emails/campaign.txt", context)
     html = css_inline.inline(html)
     return RenderedEmail(
-        subject=subject, preheader=preheader, html=html, text=_plain(text), from_email=sender_of(asset)
+        subject=subject,
+        preheader=preheader,
+        html=html,
+        text=_plain(text),
+        from_email=sender_of(asset),
+        reply_to=reply_to_of(asset),
     )
 
 
@@ -215,17 +243,12 @@ def _signature(asset: Asset) -> dict | None:
     return None
 
 
-def build_message(rendered: RenderedEmail, *, to: str, subject_prefix: str = "") -> EmailMultiAlternatives:
-    """An email with a plain-text body and the HTML as its alternative."""
-    message = EmailMultiAlternatives(
-        subject=f"{subject_prefix}{rendered.subject}", body=rendered.text, from_email=rendered.from_email, to=[to]
-    )
-    message.attach_alternative(rendered.html, "text/html")
-    return message
-
-
 def email_send_test(*, asset: Asset, employee, to: str, by) -> RenderedEmail:
-    """Send an email asset, as `employee` would get it, to `to` (the user's own address), and audit it."""
+    """Send an email asset, as `employee` would get it, to `to` (the user's own address), and audit it.
+
+    The message is built exactly as a recipient's copy (same MIME, headers, Date and encoding);
+    only the subject says it is a test, and links are not routed through the click counter.
+    """
     rendered = render_campaign_email(asset=asset, employee=employee, landing_url=preview_landing_url(asset.project))
     build_message(rendered, to=to, subject_prefix=_("[Test] ")).send()
     AssetEvent.objects.create(
@@ -236,3 +259,17 @@ def email_send_test(*, asset: Asset, employee, to: str, by) -> RenderedEmail:
     )
     logger.info("asset %s: test email sent by user %s", asset.pk, by.pk)
     return rendered
+
+
+def build_message(rendered: RenderedEmail, *, to: str, subject_prefix: str = "") -> PrebuiltEmail:
+    """A rendered email as the message a recipient gets (the MIME of the real send), to `to`."""
+    _name, default_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return campaign_message(
+        subject=f"{subject_prefix}{rendered.subject}",
+        text=rendered.text,
+        html=rendered.html,
+        from_email=rendered.from_email,
+        reply_to=rendered.reply_to,
+        to=to,
+        message_id=make_msgid(domain=default_address.rpartition("@")[2] or "launchpad.localhost"),
+    )

@@ -7,7 +7,7 @@ life; every update or cancellation raises SEQUENCE, so calendars replace the eve
 
 import datetime
 import logging
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -18,6 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from campaigns.delivery.mime import django_message_headers
 from campaigns.models import Booking, MeetingSession
 
 logger = logging.getLogger(__name__)
@@ -103,12 +104,15 @@ def _send(*, booking: Booking, template: str, subject: str, method: str | None, 
         **extra,
     }
     message = EmailMultiAlternatives(subject=subject, body=render_to_string(template, context), to=[booking.email])
+    # Questions about the meeting reach the team (function mailbox) or the change manager, not the system address.
+    reply_name, reply_address = project.reply_address()
+    django_message_headers(message, reply_to=formataddr((reply_name, reply_address)) if reply_address else "")
     if method:
         ics = booking_ics(booking=booking, method=method)
         # As an alternative part with the method, Outlook and Gmail show it as an invite;
         # as an attachment too, so any client can add it by hand.
         message.attach_alternative(ics.decode(), f"text/calendar; method={method}")
-        message.attach("invite.ics", ics, f"text/calendar; method={method}; charset=utf-8")
+        message.attach("invite.ics", ics, f"text/calendar; method={method}")  # Django adds the charset
     message.send()
     logger.info("booking %s: %s email sent", booking.pk, template.rsplit("/", 1)[-1])
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audiences.models import Audience
 from campaigns.delivery import merge
-from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, ProjectImage
+from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, ProjectImage, ReplyTo
 from campaigns.projects.forms import RICH_TEXT_ATTRS
 from lib.images import ImageRejected, process_image
 
@@ -121,7 +121,7 @@ class AssetForm(forms.ModelForm):
         groups = [
             (_("The asset"), ["title", "stage", "audiences"]),
             (_("When"), ["timing", "offset_days", "local_time", "fixed_at", "is_milestone"]),
-            (_("Sender"), ["sender_kind", "sender_name", "sender_email"]),
+            (_("Sender"), ["sender_kind", "sender_name", "sender_email", "reply_to"]),
             (_("Words"), ["subject", "preheader", "headline", "body", "button_label", "meeting"]),
             (_("Film"), ["video_url", "video_upload", "captions_upload"]),
             (_("Image"), ["image", "image_upload", "image_alt"]),
@@ -192,13 +192,14 @@ class EmailAssetForm(ImageFieldsMixin, AssetForm):
             "sender_kind",
             "sender_name",
             "sender_email",
+            "reply_to",
             "headline",
             "image",
             "body",
             "button_label",
             "meeting",
         ]
-        widgets = AssetForm.Meta.widgets | {"sender_kind": forms.RadioSelect}
+        widgets = AssetForm.Meta.widgets | {"sender_kind": forms.RadioSelect, "reply_to": forms.RadioSelect}
         labels = {"headline": _("Heading in the email")}
         help_texts = AssetForm.Meta.help_texts | {
             "headline": _("Leave empty to use the subject."),
@@ -210,12 +211,16 @@ class EmailAssetForm(ImageFieldsMixin, AssetForm):
         self._setup_images()
         self.fields["meeting"].queryset = Asset.objects.filter(project=self.project, channel=Channel.MEETING)
         self.fields["subject"].required = True
+        self.fields["reply_to"].required = False  # a form without the choice keeps the default
 
     def clean(self):
         cleaned = super().clean()
         self._clean_image_alt(cleaned)
         if cleaned.get("sender_kind") == "named" and not cleaned.get("sender_name"):
             self.add_error("sender_name", _("Whose name should the email come from?"))
+        cleaned["reply_to"] = cleaned.get("reply_to") or ReplyTo.SENDER
+        if cleaned.get("reply_to") == ReplyTo.MAILBOX and not self.project.function_mailbox:
+            self.add_error("reply_to", _("The project has no function mailbox yet. Add one in the project's settings."))
         return cleaned
 
 

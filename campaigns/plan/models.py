@@ -41,6 +41,11 @@ class SenderKind(models.TextChoices):
     NAMED = "named", _("A named sender")
 
 
+class ReplyTo(models.TextChoices):
+    SENDER = "sender", _("The sender")
+    MAILBOX = "mailbox", _("The project's function mailbox")
+
+
 class PlanTemplate(models.Model):
     """A reusable set of assets to start a plan from. Admins edit templates as data."""
 
@@ -111,11 +116,24 @@ class Asset(models.Model):
     # Email
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     preheader = models.CharField(
-        _("preheader"), max_length=200, blank=True, help_text=_("The grey line after the subject in the inbox.")
+        _("preheader"),
+        max_length=200,
+        blank=True,
+        help_text=_("The grey line after the subject in the inbox. Empty: the project's lede."),
     )
     sender_kind = models.CharField(_("sender"), max_length=16, choices=SenderKind, default=SenderKind.CHANGE_MANAGER)
     sender_name = models.CharField(_("sender's name"), max_length=120, blank=True)
     sender_email = models.EmailField(_("sender's email"), blank=True)
+    reply_to = models.CharField(
+        _("replies go to"),
+        max_length=16,
+        choices=ReplyTo,
+        default=ReplyTo.SENDER,
+        help_text=_(
+            "The sender: the sender's email, or the change manager's own when it is empty. "
+            "Automatic out-of-office replies are asked not to come at all."
+        ),
+    )
     button_label = models.CharField(_("button text"), max_length=80, blank=True)
     meeting = models.ForeignKey(
         "self",

@@ -32,6 +32,7 @@ class ProjectForm(forms.ModelForm):
             "how_it_affects_me",
             "sponsor_name",
             "sponsor_title",
+            "function_mailbox",
             "go_live",
             "status",
             "tracking_mode",

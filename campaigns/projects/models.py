@@ -38,6 +38,11 @@ class ChangeProject(models.Model):
     how_it_affects_me = models.TextField(_("how it affects me"), blank=True)
     sponsor_name = models.CharField(_("sponsor"), max_length=120, blank=True)
     sponsor_title = models.CharField(_("sponsor's title"), max_length=120, blank=True)
+    function_mailbox = models.EmailField(
+        _("function mailbox"),
+        blank=True,
+        help_text=_("A shared mailbox the team reads. Emails can send replies there instead of to one person."),
+    )
     go_live = models.DateField(_("go-live date"))
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PLANNING)
     tracking_mode = models.CharField(_("tracking"), max_length=16, choices=TrackingMode, default=TrackingMode.ANONYMOUS)
@@ -88,6 +93,15 @@ class ChangeProject(models.Model):
     def days_to_go_live(self, today=None) -> int:
         today = today or timezone.localdate()
         return (self.go_live - today).days
+
+    def reply_address(self) -> tuple[str, str]:
+        """(name, address) that replies to the project's automatic mail reach: the function mailbox,
+        else the change manager who created the project; ("", "") when there is neither."""
+        if self.function_mailbox:
+            return self.name, self.function_mailbox
+        if self.created_by and self.created_by.email:
+            return self.created_by.get_full_name(), self.created_by.email
+        return "", ""
 
 
 class Membership(models.Model):
