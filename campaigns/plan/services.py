@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.landing import services as landing
 from campaigns.models import (
+    PRINT_CHANNELS,
     Asset,
     AssetEvent,
     ChangeProject,
@@ -171,7 +172,9 @@ def plan_apply_template(
                 title=item.title,
                 offset_days=item.offset_days,
                 subject=item.subject,
-                headline=item.title if item.channel != "email" else "",
+                # The plan's title is the team's name for the item ("Poster for the lunch room"); a
+                # printed piece's headline is written for the wall, and prints the project's name until then.
+                headline=item.title if item.channel not in ("email", *PRINT_CHANNELS) else "",
                 body=item.body,
                 sender_kind=item.sender_kind,
                 button_label=_("Read more") if item.channel == "email" else "",

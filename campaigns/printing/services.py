@@ -9,8 +9,10 @@ PDF is rebuilt only when that hash changes.
 """
 
 import hashlib
+import html as html_lib
 import io
 import logging
+import re
 import uuid
 import zipfile
 from collections.abc import Iterable
@@ -134,13 +136,21 @@ def _qr_svg(url: str, color: str) -> str:
     return segno.make(url, error="m", micro=False).svg_inline(scale=1, border=0, omitsize=True, dark=dark)
 
 
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|div|blockquote)>|<br\s*/?>", re.IGNORECASE)
+
+
+def _plain_text(html: str | None) -> str:
+    """Rich text as one line of plain text, its paragraphs and list items apart ("Log in. Choose a week")."""
+    return " ".join(html_lib.unescape(striptags(_BLOCK_END.sub(" ", html or ""))).split())
+
+
 def print_context(*, render: PrintRender) -> dict:
     """Everything a print template shows for one variant."""
     asset = render.asset
     project = asset.project
     image = asset.image or project.hero_image
     url = landing_url(project=project, token=render.qr_token)
-    short_text = asset.body or project.lede
+    short_text = _plain_text(asset.body) or project.lede
     return {
         "project": project,
         "asset": asset,
@@ -151,7 +161,7 @@ def print_context(*, render: PrintRender) -> dict:
         "headline": asset.headline or project.name,
         "lede": project.lede,
         "body": render_html(asset.body),
-        "short_text": truncatewords(striptags(short_text), 40),
+        "short_text": truncatewords(short_text, 40),
         "why": render_html(project.why),
         "what_changes": render_html(project.what_changes),
         "how_it_affects_me": render_html(project.how_it_affects_me),

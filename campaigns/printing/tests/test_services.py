@@ -376,3 +376,31 @@ def test_a_broker_outage_does_not_break_the_save(branded, owner, monkeypatch, ca
     poster.refresh_from_db()
     assert poster.headline == "Ny rubrik"
     assert "Error 111 connecting to the broker" in caplog.text
+
+
+# A new project's print, before anyone has an image or has written a headline.
+
+
+def test_a_poster_from_the_plan_template_never_prints_the_plans_internal_title(project, owner):
+    from campaigns.models import PlanTemplate
+
+    template = PlanTemplate.objects.filter(items__channel="poster").first()
+    items = [item for item in template.items.all() if item.channel == "poster"]
+    (poster,) = plan.plan_apply_template(project=project, template=template, items=items, by=owner)
+    (render,) = printing.print_request(asset=poster, enqueue=False)
+
+    html = printing.print_html(render=render)
+
+    assert poster.headline == "" and poster.title not in html
+    assert project.name in html
+
+
+def test_without_an_image_the_poster_has_a_typographic_cover_and_the_text_keeps_its_spaces(project, owner):
+    poster = make_print(project, owner, headline="", body="<p>Logga in.</p><ul><li>Välj vecka</li><li>Spara</li></ul>")
+    (render,) = printing.print_request(asset=poster, enqueue=False)
+
+    html = printing.print_html(render=render)
+
+    assert 'class="cover"' in html and 'class="cover-title' in html and f">{project.name}</p>" in html
+    assert "<h1>" not in html  # the cover names the project; no second, identical headline
+    assert "Logga in. Välj vecka Spara" in html
