@@ -7,6 +7,7 @@ values it cannot guess, and names the missing variable.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -344,6 +345,10 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
+if OIDC_ISSUER:
+    # Logging out posts a form that is redirected on to the provider's end_session_endpoint.
+    _provider = urlsplit(OIDC_DISCOVERY_URL or OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_provider.scheme}://{_provider.netloc}")
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
