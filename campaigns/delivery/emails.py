@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from campaigns.delivery import merge
 from campaigns.delivery.mime import PrebuiltEmail, campaign_message
 from campaigns.models import Asset, AssetEvent, ChangeProject, ProjectImage, ReplyTo, SenderKind
+from lib.colors import WCAG_AA_NORMAL_TEXT, contrast_with_white
 from lib.richtext import sanitize_html
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,65 @@ def _image_url(image: ProjectImage | None) -> str:
     return absolute_url(image.email.url) if image and image.email else ""
 
 
+def _aspect(image: ProjectImage | None) -> float:
+    """Height ÷ width of an image (every size variant keeps the original's proportions)."""
+    if image is None or not image.original_width or not image.original_height:
+        return 0.5
+    return image.original_height / image.original_width
+
+
+HERO_WIDTH = 600
+LOGO_HEIGHT = 36
+BUTTON_HEIGHT = 50
+
+
+def _button_width(label: str) -> int:
+    """The VML button's width for Outlook desktop, which cannot size a shape to its text: about
+    9 px a character of 16 px bold Segoe UI, plus the padding and the arrow, within the column.
+    From the label as written (merge fields unmerged), so every recipient's copy is the same."""
+    return max(160, min(520, 9 * len(label) + 78))
+
+
+def readable_on(background: str) -> str:
+    """White or the body's ink, whichever meets WCAG AA on `background` (for text on brand colours)."""
+    return "#ffffff" if contrast_with_white(background) >= WCAG_AA_NORMAL_TEXT else "#1d2433"
+
+
+_BLOCKQUOTE = re.compile(r"<(/?)blockquote>", re.IGNORECASE)
+_LINK_TEXT = re.compile(r"(<a\b[^>]*>)([^<]*)(</a>)", re.IGNORECASE)
+_URL_LIKE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+_ENTITY_OR_CHAR = re.compile(r"&#?\w+;|.", re.DOTALL)
+
+
+def _breakable_link(match: re.Match) -> str:
+    """A link whose text is an address (an intranet or SharePoint link) may break after its
+    punctuation (`<wbr>`), so it wraps on a phone instead of widening the email."""
+    opening, label, closing = match.groups()
+    if not _URL_LIKE.match(html_lib.unescape(label)):
+        return match.group(0)
+    scheme = re.match(r"https?://", label, re.IGNORECASE)
+    parts = [scheme.group(0)] if scheme else []
+    for piece in _ENTITY_OR_CHAR.findall(label[scheme.end() if scheme else 0 :]):
+        parts.append(piece)
+        if piece in ("/", ".", "?", "&amp;", "=", "-", "_", "#", "%"):
+            parts.append("<wbr>")
+    return f"{opening}{''.join(parts)}{closing}"
+
+
+# Word, which draws Outlook desktop, ignores a blockquote's padding and border: a table cell keeps both.
+_QUOTE_OPEN = (
+    '<table role="presentation" class="quote" width="100%" cellpadding="0" cellspacing="0" border="0">'
+    '<tr><td class="quote-cell font">'
+)
+_QUOTE_CLOSE = '</td></tr><tr><td class="spacer-16" height="16">&nbsp;</td></tr></table>'
+
+
+def email_body_html(html: str) -> str:
+    """Sanitised rich text shaped for email clients: quotes as table cells, long addresses breakable."""
+    html = _LINK_TEXT.sub(_breakable_link, html)
+    return _BLOCKQUOTE.sub(lambda match: _QUOTE_CLOSE if match.group(1) else _QUOTE_OPEN, html)
+
+
 def _meeting_card(asset: Asset) -> dict | None:
     meeting = asset.meeting
     if meeting is None:
@@ -196,18 +256,26 @@ def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> Render
             "lang": translation.get_language(),
             "project": project,
             "primary": project.primary_color,
+            "on_primary": readable_on(project.primary_color),
             "accent": project.accent_color,
             "logo_url": _image_url(project.logo),
             "logo_alt": project.logo.alt_text if project.logo else "",
+            "logo_height": LOGO_HEIGHT,
+            "logo_width": round(LOGO_HEIGHT / _aspect(project.logo)),
             "hero_url": _image_url(image),
             "hero_alt": image.alt_text if image else "",
+            "hero_width": HERO_WIDTH,
+            "hero_height": round(HERO_WIDTH * _aspect(image)),
             "subject": subject,
             "preheader": preheader,
             "headline": headline,
-            # Safe: nh3-sanitised, merged with HTML-escaped values, sanitised again (merged_html).
-            "body_html": mark_safe(merged_html(asset.body, values)),  # noqa: S308
+            # Safe: nh3-sanitised, merged with HTML-escaped values, sanitised again (merged_html);
+            # email_body_html only wraps quotes in tables and puts <wbr> into link texts.
+            "body_html": mark_safe(email_body_html(merged_html(asset.body, values))),  # noqa: S308
             "body_text": merged_text(asset.body, values),
             "button_label": button_label,
+            "button_width": _button_width(f"{asset.button_label or _('Read more')} →"),
+            "button_height": BUTTON_HEIGHT,
             "landing_url": landing_url,
             "meeting": _meeting_card(asset),
             "signature": _signature(asset),

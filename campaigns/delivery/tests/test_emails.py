@@ -2,6 +2,8 @@
 
 import email
 import email.policy
+import html as html_lib
+import re
 
 import pytest
 from django.urls import reverse
@@ -91,8 +93,38 @@ def test_it_is_an_outlook_safe_table_layout_with_inlined_css(project, owner):
     assert 'role="presentation"' in html
     assert "<!--[if mso]>" in html and 'width="600"' in html
     assert 'class="headline font" style="' in html
-    # Only the media queries (and Outlook's own button padding) stay in style tags; the rest is inlined.
+    # Only the media queries (and Outlook's own font) stay in style tags; the rest is inlined.
     assert html.count("<style") == 2 and "@media" in html and "<!--[if mso]><style>" in html
+
+
+@pytest.mark.django_db
+def test_an_email_without_a_preheader_previews_the_lede(project, owner):
+    rendered = _render(make_email(project, owner, preheader=""), make_employee())
+    assert rendered.preheader == " ".join(project.lede.split())
+    assert "mso-hide:all" in rendered.html and rendered.preheader in html_lib.unescape(rendered.html)
+
+
+@pytest.mark.django_db
+def test_text_on_a_light_brand_colour_is_dark(project, owner):
+    project.primary_color = "#ffd400"
+    project.hero_image = make_image(project, owner, alt="Två kollegor vid en skärm")
+    project.save(update_fields=["primary_color", "hero_image"])
+    html = _render(make_email(project, owner), make_employee()).html
+    hero = re.search(r'<img [^>]*alt="Två kollegor vid en skärm"[^>]*>', html).group(0)
+    assert "color:#1d2433" in hero.replace(" ", "") and 'width="600" height="300"' in hero
+    assert re.search(r'class="button-link font"[^>]*color: ?#1d2433', html)
+    assert "color:#1d2433" in re.search(r"<center [^>]*>", html).group(0).replace(" ", "")  # Outlook's VML button
+
+
+@pytest.mark.django_db
+def test_quotes_become_table_cells_and_long_links_may_break(project, owner):
+    link = "https://intranet.example.se/sites/atlas/Delade%20dokument/lathund.pdf?web=1&download=0"
+    body = f'<blockquote><p>Citat</p></blockquote><p><a href="{link}">{link}</a> och <a href="{link}">lathunden</a></p>'
+    html = _render(make_email(project, owner, body=body), make_employee()).html
+    assert "<blockquote" not in html and re.search(r'<td class="quote-cell font"[^>]*border-left: 3px solid', html)
+    assert ">https://intranet.<wbr>example.<wbr>se/<wbr>sites/<wbr>atlas/<wbr>" in html and "&amp;<wbr>download" in html
+    assert ">lathunden</a>" in html  # words are left alone
+    assert f'href="{link.replace("&", "&amp;")}"' in html  # the address itself is untouched
 
 
 @pytest.mark.django_db
