@@ -49,3 +49,16 @@ def test_the_demo_login_works(client, settings):
     assert response.status_code == 200
     demo = get_user_model().objects.get(username="demo")
     assert demo.memberships.get(project__slug="atlas").is_owner
+
+
+@pytest.mark.django_db
+def test_every_demo_email_has_a_preheader_of_its_own(settings):
+    from campaigns.models import Asset
+
+    call_command("seed_demo", "--employees", "20", stdout=io.StringIO())
+    emails = Asset.objects.filter(channel="email")
+    assert emails.count() >= 5
+    assert not emails.filter(preheader="").exists()
+    assert all(e.preheader not in (e.subject, e.project.lede) for e in emails)  # the inbox line adds something
+    atlas = ChangeProject.objects.get(slug="atlas")
+    assert atlas.function_mailbox and atlas.assets.filter(reply_to="mailbox").exists()

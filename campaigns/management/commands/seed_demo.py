@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from audiences import demo
 from audiences.models import Audience
-from campaigns.models import ChangeProject, Membership
+from campaigns.models import ChangeProject, Membership, ReplyTo, SenderKind
 from campaigns.projects import services
 from lib.images import process_image
 
@@ -70,6 +70,22 @@ HOW = (
 PRINT_HEADLINES = {
     "Affisch för lunchrum och verkstad": "Snart blir det enklare att beställa",
     "Informationsblad: vad ändras för mig": "Atlas – det här ändras för dig",
+}
+
+
+# The inbox's grey line after the subject, for the plan template's emails.
+PREHEADERS = {
+    "Teaser: något nytt är på väg": "En första glimt av Atlas – och varför vi byter.",
+    "Sponsorns varför": "Karin Åström om vad bytet betyder för oss, och vad som inte ändras.",
+    "Driftstart: så kommer du igång": "Logga in, hitta dina beställningar och få hjälp – på fem minuter.",
+    "Pulsmätning": "Fem påståenden, en minut: säg hur redo du känner dig.",
+    "Ni frågade, vi svarar": "Svaren på era vanligaste frågor, och hur en kollega kom igång.",
+}
+
+FLEX_PREHEADERS = {
+    "Flex kommer: tidrapporten blir digital": "Inga fler papperslappar: så rapporterar du tid från mobilen.",
+    "Nu rapporterar du tid i Flex": "Tre steg i mobilen, och vem du frågar om något krånglar.",
+    "Påminnelse: lämna veckans tidrapport i Flex": "Senast fredag kl. 12 – det tar två minuter.",
 }
 
 
@@ -195,6 +211,7 @@ class Command(BaseCommand):
                 how_it_affects_me=HOW,
                 sponsor_name="Karin Åström",
                 sponsor_title="Ekonomichef",
+                function_mailbox=f"atlas@{demo.EMAIL_DOMAIN}",
                 go_live=go_live,
                 status=ChangeProject.Status.LAUNCHING,
                 tracking_mode=ChangeProject.TrackingMode.ANONYMOUS,
@@ -309,6 +326,11 @@ class Command(BaseCommand):
                 project=project, template=template, items=[item], by=by, audiences=targets.get(item.title, everyone)
             )
             assets[item.title] = asset
+        for title, preheader in PREHEADERS.items():
+            if title in assets:
+                # Questions after the sponsor's why and the answers go to the team's shared mailbox.
+                reply_to = ReplyTo.MAILBOX if assets[title].sender_kind == SenderKind.SPONSOR else ReplyTo.SENDER
+                Asset.objects.filter(pk=assets[title].pk).update(preheader=preheader, reply_to=reply_to)
         plan.asset_create(
             project=project,
             by=by,
@@ -318,6 +340,7 @@ class Command(BaseCommand):
             title="Chefspaket: prata Atlas med ditt team",
             offset_days=-3,
             subject="Så pratar du om Atlas med ditt team",
+            preheader="Tre bilder och fem frågor till veckomötet – klart att använda.",
             body="<p>Hej {{ first_name }}!</p><p>Här är tre bilder och fem frågor att ta upp på veckomötet.</p>",
             button_label="Öppna chefspaketet",
         )
@@ -470,6 +493,7 @@ class Command(BaseCommand):
                 title=title,
                 offset_days=offset,
                 subject=title if channel == "email" else "",
+                preheader=FLEX_PREHEADERS.get(title, ""),
                 body="<p>Hej {{ first_name }}!</p>" if channel == "email" else "",
             )
         self.stdout.write(f"Second project: {project.name}, go-live {go_live:%Y-%m-%d}")
@@ -516,6 +540,7 @@ class Command(BaseCommand):
                 title=title,
                 fixed_at=sent_at,
                 subject="Atlas kommer – det här behöver du veta nu",
+                preheader="Vad som ändras för dig i vår, och var du får svar på dina frågor.",
                 body="<p>Hej {{ first_name }}!</p><p>I vår byter vi till Atlas för inköp och fakturor.</p>",
                 button_label="Läs mer om Atlas",
             )
