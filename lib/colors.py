@@ -25,3 +25,13 @@ def contrast_ratio(a: str, b: str) -> float:
 
 def contrast_with_white(hex_color: str) -> float:
     return contrast_ratio(hex_color, "#ffffff")
+
+
+def text_on(color: str) -> str:
+    """The text colour that reads on `color` as a background: white on dark colours, near-black on light."""
+    return "#ffffff" if contrast_with_white(color) >= WCAG_AA_NORMAL_TEXT else "#16181d"
+
+
+def readable_on_white(color: str, *, fallback: str = "#1d1d1d") -> str:
+    """`color` for text on a white page where it keeps AA contrast; otherwise `fallback`."""
+    return color if contrast_with_white(color) >= WCAG_AA_NORMAL_TEXT else fallback

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.analytics import selectors
 from campaigns.models import Channel
-from lib.colors import contrast_with_white
+from lib.colors import text_on
 from lib.pdf import html_to_pdf
 from lib.spreadsheets import Sheet
 
@@ -285,10 +285,6 @@ def _heat_rows(board: selectors.Dashboard) -> list[selectors.Row]:
     return stuck + [row for row in board.audiences if id(row) not in ids]
 
 
-def _text_on(colour: str) -> str:
-    return "#ffffff" if contrast_with_white(colour) >= 4.5 else "#16181d"
-
-
 def report_context(board: selectors.Dashboard, *, rows: int = REPORT_AUDIENCES[0]) -> dict:
     project = board.project
     reach_rows = sorted(board.audiences, key=lambda row: (-row.reach.targeted, row.name.lower()))
@@ -310,8 +306,8 @@ def report_context(board: selectors.Dashboard, *, rows: int = REPORT_AUDIENCES[0
         "hidden_text": _hidden(board),
         "primary": project.primary_color,
         "accent": project.accent_color,
-        "on_primary": _text_on(project.primary_color),
-        "on_accent": _text_on(project.accent_color),
+        "on_primary": text_on(project.primary_color),
+        "on_accent": text_on(project.accent_color),
         "logo_url": project.logo.print.url if project.logo_id and project.logo.print else "",
         "language": (get_language() or settings.LANGUAGE_CODE)[:2],
         "generated": timezone.localtime(),

@@ -41,7 +41,7 @@ from campaigns.models import Booking, ChangeProject, LandingCounter, LandingToke
 from campaigns.plan.asset_forms import video_host_allowed
 from campaigns.projects.permissions import get_project_for_user
 from lib import ratelimit
-from lib.colors import contrast_with_white
+from lib.colors import readable_on_white, text_on
 from lib.converters import is_token
 from lib.csrf import masked_token
 
@@ -359,10 +359,10 @@ def brand_css(request, slug):
         "primary": project.primary_color,
         "accent": project.accent_color,
         # White text where it reads on the brand colour (WCAG AA), otherwise near-black.
-        "on_primary": "#ffffff" if contrast_with_white(project.primary_color) >= 4.5 else "#111111",
-        "on_accent": "#ffffff" if contrast_with_white(project.accent_color) >= 4.5 else "#111111",
-        "accent_text": project.accent_color if contrast_with_white(project.accent_color) >= 4.5 else "#6b2a10",
-        "primary_text": project.primary_color if contrast_with_white(project.primary_color) >= 4.5 else "#1d1d1d",
+        "on_primary": text_on(project.primary_color),
+        "on_accent": text_on(project.accent_color),
+        "accent_text": readable_on_white(project.accent_color, fallback="#6b2a10"),
+        "primary_text": readable_on_white(project.primary_color),
     }
     response = render(request, "landing/brand.css", context, content_type="text/css")
     patch_cache_control(response, public=True, max_age=300)

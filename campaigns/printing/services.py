@@ -32,7 +32,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, Membership, PrintRender
-from lib.colors import contrast_with_white
+from lib.colors import contrast_with_white, text_on
 from lib.richtext import render_html
 from lib.tasks import task_queue_on_commit
 
@@ -123,10 +123,6 @@ def _contacts(project: ChangeProject) -> list[dict]:
     return contacts
 
 
-def _text_on(color: str) -> str:
-    return "#ffffff" if contrast_with_white(color) >= 4.5 else "#16181d"
-
-
 @lru_cache(maxsize=512)
 def _qr_svg(url: str, color: str) -> str:
     import segno
@@ -172,8 +168,8 @@ def print_context(*, render: PrintRender) -> dict:
         "landing_display": f"{settings.SITE_URL.split('://', 1)[-1]}/l/{project.slug}",
         "primary": project.primary_color,
         "accent": project.accent_color,
-        "on_primary": _text_on(project.primary_color),
-        "on_accent": _text_on(project.accent_color),
+        "on_primary": text_on(project.primary_color),
+        "on_accent": text_on(project.accent_color),
         "logo_url": project.logo.print.url if project.logo else "",
         "image_url": image.print.url if image else "",
         "image_alt": image.alt_text if image else "",

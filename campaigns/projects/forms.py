@@ -2,8 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import ChangeProject, Membership
-from lib.colors import HEX_COLOR, WCAG_AA_NORMAL_TEXT, contrast_with_white
+from lib.colors import HEX_COLOR
 from lib.images import ImageRejected, process_image
+from lib.uploads import keep_upload, kept_filename, kept_upload
 
 RICH_TEXT_ATTRS = {"rows": 6, "class": "rich-text", "data-rich-text": "1"}
 
@@ -15,6 +16,9 @@ class ProjectForm(forms.ModelForm):
     hero_upload = forms.FileField(
         label=_("Hero image"), required=False, help_text=_("JPEG, PNG or WebP, at least 1200 px wide.")
     )
+    # A valid upload on a form that came back with another error is kept (lib.uploads).
+    logo_kept = forms.CharField(required=False, widget=forms.HiddenInput)
+    hero_kept = forms.CharField(required=False, widget=forms.HiddenInput)
     hero_alt = forms.CharField(
         label=_("Hero image description (alt text)"),
         required=False,
@@ -62,29 +66,22 @@ class ProjectForm(forms.ModelForm):
         value = self.cleaned_data.get("anonymity_threshold")
         return self.instance.anonymity_threshold if value is None else value
 
-    def _check_contrast(self, field: str) -> str:
+    def _check_colour(self, field: str) -> str:
         color = self.cleaned_data[field].strip().lower()
         if not HEX_COLOR.match(color):  # before any arithmetic on it: a forged value is a form error
             raise forms.ValidationError(_("Enter a colour as #rrggbb."), code="invalid")
-        ratio = contrast_with_white(color)
-        if ratio < WCAG_AA_NORMAL_TEXT:
-            raise forms.ValidationError(
-                _(
-                    "White text on %(color)s has a contrast of %(ratio).1f:1; WCAG AA needs 4.5:1. Choose a darker colour."
-                ),
-                params={"color": color, "ratio": ratio},
-                code="contrast",
-            )
         return color
 
     def clean_primary_color(self) -> str:
-        return self._check_contrast("primary_color")
+        return self._check_colour("primary_color")
 
     def clean_accent_color(self) -> str:
-        return self._check_contrast("accent_color")
+        return self._check_colour("accent_color")
+
+    KEPT = {"logo_upload": "logo_kept", "hero_upload": "hero_kept"}
 
     def _clean_image(self, field: str):
-        upload = self.cleaned_data.get(field)
+        upload = self.cleaned_data.get(field) or kept_upload(self.data.get(self.add_prefix(self.KEPT[field])))
         if not upload:
             return None
         try:
@@ -104,6 +101,19 @@ class ProjectForm(forms.ModelForm):
         if has_hero and not cleaned.get("hero_alt"):
             self.add_error("hero_alt", _("Describe the hero image for people who cannot see it."))
         return cleaned
+
+    def keep_uploads(self) -> None:
+        """After an error elsewhere in the form: keep its valid new uploads for the next submission."""
+        if not self.is_bound or not hasattr(self, "cleaned_data"):
+            return
+        self.data = self.data.copy()
+        for field, kept in self.KEPT.items():
+            if self.cleaned_data.get(field) and field in self.files and field not in self.errors:
+                self.data[self.add_prefix(kept)] = keep_upload(self.files[field])
+
+    def kept_names(self) -> dict[str, str]:
+        """The file names kept for each upload field, to tell the user they need not upload again."""
+        return {field: kept_filename(self.data.get(self.add_prefix(kept))) for field, kept in self.KEPT.items()}
 
     def project_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -12,6 +12,7 @@ from campaigns.plan.views import warn_of_old_date
 from campaigns.projects import selectors, services
 from campaigns.projects.forms import InviteForm, ProjectForm, RoleForm
 from campaigns.projects.permissions import get_project_for_user
+from lib.colors import readable_on_white, text_on
 
 
 @require_safe
@@ -32,7 +33,7 @@ def _save_images(request, form: ProjectForm, project) -> None:
                 processed=processed,
                 by=request.user,
                 alt_text=alt,
-                name=request.FILES[field].name,
+                name=getattr(request.FILES.get(field), "name", "") or form.kept_names()[field],
             )
     if project.hero_image_id and not form.cleaned_data.get("hero_upload"):
         services.image_set_alt(image=project.hero_image, alt_text=form.cleaned_data["hero_alt"])
@@ -47,6 +48,7 @@ def project_create(request):
             _save_images(request, form, project)
         messages.success(request, _("The project is created. Now invite your team."))
         return redirect(project)
+    form.keep_uploads()
     return render(request, "campaigns/project_form.html", {"form": form})
 
 
@@ -74,6 +76,7 @@ def project_edit(request, slug):
         if project.go_live != old_go_live:
             warn_of_old_date(request, project=project, old=old_go_live)
         return redirect(project)
+    form.keep_uploads()
     return render(request, "campaigns/project_form.html", {"form": form, "project": project, "membership": membership})
 
 
@@ -148,4 +151,10 @@ def member_remove(request, slug, member_id):
 def brand_css(request, slug):
     """The project's colours as CSS variables, so pages need no inline styles under the CSP."""
     project, _membership = get_project_for_user(request, slug)
-    return render(request, "campaigns/brand.css", {"project": project}, content_type="text/css")
+    context = {
+        "project": project,
+        "on_primary": text_on(project.primary_color),
+        "primary_text": readable_on_white(project.primary_color),
+        "accent_text": readable_on_white(project.accent_color, fallback="#6b2a10"),
+    }
+    return render(request, "campaigns/brand.css", context, content_type="text/css")

@@ -64,15 +64,58 @@ def test_it_sanitises_rich_text_again_when_rendering(client, project, viewer):
     assert b"onclick" not in response.content
 
 
-def test_it_refuses_a_brand_colour_white_text_cannot_be_read_on(client, project, editor):
+def test_a_light_brand_colour_is_taken_and_text_on_it_turns_dark(client, project, editor):
+    """A light brand (yellow, pastel) is common; the text on it is chosen to read, not the colour refused."""
     client.force_login(editor)
-    response = client.post(reverse("campaigns:project_edit", args=[project.slug]), _form_data(primary_color="#ffff00"))
-    assert response.status_code == 200
-    assert "primary_color" in response.context["form"].errors
-    assert "4.5:1" in response.context["form"].errors["primary_color"][0]
+    response = client.post(
+        reverse("campaigns:project_edit", args=[project.slug]),
+        _form_data(primary_color="#ffff00", accent_color="#ffd0b0"),
+    )
+    assert response.status_code == 302
     project.refresh_from_db()
-    assert project.primary_color == "#1f4e79"
-    assert project.name == "Nytt ekonomisystem"
+    assert (project.primary_color, project.accent_color) == ("#ffff00", "#ffd0b0")
+    css = client.get(reverse("campaigns:brand_css", args=[project.slug])).content.decode()
+    assert "--brand-on-primary: #16181d" in css and "--brand-primary-text: #1d1d1d" in css
+    landing_css = client.get(f"/l/{project.slug}/brand.css").content.decode()
+    assert "#16181d" in landing_css or "#111111" in landing_css
+
+
+def test_a_dark_brand_colour_keeps_white_text(client, project, editor):
+    client.force_login(editor)
+    client.post(reverse("campaigns:project_edit", args=[project.slug]), _form_data(primary_color="#13294b"))
+    css = client.get(reverse("campaigns:brand_css", args=[project.slug])).content.decode()
+    assert "--brand-on-primary: #ffffff" in css and "--brand-primary-text: #13294b" in css
+
+
+def test_an_upload_is_kept_when_the_form_comes_back_with_an_error(client, project, editor, english):
+    from campaigns.tests.asset_helpers import png_upload
+
+    client.force_login(editor)
+    url = reverse("campaigns:project_edit", args=[project.slug])
+    response = client.post(url, _form_data(name="", logo_upload=png_upload()))  # the name is missing
+
+    assert response.status_code == 200 and 'id="logo-kept"' in response.content.decode()
+    kept = response.context["form"].data["logo_kept"]
+    project.refresh_from_db()
+    assert project.logo is None  # nothing saved yet
+
+    response = client.post(url, _form_data(logo_kept=kept))  # no new file chosen
+
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.logo is not None and project.logo.web
+
+
+def test_a_forged_kept_upload_is_ignored(client, project, editor):
+    from django.core import signing
+
+    client.force_login(editor)
+    url = reverse("campaigns:project_edit", args=[project.slug])
+    for forged in ("x", signing.dumps({"name": "../settings.py", "filename": "a.png"}, salt="launchpad.kept-upload")):
+        response = client.post(url, _form_data(logo_kept=forged))
+        assert response.status_code == 302
+        project.refresh_from_db()
+        assert project.logo is None
 
 
 @pytest.mark.parametrize(
