@@ -1,5 +1,7 @@
 """Single sign-on's variables at start-up: production needs the secret and https; the demo needs nothing."""
 
+import json
+
 from campaigns.tests.test_deploy import _manage
 
 SSO = {
@@ -35,3 +37,12 @@ def test_switching_local_login_off_without_single_sign_on_stops_start_up():
 
     assert result.returncode != 0
     assert "LOCAL_LOGIN=false needs single sign-on" in result.stderr
+
+
+def test_the_providers_origin_may_receive_the_logout_forms_redirect():
+    code = "import json; from django.conf import settings; print(json.dumps(settings.CONTENT_SECURITY_POLICY))"
+    result = _manage("shell", "-c", code, **SSO, OIDC_CLIENT_SECRET="s3cret")
+
+    assert result.returncode == 0, result.stderr
+    policy = json.loads(result.stdout.strip().splitlines()[-1])
+    assert policy["DIRECTIVES"]["form-action"] == ["'self'", "https://login.microsoftonline.com"]
