@@ -228,7 +228,9 @@ def test_a_hero_needs_alt_text(client, owner, settings):
     assert response.status_code == 200
     assert response.context["form"].errors["hero_alt"]
     assert not ProjectImage.objects.exists()
-    assert _files_under(settings.MEDIA_ROOT) == []
+    # The valid image is kept for the next submission (lib.uploads), under pending/ only.
+    assert [p.parent.name for p in _files_under(settings.MEDIA_ROOT)] == ["pending"]
+    assert 'id="hero-kept"' in response.content.decode()
 
 
 def test_it_refuses_a_truncated_image_even_after_weasyprint_relaxed_pillow(monkeypatch):
