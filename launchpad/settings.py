@@ -159,6 +159,11 @@ OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
 OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGORITHM", default="RS256")
 OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="")
 OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+# How the client secret reaches the token endpoint: in the form body, or as HTTP Basic authentication.
+OIDC_TOKEN_AUTH_METHOD = env.str("OIDC_TOKEN_AUTH_METHOD", default="client_secret_post")
+if OIDC_TOKEN_AUTH_METHOD not in ("client_secret_post", "client_secret_basic"):
+    raise ImproperlyConfigured("OIDC_TOKEN_AUTH_METHOD must be client_secret_post or client_secret_basic.")
+OIDC_TOKEN_USE_BASIC_AUTH = OIDC_TOKEN_AUTH_METHOD == "client_secret_basic"  # noqa: S105 - a method name
 # The claim with the user's groups, and the group names (or ids) that give each role; a role with no
 # names configured is left to the admin. A group removed at the provider removes the role at the next sign-in.
 OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")

@@ -239,3 +239,24 @@ def test_a_password_users_logout_stays_local(client, sso, owner):
 
     assert response["Location"] == "/accounts/login/"
     assert "_auth_user_id" not in client.session
+
+
+def test_the_secret_can_go_as_http_basic_authentication(client, sso, settings):
+    settings.OIDC_TOKEN_USE_BASIC_AUTH = True
+    sso.user("sara")
+
+    response, _ = sign_in(client, sso, "sara")
+
+    assert response["Location"] == "/projects/"
+    assert "_auth_user_id" in client.session
+
+
+def test_a_wrong_client_secret_is_refused(client, sso, settings, english):
+    settings.OIDC_RP_CLIENT_SECRET = "not-the-secret"
+    sso.user("sara")
+
+    response, _ = sign_in(client, sso, "sara")
+
+    assert response["Location"] == "/accounts/login/"
+    assert "The sign-in service did not accept the sign-in." in follow_messages(client)
+    assert not User.objects.exists()
