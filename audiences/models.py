@@ -25,6 +25,22 @@ class Employee(models.Model):
     site = models.CharField(_("site"), max_length=120, blank=True)
     title = models.CharField(_("title"), max_length=120, blank=True)
     manager = models.CharField(_("manager"), max_length=200, blank=True)
+    # The manager as a person in the directory, where the source knows them (SCIM does); `manager`
+    # keeps the name that is shown and that audience rules compare.
+    manager_employee = models.ForeignKey(
+        "self",
+        verbose_name=_("manager (employee)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="direct_reports",
+    )
+    # Set by directory provisioning (SCIM): the identity provider's id and sign-in name for the person.
+    external_id = models.CharField(_("external ID"), max_length=255, null=True, blank=True)
+    user_name = models.CharField(_("user name"), max_length=254, blank=True)
+    # When the identity provider deleted the person (SCIM DELETE): a leaver kept with their history,
+    # no longer seen through SCIM; a later SCIM create with their email brings the same row back.
+    deprovisioned_at = models.DateTimeField(_("removed by the identity provider"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=2, choices=Language, default=Language.SWEDISH)
     extra = models.JSONField(_("extra attributes"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -39,6 +55,12 @@ class Employee(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="employee_unique_email_ci"),
             models.UniqueConstraint(fields=["employee_number"], name="employee_unique_number"),
+            # SCIM: `externalId eq "…"` looks a person up by it (the constraint's index serves that filter).
+            models.UniqueConstraint(fields=["external_id"], name="employee_unique_external_id"),
+            # SCIM: `userName eq "…"` is compared regardless of case (RFC 7643: userName is not case-exact).
+            models.UniqueConstraint(
+                Lower("user_name"), condition=~models.Q(user_name=""), name="employee_unique_user_name_ci"
+            ),
         ]
         indexes = [
             # directory filters and audience rules: department = X, site = Y
@@ -144,3 +166,50 @@ class AudienceMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id} in {self.audience_id}"
+
+
+class EmployeeChange(models.Model):
+    """One change to one employee, with where it came from: the directory's history, person by person.
+
+    Only the names of the changed fields are kept, never their values, so an erasure leaves
+    nothing personal behind here. CSV imports record their outcome on their DirectoryImport.
+    """
+
+    class Source(models.TextChoices):
+        SCIM = "scim", _("Directory provisioning (SCIM)")
+        CSV = "csv", _("CSV import")
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        DEACTIVATED = "deactivated", _("Deactivated")
+        REACTIVATED = "reactivated", _("Reactivated")
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="changes")
+    source = models.CharField(_("source"), max_length=8, choices=Source)
+    action = models.CharField(_("action"), max_length=12, choices=Action)
+    fields = models.JSONField(_("fields changed"), default=list, blank=True)
+    scim_token = models.ForeignKey(
+        "audiences.ScimToken", verbose_name=_("SCIM token"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    directory_import = models.ForeignKey(
+        DirectoryImport, verbose_name=_("directory import"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("employee change")
+        verbose_name_plural = _("employee changes")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # an employee's history, newest first
+            models.Index(fields=["employee", "-at"], name="employee_change_history_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.get_source_display()})"
+
+
+from audiences.scim.models import ScimToken  # noqa: E402  gathered here: the app's models module
+
+__all__ = ["Audience", "AudienceMember", "DirectoryImport", "Employee", "EmployeeChange", "ScimToken"]

@@ -214,7 +214,7 @@ def audience_add_emails(*, audience: Audience, text: str) -> PasteResult:
 def employee_erase(*, employee: Employee, by) -> Employee:
     """Anonymise a person on request and keep the row, so aggregate history stays true.
 
-    Names, title, manager, employee number and extra attributes are cleared, the email becomes
+    Names, title, manager, employee number, the identity provider's ids and extra attributes are cleared, the email becomes
     a unique address that can never be delivered, and the person is deactivated. Department,
     site and language stay for aggregates, as do audience memberships. Erasing twice is harmless.
     """
@@ -225,6 +225,10 @@ def employee_erase(*, employee: Employee, by) -> Employee:
     employee.first_name = employee.last_name = employee.title = employee.manager = ""
     employee.email = f"erased-{employee.pk}-{get_random_string(8).lower()}@{ERASED_EMAIL_DOMAIN}"
     employee.employee_number = None
+    # The identity provider's identifiers for the person go too; SCIM no longer finds the row.
+    employee.external_id = None
+    employee.user_name = ""
+    employee.manager_employee = None
     employee.extra = {}
     employee.is_active = False
     employee.erased_at = now
