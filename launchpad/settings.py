@@ -191,6 +191,12 @@ LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Stockholm")
+# Public holidays (lib/days_off.py): the organisation's country, and sites abroad ("Helsingfors=FI,London=GB").
+HOLIDAY_COUNTRY = env.str("HOLIDAY_COUNTRY", default="SE").upper()
+SITE_COUNTRIES = {
+    site.strip().casefold(): country.strip().upper()
+    for site, country in (pair.split("=", 1) for pair in env.list("SITE_COUNTRIES", default=[]) if "=" in pair)
+}
 USE_TZ = True
 
 STATIC_URL = "static/"
