@@ -389,6 +389,7 @@ class MeetingSessionForm(forms.ModelForm):
         return cleaned
 
 
+# Three empty rows: a meeting's sessions (one per site, say) are entered in one go; empty rows are left out.
 MeetingSessionFormSet = forms.inlineformset_factory(
-    Asset, MeetingSession, form=MeetingSessionForm, extra=1, can_delete=True
+    Asset, MeetingSession, form=MeetingSessionForm, extra=3, can_delete=True, max_num=200, validate_max=True
 )

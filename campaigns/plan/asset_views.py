@@ -27,6 +27,7 @@ from campaigns.plan import services as plan
 from campaigns.plan.asset_forms import MeetingSessionFormSet, form_for_channel
 from campaigns.projects import services
 from campaigns.projects.permissions import get_project_for_user
+from lib.templatetags.days_off import session_day_off
 from lib.views import id_or_none
 
 logger = logging.getLogger(__name__)
@@ -188,12 +189,16 @@ def asset_edit(request, slug, pk):
     asset = _get_asset(project, pk)
     form_class = form_for_channel(asset.channel)
     data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    more_rows = data is not None and "add_sessions" in data
+    if more_rows:  # three more empty session rows, nothing saved (works without JavaScript)
+        data = data.copy()
+        data["sessions-TOTAL_FORMS"] = str(min(int(data.get("sessions-TOTAL_FORMS") or 0), 200) + 3)
     form = form_class(data, files, instance=asset, project=project, prefix="asset")
     formset = (
         MeetingSessionFormSet(data, instance=asset, prefix="sessions") if asset.channel == Channel.MEETING else None
     )
     status_before = asset.status
-    if request.method == "POST" and form.is_valid() and (formset is None or formset.is_valid()):
+    if not more_rows and request.method == "POST" and form.is_valid() and (formset is None or formset.is_valid()):
         try:
             with transaction.atomic():
                 fields = form.asset_fields() | _save_image(form, project, request.user)
@@ -209,6 +214,9 @@ def asset_edit(request, slug, pk):
                 messages.warning(request, _("Saved. The content changed, so the asset needs approval again."))
             else:
                 messages.success(request, _("Saved."))
+            for session in asset.sessions.all() if asset.channel == Channel.MEETING else ():
+                if note := session_day_off(session):
+                    messages.warning(request, note)
             return redirect(asset)
     return render(
         request,

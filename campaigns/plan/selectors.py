@@ -16,7 +16,8 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from audiences.models import Audience
-from campaigns.models import Asset, ChangeProject, Channel, SenderKind, Stage
+from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, SenderKind, Stage
+from lib.days_off import day_off
 
 ACTIVE_STATUSES = (
     Asset.Status.DRAFT,
@@ -305,6 +306,26 @@ def plan_coverage(
                     % {"title": asset.title},
                     url=reverse("campaigns:asset_edit", args=[project.slug, asset.pk]),
                     link_label=_("Change the audiences"),
+                )
+            )
+    # Sessions on public holidays and weekends, where people are off (one query).
+    sessions = (
+        MeetingSession.objects.filter(meeting__project=project, starts_at__gte=timezone.now())
+        .exclude(meeting__status=Asset.Status.CANCELLED)
+        .select_related("meeting")
+        .order_by("starts_at", "pk")
+    )
+    for session in sessions:
+        day = timezone.localdate(session.starts_at)
+        reason = day_off(day, site=session.site)
+        if reason:
+            warnings.append(
+                PlanWarning(
+                    kind="day_off",
+                    message=_("“%(title)s” has a session on %(date)s, a day off: %(reason)s.")
+                    % {"title": session.meeting.title, "date": date_format(day, "l j F"), "reason": reason},
+                    url=reverse("campaigns:asset_edit", args=[project.slug, session.meeting_id]),
+                    link_label=_("Move the session"),
                 )
             )
     return {

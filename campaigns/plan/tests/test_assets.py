@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from campaigns.models import Asset, AssetEvent, MeetingSession, ProjectImage
 from campaigns.plan import services as plan
-from campaigns.tests.asset_helpers import make_audience, make_email, make_employee, make_image, png_upload
+from campaigns.tests.asset_helpers import make_audience, make_email, make_employee, make_image, make_meeting, png_upload
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -619,3 +619,58 @@ def test_the_history_reads_in_the_readers_language_and_shows_text_not_markup(cli
 
     assert "Klar för godkännande" in page and "Ready for approval" not in page  # … the owner reads Swedish
     assert "<ins>Ny text &amp; mer</ins>" in page and "&lt;p&gt;" not in page and "&lt;strong&gt;" not in page
+
+
+def _sessions(*rows: dict) -> dict:
+    data = {"sessions-TOTAL_FORMS": str(len(rows)), "sessions-INITIAL_FORMS": "0"}
+    for i, row in enumerate(rows):
+        data |= {f"sessions-{i}-{k}": v for k, v in row.items()}
+    return data
+
+
+def test_a_meetings_sessions_are_entered_in_one_go(client, project, editor):
+    meeting = make_meeting(project, editor)
+    meeting.sessions.all().delete()
+    client.force_login(editor)
+    page = client.get(_url("asset_edit", project, meeting)).content.decode()
+    assert page.count('name="sessions-') >= 3 * 6  # three empty rows to fill at once
+
+    data = _meeting_data() | _sessions(
+        *(
+            {"starts_at": f"2027-02-1{d}T09:00", "ends_at": f"2027-02-1{d}T10:00", "place": p, "capacity": "30"}
+            for d, p in ((5, "Aulan"), (6, "Lunchrummet"), (7, "Verkstaden"))
+        ),
+        {"capacity": "30"},  # an untouched row (as the browser sends it, with its default) is left out
+    )
+    data["asset-title"] = meeting.title
+    response = client.post(_url("asset_edit", project, meeting), data)
+
+    assert response.status_code == 302
+    assert sorted(meeting.sessions.values_list("place", flat=True)) == ["Aulan", "Lunchrummet", "Verkstaden"]
+
+
+def test_more_rows_for_sessions_saves_nothing(client, project, editor):
+    meeting = make_meeting(project, editor)
+    client.force_login(editor)
+    data = _meeting_data(place="Ny plats") | {"add_sessions": "1"}
+    data["asset-title"] = "Ändrad titel"
+    response = client.post(_url("asset_edit", project, meeting), data)
+    assert response.status_code == 200
+    assert response.context["formset"].total_form_count() == 4
+    meeting.refresh_from_db()
+    assert meeting.title != "Ändrad titel"
+
+
+def test_a_session_on_a_public_holiday_is_flagged_when_saved_and_in_the_editor(client, project, editor, english):
+    meeting = make_meeting(project, editor)
+    meeting.sessions.all().delete()
+    client.force_login(editor)
+    data = _meeting_data() | _sessions(
+        {"starts_at": "2030-12-25T09:00", "ends_at": "2030-12-25T10:00", "place": "Aulan", "capacity": "30"}
+    )
+    data["asset-title"] = meeting.title
+    response = client.post(_url("asset_edit", project, meeting), data, follow=True)
+
+    assert "25 December 2030 is a day off: Christmas Day." in [str(m) for m in response.context["messages"]]
+    page = client.get(_url("asset_edit", project, meeting)).content.decode()
+    assert "25 December 2030 is a day off: Christmas Day." in page

@@ -425,7 +425,7 @@ def test_the_plan_page_needs_the_same_queries_for_3_and_20_assets(
     client.force_login(owner)
     client.get(url("plan", project))  # warm the session and the content types
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):  # 8, and the coming sessions checked against days off
         response = client.get(url("plan", project), {"stage": "knowledge"})
 
     assert response.status_code == 200
@@ -516,3 +516,34 @@ def test_moving_go_live_names_the_texts_that_still_say_the_old_date(client, proj
     warning = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
     assert len(warning) == 1 and "the lede" in warning[0] and "“Teaser”" in warning[0]
     assert "Med fält" not in warning[0]
+
+
+def test_a_session_on_a_public_holiday_or_a_weekend_needs_attention(project, owner, english):
+    from campaigns.tests.asset_helpers import make_meeting
+
+    meeting = make_meeting(project, owner)
+    meeting.sessions.all().delete()
+    for day in (datetime.date(2030, 12, 25), datetime.date(2030, 11, 16), datetime.date(2030, 11, 19)):
+        starts = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 0)))  # Wed, Sat, Tue
+        MeetingSession.objects.create(
+            meeting=meeting, starts_at=starts, ends_at=starts + datetime.timedelta(hours=1), place="Aulan"
+        )
+    project.refresh_from_db()
+
+    warnings = [w.message for w in selectors.plan_coverage(project=project)["warnings"] if w.kind == "day_off"]
+
+    assert len(warnings) == 2
+    assert any("25 December" in w and "Christmas Day" in w for w in warnings)
+    assert any("16 November" in w and "Saturday" in w for w in warnings)
+
+
+def test_sites_abroad_follow_their_own_countrys_holidays(settings):
+    from lib.days_off import day_off
+
+    settings.SITE_COUNTRIES = {"helsingfors": "FI"}
+    independence_day = datetime.date(2027, 12, 6)  # Finland's, a Monday; a working day in Sweden
+    with translation.override("en"):
+        assert day_off(independence_day, site="Helsingfors") == "Independence Day"
+        assert day_off(independence_day, site="Västerås") == ""
+    with translation.override("sv"):
+        assert day_off(datetime.date(2026, 12, 24)) == "Julafton"  # off in practice, if not by law
