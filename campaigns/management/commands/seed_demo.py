@@ -16,6 +16,7 @@ from audiences import demo
 from audiences.models import Audience
 from campaigns.models import ChangeProject, Membership, ReplyTo, SenderKind
 from campaigns.projects import services
+from lib.days_off import day_off
 from lib.images import process_image
 
 User = get_user_model()
@@ -90,8 +91,11 @@ FLEX_PREHEADERS = {
 
 
 def _weekday(day):
-    """`day`, or the Monday after it when it falls on a weekend: offices meet and launch on workdays."""
-    return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
+    """`day`, or the next working day when it falls on a weekend or a public holiday (the demo's
+    meetings once fell on 24 and 25 December): offices meet and launch on workdays."""
+    while day_off(day):
+        day += timedelta(days=1)
+    return day
 
 
 def _png(draw_fn, size: tuple[int, int]) -> io.BytesIO:
@@ -380,7 +384,7 @@ class Command(BaseCommand):
 
         # The plan template titles its assets for the plan; print needs words written for the wall.
         for title, headline in PRINT_HEADLINES.items():
-            Asset.objects.filter(project=project, title=title, headline=title).update(headline=headline)
+            Asset.objects.filter(project=project, title=title, headline__in=("", title)).update(headline=headline)
         # The poster advertises the information meetings: one version per site, with that site's sessions.
         meetings = Asset.objects.filter(project=project, title="Informationsträffar", channel="meeting").first()
         Asset.objects.filter(project=project, channel="poster", meeting=None).update(meeting=meetings)
