@@ -37,7 +37,8 @@ class Employee(models.Model):
     )
     # Set by directory provisioning (SCIM): the identity provider's id and sign-in name for the person.
     external_id = models.CharField(_("external ID"), max_length=255, null=True, blank=True)
-    user_name = models.CharField(_("user name"), max_length=254, blank=True)
+    # A database default too: the CSV import COPYs rows on PostgreSQL without naming this column.
+    user_name = models.CharField(_("user name"), max_length=254, blank=True, default="", db_default="")
     # When the identity provider deleted the person (SCIM DELETE): a leaver kept with their history,
     # no longer seen through SCIM; a later SCIM create with their email brings the same row back.
     deprovisioned_at = models.DateTimeField(_("removed by the identity provider"), null=True, blank=True)

@@ -38,6 +38,9 @@ class EnterpriseUser(scim.EnterpriseUser):
 
 
 ScimUser = scim.User[EnterpriseUser]
+# Parameterised once: building a generic class costs milliseconds on every request otherwise.
+ScimPatch = scim.PatchOp[ScimUser]
+ScimUserList = scim.ListResponse[ScimUser]
 
 # How a peer's deviations are treated: unknown attributes refused; Entra's habits accepted
 # (a remove with a value selects what to remove; a replace through an unmatched filter such as

@@ -20,7 +20,16 @@ from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
 
 from .auth import scim_token_for
-from .schemas import CONTENT_TYPE, POLICY, ScimUser, service_provider_config, user_resource_type, user_schemas
+from .schemas import (
+    CONTENT_TYPE,
+    POLICY,
+    ScimPatch,
+    ScimUser,
+    ScimUserList,
+    service_provider_config,
+    user_resource_type,
+    user_schemas,
+)
 from .selectors import scim_employee, scim_employees, scim_filter_q, scim_page
 from .serializers import employee_resource
 from .services import scim_token_used, scim_user_create, scim_user_delete, scim_user_patch, scim_user_replace
@@ -191,7 +200,7 @@ def users_view(request: HttpRequest) -> HttpResponse:
         employees = employees.filter(scim_filter_q(text))
     total, page = scim_page(employees, start_index=start_index, count=count)
     base_url = _base_url(request)
-    listing = scim.ListResponse[ScimUser](
+    listing = ScimUserList(
         total_results=total,
         start_index=start_index,
         items_per_page=len(page),
@@ -214,9 +223,7 @@ def user_view(request: HttpRequest, scim_id: str) -> HttpResponse:
         user = ScimUser.model_validate(data, scim_ctx=scim.Context.RESOURCE_REPLACEMENT_REQUEST, scim_policy=POLICY)
         employee = scim_user_replace(employee=employee, user=user, token=token)
         return _user_response(request, employee, scim.Context.RESOURCE_REPLACEMENT_RESPONSE)
-    patch = scim.PatchOp[ScimUser].model_validate(
-        data, scim_ctx=scim.Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
-    )
+    patch = ScimPatch.model_validate(data, scim_ctx=scim.Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY)
     employee = scim_user_patch(employee=employee, patch=patch, token=token, base_url=_base_url(request))
     return _user_response(request, employee, scim.Context.RESOURCE_PATCH_RESPONSE)
 
