@@ -40,6 +40,7 @@ from campaigns.landing.forms import AskForm, BookForm, GeneralBookForm, Personal
 from campaigns.models import Booking, ChangeProject, LandingCounter, LandingToken, MeetingSession, PrintRender
 from campaigns.plan.asset_forms import video_host_allowed
 from campaigns.projects.permissions import get_project_for_user
+from campaigns.projects.services import project_landing_checked
 from lib import ratelimit
 from lib.colors import readable_on_white, text_on
 from lib.converters import is_token
@@ -621,6 +622,7 @@ def preview(request, slug):
     theirs; the forms are switched off (the browser refuses to send them) and nothing is counted.
     """
     project, _membership = get_project_for_user(request, slug)
+    project_landing_checked(project=project)
     audiences = list(project.audiences.order_by("name"))
     chosen = request.GET.get("audience", "")
     audience = next((a for a in audiences if str(a.pk) == chosen), None)

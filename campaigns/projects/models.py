@@ -76,6 +76,8 @@ class ChangeProject(models.Model):
         settings.AUTH_USER_MODEL, through="Membership", through_fields=("project", "user"), related_name="projects"
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # When a team member first looked at the landing page through the team's preview (getting started).
+    landing_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

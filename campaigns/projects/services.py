@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
@@ -147,3 +148,10 @@ def image_set_alt(*, image: ProjectImage, alt_text: str) -> None:
     if image.alt_text != alt_text:
         image.alt_text = alt_text
         image.save(update_fields=["alt_text"])
+
+
+def project_landing_checked(*, project: ChangeProject) -> None:
+    """Note that the team has looked at the landing page (the first time only)."""
+    ChangeProject.objects.filter(pk=project.pk, landing_checked_at__isnull=True).update(
+        landing_checked_at=timezone.now()
+    )

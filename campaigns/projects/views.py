@@ -59,7 +59,12 @@ def project_detail(request, slug):
     return render(
         request,
         "campaigns/project_detail.html",
-        {"project": project, "membership": membership, "overview": selectors.project_overview(project=project)},
+        {
+            "project": project,
+            "membership": membership,
+            "overview": selectors.project_overview(project=project),
+            "steps": _unfinished(selectors.getting_started(project=project)),
+        },
     )
 
 
@@ -78,6 +83,11 @@ def project_edit(request, slug):
         return redirect(project)
     form.keep_uploads()
     return render(request, "campaigns/project_form.html", {"form": form, "project": project, "membership": membership})
+
+
+def _unfinished(steps: list) -> list:
+    """The getting-started list while any step is open; nothing once all are done."""
+    return steps if not all(step.done for step in steps) else []
 
 
 @login_required

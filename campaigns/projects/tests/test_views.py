@@ -275,3 +275,44 @@ def test_the_project_list_costs_the_same_queries_for_1_and_10_projects(client, o
         response = client.get(reverse("campaigns:project_list"))
     assert response.status_code == 200
     assert len(response.context["memberships"]) == count
+
+
+# Getting started
+
+
+def test_a_new_project_shows_the_first_steps_and_ticks_them_from_its_state(client, owner, english):
+    from audiences.models import Audience
+    from campaigns.projects import selectors
+
+    project = services.project_create(by=owner, name="Tempo", lede="Vi byter tidrapport.", go_live="2027-09-01")
+    client.force_login(owner)
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert 'id="getting-started-title"' in page and "Make the audiences from the directory" in page
+
+    Audience.objects.create(project=project, name="Alla")
+    client.get(f"/projects/{project.slug}/landing-preview/")
+    project.refresh_from_db()
+    done = {step.key for step in selectors.getting_started(project=project) if step.done}
+    assert done == {"audiences", "landing"}
+
+
+def test_the_first_steps_go_away_when_all_are_done(client, owner, monkeypatch):
+    from campaigns.projects import selectors
+
+    project = services.project_create(by=owner, name="Klart", lede="Allt klart.", go_live="2027-09-01")
+    monkeypatch.setattr(
+        selectors,
+        "getting_started",
+        lambda project: [selectors.Step(key, "x", True, "/") for key in ("story", "brand", "plan")],
+    )
+    client.force_login(owner)
+    assert 'id="getting-started-title"' not in client.get(project.get_absolute_url()).content.decode()
+
+
+def test_the_first_steps_cost_one_query(owner, django_assert_num_queries):
+    from campaigns.projects import selectors
+
+    project = services.project_create(by=owner, name="Fråga", lede="En fråga.", go_live="2027-09-01")
+    with django_assert_num_queries(1):
+        steps = selectors.getting_started(project=project)
+    assert [step.done for step in steps] == [False] * 7
