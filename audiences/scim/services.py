@@ -17,13 +17,14 @@ import scim2_models as scim
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from audiences.models import Employee, EmployeeChange, ScimToken
 from audiences.scim.models import token_hash
 
 from .schemas import POLICY, ScimUser
-from .selectors import deprovisioned_employee, scim_employee, scim_employees, user_name_q
+from .selectors import deprovisioned_employee, scim_employee, user_name_q
 from .serializers import WRITTEN_FIELDS, Values, employee_resource, resource_values
 
 logger = logging.getLogger(__name__)
@@ -72,16 +73,13 @@ def _check_unique(values: dict[str, Any], changed: set[str], employee_id: int | 
     query = Q()
     for clause in clauses:
         query |= clause
-    others = Employee.objects.alias(**_ALIASES).filter(query)
+    others = Employee.objects.alias(email_ci=Lower("email"), user_name_ci=Lower("user_name")).filter(query)
     if employee_id is not None:
         others = others.exclude(pk=employee_id)
     if others.exists():
         raise scim.UniquenessException(
             detail="another user already has this userName, email, employeeNumber or externalId"
         )
-
-
-_ALIASES = scim_employees().query.annotations
 
 
 def _manager(values: Values, employee: Employee | None) -> Employee | None:
