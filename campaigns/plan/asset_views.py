@@ -1,6 +1,7 @@
 """Pages for one asset of the plan: create, read, edit, move its status, preview and test-send it."""
 
 import logging
+from email.header import decode_header, make_header
 
 from csp.decorators import csp, csp_update
 from django.contrib import messages
@@ -286,6 +287,11 @@ def _stand_in(request) -> Employee:
     )
 
 
+def _readable_header(value: str) -> str:
+    """An address header as a mail program shows it: "Karin Åström <…>", not its encoded form."""
+    return str(make_header(decode_header(value))) if value else ""
+
+
 @require_safe
 @login_required
 @csp_update({"frame-src": ["'self'"]})
@@ -301,7 +307,13 @@ def asset_preview(request, slug, pk):
         rendered = emails.render_campaign_email(
             asset=asset, employee=employee, landing_url=emails.preview_landing_url(project)
         )
-        context |= {"employees": candidates, "employee": employee, "rendered": rendered}
+        context |= {
+            "employees": candidates,
+            "employee": employee,
+            "rendered": rendered,
+            "from_display": _readable_header(rendered.from_email),
+            "reply_to_display": _readable_header(getattr(rendered, "reply_to", "") or ""),
+        }
     return render(request, "campaigns/asset_preview.html", context)
 
 

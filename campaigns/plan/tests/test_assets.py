@@ -674,3 +674,12 @@ def test_a_session_on_a_public_holiday_is_flagged_when_saved_and_in_the_editor(c
     assert "25 December 2030 is a day off: Christmas Day." in [str(m) for m in response.context["messages"]]
     page = client.get(_url("asset_edit", project, meeting)).content.decode()
     assert "25 December 2030 is a day off: Christmas Day." in page
+
+
+def test_the_preview_shows_the_sender_as_a_mail_program_does(client, project, editor, viewer):
+    project.sponsor_name = "Karin Åström"
+    project.save()
+    asset = make_email(project, editor, sender_kind="sponsor")
+    client.force_login(viewer)
+    page = client.get(_url("asset_preview", project, asset)).content.decode()
+    assert "Karin Åström &lt;" in page and "=?utf-8?" not in page
