@@ -173,6 +173,9 @@ class OIDCBackend(OIDCAuthenticationBackend):
             claims.update(info)
         return claims
 
+    # The library's get_user keeps a deactivated user signed in; Django's ends their session.
+    get_user = ModelBackend.get_user
+
     def get_or_create_user(self, access_token, id_token, payload):
         claims = self.get_userinfo(access_token, id_token, payload)
         return user_sign_in(issuer=self.issuer, claims=claims)

@@ -260,3 +260,13 @@ def test_a_wrong_client_secret_is_refused(client, sso, settings, english):
     assert response["Location"] == "/accounts/login/"
     assert "The sign-in service did not accept the sign-in." in follow_messages(client)
     assert not User.objects.exists()
+
+
+def test_a_user_deactivated_in_the_admin_loses_their_signed_in_session(client, sso):
+    sso.user("sara")
+    sign_in(client, sso, "sara")
+    assert client.get("/projects/").status_code == 200
+
+    User.objects.filter(username="sara").update(is_active=False)
+
+    assert client.get("/projects/").status_code == 302
