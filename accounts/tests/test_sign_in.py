@@ -270,3 +270,15 @@ def test_a_user_deactivated_in_the_admin_loses_their_signed_in_session(client, s
     User.objects.filter(username="sara").update(is_active=False)
 
     assert client.get("/projects/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "next_url, lands_on", [("/projects/new/", "/projects/new/"), ("https://evil.example/", "/projects/")]
+)
+def test_the_sign_in_returns_to_the_page_asked_for_on_this_site_only(client, sso, next_url, lands_on):
+    sso.user("sara")
+    location = client.get("/oidc/authenticate/", {"next": next_url})["Location"]
+
+    response = client.get(callback_path(sso.authorize(sso.browser("sara"), location)))
+
+    assert response["Location"] == lands_on

@@ -3,7 +3,6 @@ that walks the redirect flow the way a browser would (the provider's session in 
 """
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -135,9 +134,3 @@ def callback_path(location: str) -> str:
     """/oidc/callback/?code=…&state=… from the absolute URL the provider redirects to."""
     parts = urlsplit(location)
     return f"{parts.path}?{parts.query}"
-
-
-def query_value(url: str, name: str) -> str:
-    match = re.search(rf"[?&]{name}=([^&]+)", url)
-    assert match, f"{name} not in {url}"
-    return match.group(1)
