@@ -247,6 +247,7 @@ class QuestionAdmin(ProjectScopedAdmin):
     list_select_related = ["project"]
     search_fields = ["text", "answer", "name"]
     readonly_fields = ["project", "employee", "answered_by", "answered_at", "published_at", "created_at"]
+    exclude = ["answer_to"]  # where the answer is emailed: for the mail only, never shown
 
     def has_add_permission(self, request, obj=None):
         return False

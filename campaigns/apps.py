@@ -12,3 +12,4 @@ class CampaignsConfig(AppConfig):
         from campaigns.analytics import tasks as analytics_tasks  # noqa: F401
         from campaigns.delivery import tasks as delivery_tasks  # noqa: F401
         from campaigns.printing import tasks as printing_tasks  # noqa: F401
+        from campaigns.projects import tasks as projects_tasks  # noqa: F401

@@ -29,6 +29,7 @@ urlpatterns = [
     path("<slug:slug>/team/", views.team, name="team"),
     path("<slug:slug>/team/<int:member_id>/role/", views.member_role, name="member_role"),
     path("<slug:slug>/team/<int:member_id>/remove/", views.member_remove, name="member_remove"),
+    path("<slug:slug>/team/my-emails/", views.member_notifications, name="member_notifications"),
     path("<slug:slug>/brand.css", views.brand_css, name="brand_css"),
     path("<slug:slug>/landing-preview/", landing_views.preview, name="landing_preview"),
     path("<slug:slug>/dashboard/", dashboard_views.dashboard, name="dashboard"),

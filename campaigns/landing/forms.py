@@ -73,6 +73,11 @@ class AskForm(forms.Form):
         help_text=_("Leave it empty to ask anonymously."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+    email = forms.EmailField(
+        label=_("Your work email (optional)"),
+        required=False,
+        help_text=_("We email you the answer. The team does not see the address."),
+    )
 
 
 class PersonalAskForm(forms.Form):
@@ -82,6 +87,7 @@ class PersonalAskForm(forms.Form):
         required=False,
         help_text=_("Without it the question reaches the team anonymously."),
     )
+    email_answer = forms.BooleanField(label=_("Email me the answer"), required=False)
 
 
 class PulseForm(forms.Form):

@@ -132,6 +132,8 @@ class Question(models.Model):
     project = models.ForeignKey(ChangeProject, on_delete=models.CASCADE, related_name="questions")
     text = models.TextField(_("question"), max_length=2000)
     name = models.CharField(_("name"), max_length=120, blank=True)
+    # Where the answer is emailed, when the asker wanted it (a directory address only; never shown to the team).
+    answer_to = models.EmailField(_("email the answer to"), blank=True)
     employee = models.ForeignKey(
         "audiences.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -30,8 +30,12 @@ from campaigns.models import (
     Stage,
 )
 from lib.richtext import sanitize_html
+from lib.tasks import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
+
+# Queued by name (campaigns/projects/tasks.py), never imported back.
+NOTIFY_TASK = "campaigns.tasks.notify"
 
 PULSE_STAGES = tuple(Stage.values)
 
@@ -400,10 +404,17 @@ def _send_safely(send, booking: Booking, **kwargs) -> None:
 # Questions
 
 
-def question_ask(*, project: ChangeProject, text: str, name: str = "", employee=None) -> Question:
-    """A question from the page, anonymous unless a name is given. Plain text, kept as written."""
-    question = Question.objects.create(project=project, text=text.strip(), name=name.strip(), employee=employee)
+def question_ask(*, project: ChangeProject, text: str, name: str = "", employee=None, answer_to: str = "") -> Question:
+    """A question from the page, anonymous unless a name is given. Plain text, kept as written.
+
+    `answer_to`, an address in the directory, gets the answer by email; the team is told of the
+    question (campaigns/projects/notifications.py).
+    """
+    question = Question.objects.create(
+        project=project, text=text.strip(), name=name.strip(), employee=employee, answer_to=answer_to
+    )
     logger.info("project %s: question %s asked", project.pk, question.pk)
+    task_queue_on_commit(NOTIFY_TASK, "question", question.pk, None)
     return question
 
 
@@ -415,6 +426,8 @@ def question_answer(*, question: Question, answer: str, publish: bool, by) -> Qu
     now = timezone.now()
     if answer != question.answer:
         question.answer, question.answered_by, question.answered_at = answer, by, now
+        if answer and question.answer_to:  # the asker wanted the answer by email
+            task_queue_on_commit(NOTIFY_TASK, "answer", question.pk, by.pk if by else None)
     publish = publish and bool(answer)
     if publish and not question.is_published:
         question.published_at = now

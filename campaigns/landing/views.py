@@ -556,6 +556,7 @@ def personal_ask(request, token):
         text=form.cleaned_data["text"],
         name=employee.full_name if employee else "",
         employee=employee,
+        answer_to=link.employee.email if form.cleaned_data["email_answer"] else "",
     )
     messages.success(request, _("Thank you! Your question has reached the project team."), extra_tags="questions")
     return _back(link, link.project, "questions")
@@ -568,7 +569,12 @@ def general_ask(request, slug):
     form = AskForm(request.POST)
     if not form.is_valid():
         return _render_page(request, project, forms={"ask": form}, status=400)
-    landing.question_ask(project=project, text=form.cleaned_data["text"], name=form.cleaned_data["name"])
+    # An answer goes only to an address in the directory (the page does not say which are).
+    email = form.cleaned_data["email"]
+    known = reachable_employees().filter(email__iexact=email).values_list("email", flat=True).first() if email else None
+    landing.question_ask(
+        project=project, text=form.cleaned_data["text"], name=form.cleaned_data["name"], answer_to=known or ""
+    )
     messages.success(request, _("Thank you! Your question has reached the project team."), extra_tags="questions")
     return _back(None, project, "questions")
 

@@ -22,8 +22,12 @@ from campaigns.models import (
 )
 from campaigns.printing import services as printing
 from lib.richtext import sanitize_html
+from lib.tasks import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
+
+# Queued by name (campaigns/projects/tasks.py), never imported back.
+NOTIFY_TASK = "campaigns.tasks.notify"
 
 RICH_FIELDS = ("body",)
 # Fields whose change withdraws an approval: what employees would see, and to whom it goes.
@@ -147,6 +151,8 @@ def asset_set_status(*, asset: Asset, status: str, by) -> Asset:
     }.get(status, AssetEvent.Action.STATUS)
     _audit(asset, by, action, status=[old, asset.get_status_display()])
     logger.info("asset %s: %s -> %s by user %s", asset.pk, old, status, by.pk)
+    if status == Asset.Status.READY:  # the owners hear of it (campaigns/projects/notifications.py)
+        task_queue_on_commit(NOTIFY_TASK, "approval", asset.pk, by.pk)
     printing.print_schedule(asset=asset)
     landing.landing_cache_bump(project_id=asset.project_id)  # shown on, or taken off, the landing page
     return asset

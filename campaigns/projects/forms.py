@@ -120,7 +120,10 @@ class ProjectForm(forms.ModelForm):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label=_("Email of an existing user"))
+    email = forms.EmailField(
+        label=_("Email"),
+        help_text=_("A colleague without a Launchpad account gets one, with an email to set a password."),
+    )
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.EDITOR)
 
 

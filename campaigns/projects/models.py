@@ -117,6 +117,9 @@ class Membership(models.Model):
     project = models.ForeignKey(ChangeProject, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=8, choices=Role, default=Role.EDITOR)
+    # Each member's own switches for the emails the team gets.
+    notify_approvals = models.BooleanField(_("email me when an asset waits for my approval"), default=True)
+    notify_questions = models.BooleanField(_("email me when an employee asks a question"), default=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -17,9 +17,12 @@ from campaigns.models import ChangeProject, Membership, ProjectImage
 from campaigns.printing import services as printing
 from lib.images import ProcessedImage
 from lib.richtext import sanitize_html
+from lib.tasks import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
+# Queued by name (campaigns/projects/tasks.py).
+NOTIFY_TASK = "campaigns.tasks.notify"
 
 RICH_TEXT_FIELDS = ("why", "what_changes", "how_it_affects_me")
 # Paths under /projects/ that are pages of their own, not projects (see campaigns/urls.py).
@@ -101,17 +104,36 @@ def project_set_image(
     return image
 
 
+@transaction.atomic
 def membership_invite(*, project: ChangeProject, email: str, role: str, by) -> Membership:
-    """Add an existing user, found by email, to the project's team."""
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    """Add a colleague to the project's team by email. Someone without an account gets one, and an
+    email that lets them in: a link to set a password, or to sign in with the organisation's account."""
+    email = email.strip()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None and not user.is_active:
+        raise ValidationError(_("The account of %(email)s is switched off.") % {"email": email})
     if user is None:
-        raise ValidationError(_("There is no Launchpad user with the email %(email)s.") % {"email": email})
+        username = email.lower()[:150]
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(_("Another account already uses %(email)s as its name.") % {"email": email})
+        user = User(username=username, email=email)
+        user.set_unusable_password()  # until they set their own through the invitation
+        user.save()
+        logger.info("user %s created by invitation to project %s", user.pk, project.slug)
     membership, created = Membership.objects.get_or_create(
         project=project, user=user, defaults={"role": role, "invited_by": by}
     )
     if not created:
         raise ValidationError(_("%(email)s is already in the team.") % {"email": email})
+    task_queue_on_commit(NOTIFY_TASK, "invite", membership.pk, by.pk)
     logger.info("user %s added to project %s as %s by user %s", user.pk, project.slug, role, by.pk)
+    return membership
+
+
+def membership_set_notifications(*, membership: Membership, approvals: bool, questions: bool) -> Membership:
+    """A member's own switches for the team's emails."""
+    membership.notify_approvals, membership.notify_questions = approvals, questions
+    membership.save(update_fields=["notify_approvals", "notify_questions"])
     return membership
 
 

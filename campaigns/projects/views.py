@@ -113,7 +113,9 @@ def team(request, slug):
             except ValidationError as exc:
                 form.add_error("email", exc)
             else:
-                messages.success(request, _("%(email)s joined the team.") % form.cleaned_data)
+                messages.success(
+                    request, _("%(email)s is in the team, and an email with the way in is on its way.") % form.cleaned_data
+                )
                 return redirect("campaigns:team", slug=project.slug)
     return render(
         request,
@@ -126,6 +128,18 @@ def team(request, slug):
             "roles": Membership.Role.choices,
         },
     )
+
+
+@require_POST
+@login_required
+def member_notifications(request, slug):
+    """A member's own switches for the team's emails (any member, for themselves only)."""
+    project, membership = get_project_for_user(request, slug)
+    services.membership_set_notifications(
+        membership=membership, approvals="approvals" in request.POST, questions="questions" in request.POST
+    )
+    messages.success(request, _("Your choices are saved."))
+    return redirect("campaigns:team", slug=project.slug)
 
 
 @require_POST

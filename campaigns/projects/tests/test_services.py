@@ -84,9 +84,16 @@ def test_it_invites_an_existing_user_by_email(project, owner, outsider):
     assert membership.invited_by == owner
 
 
-def test_it_refuses_an_unknown_email(project, owner):
-    with pytest.raises(ValidationError, match="nobody@example.se"):
-        services.membership_invite(project=project, email="nobody@example.se", role="editor", by=owner)
+def test_an_unknown_email_gets_an_account_without_a_password(project, owner):
+    membership = services.membership_invite(project=project, email="ny@example.se", role="editor", by=owner)
+    assert membership.user.email == "ny@example.se" and not membership.user.has_usable_password()
+    assert project.memberships.count() == 4
+
+
+def test_it_refuses_a_switched_off_account_and_writes_nothing(project, owner, make_user):
+    leaver = make_user("slutat", is_active=False)
+    with pytest.raises(ValidationError, match="switched off"):
+        services.membership_invite(project=project, email=leaver.email, role="editor", by=owner)
     assert project.memberships.count() == 3
 
 

@@ -174,13 +174,12 @@ def test_it_invites_a_teammate_by_email(client, project, owner, outsider):
     assert membership.invited_by == owner
 
 
-def test_it_shows_an_error_for_an_unknown_email(client, project, owner):
+def test_it_shows_an_error_for_a_switched_off_account(client, project, owner, make_user):
+    leaver = make_user("slutat", is_active=False)
     client.force_login(owner)
-    response = client.post(
-        reverse("campaigns:team", args=[project.slug]), {"email": "nobody@example.se", "role": "editor"}
-    )
+    response = client.post(reverse("campaigns:team", args=[project.slug]), {"email": leaver.email, "role": "editor"})
     assert response.status_code == 200
-    assert "nobody@example.se" in response.context["form"].errors["email"][0]
+    assert leaver.email in response.context["form"].errors["email"][0]
     assert project.memberships.count() == 3
 
 
