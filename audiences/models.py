@@ -210,6 +210,13 @@ class EmployeeChange(models.Model):
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.get_source_display()})"
 
+    def field_labels(self) -> list[str]:
+        """The changed fields as the directory names them, in the reader's language."""
+        names = {
+            field.name: field.verbose_name for field in Employee._meta.get_fields() if hasattr(field, "verbose_name")
+        }
+        return [str(names.get(name, name)) for name in self.fields]
+
 
 from audiences.scim.models import ScimToken  # noqa: E402  gathered here: the app's models module
 

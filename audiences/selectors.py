@@ -16,7 +16,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
 from django.db.models.lookups import IContains, In, IsNull
 
-from .models import Audience, AudienceMember, Employee
+from .models import Audience, AudienceMember, Employee, EmployeeChange
 
 # Employee fields a rule may look at; extra attributes are written "extra.<key>".
 RULE_FIELDS = ("department", "site", "title", "manager", "language", "email")
@@ -36,6 +36,11 @@ EXPORT_FIELDS = (
     "language",
     "is_active",
 )
+
+
+def employee_history(*, employee: Employee, limit: int = 20) -> list[EmployeeChange]:
+    """The latest changes to a person, newest first, with the token or import that made each."""
+    return list(employee.changes.select_related("scim_token", "directory_import")[:limit])
 
 
 def reachable_employees() -> QuerySet[Employee]:

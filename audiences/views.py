@@ -79,7 +79,10 @@ def employee_export(request, fmt: str):
 def employee_detail(request, pk):
     employee = get_object_or_404(Employee, pk=pk)
     audiences = selectors.employee_audiences(employee=employee, user=request.user)
-    return render(request, "audiences/employee_detail.html", {"employee": employee, "audiences": audiences})
+    history = selectors.employee_history(employee=employee)
+    return render(
+        request, "audiences/employee_detail.html", {"employee": employee, "audiences": audiences, "history": history}
+    )
 
 
 @login_required

@@ -417,3 +417,17 @@ def test_the_last_use_of_a_token_is_recorded(scim, entra_token):
 
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_the_directory_page_shows_the_persons_history_with_its_source(scim, client, owner, english):
+    from django.contrib.auth.models import Permission
+
+    anna = create(scim)
+    scim.patch(f"Users/{anna.pk}", patch({"op": "Replace", "path": "title", "value": "Controller"}))
+    owner.user_permissions.add(Permission.objects.get(codename="view_employee"))
+    client.force_login(owner)
+
+    page = client.get(anna.get_absolute_url()).content.decode()
+
+    assert "Directory provisioning (SCIM) (Microsoft Entra ID)" in page
+    assert "Updated" in page and "title" in page
