@@ -15,7 +15,7 @@ from typing import Any
 import scim2_models as scim
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
 
@@ -233,3 +233,10 @@ def not_found_view(request: HttpRequest, rest: str = "") -> HttpResponse:
     if rest.rstrip("/").endswith(".search"):
         raise scim.NotImplementedException(detail="searching with POST /.search is not supported")
     raise scim.NotFoundException(detail="no such endpoint")
+
+
+@csrf_exempt  # the view it hands over to is exempt for the same reason
+def extra_slash_view(request: HttpRequest, rest: str) -> HttpResponse:
+    """Serve `…/v2//Users` as `…/v2/Users`: the request goes to the view the path names without the slash."""
+    match = resolve(reverse("scim:users").removesuffix("Users") + rest.lstrip("/"))
+    return match.func(request, *match.args, **match.kwargs)

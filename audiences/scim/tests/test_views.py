@@ -431,3 +431,12 @@ def test_the_directory_page_shows_the_persons_history_with_its_source(scim, clie
 
     assert "Directory provisioning (SCIM) (Microsoft Entra ID)" in page
     assert "Updated" in page and "title" in page
+
+
+def test_a_base_url_entered_with_its_final_slash_still_works(scim):
+    anna = create(scim)
+
+    assert scim.get("/scim/v2//Users").json()["totalResults"] == 1
+    response = scim.patch(f"/scim/v2//Users/{anna.pk}", patch({"op": "Replace", "path": "title", "value": "Chef"}))
+    assert response.status_code == 200
+    assert scim.get("/scim/v2///Groups").status_code == 404
