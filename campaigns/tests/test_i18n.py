@@ -91,3 +91,35 @@ def test_dates_are_written_as_each_language_writes_them(client, owner, project):
     english = client.get(reverse("campaigns:project_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "1 mar 2027" in swedish and "1 Mar 2027" not in swedish
     assert "1 Mar 2027" in english
+
+
+def _catalogue_entries(path) -> list[tuple[str, str, bool]]:
+    """(msgid, first msgstr, fuzzy) of each entry of a .po file, read without gettext's tools."""
+    entries, msgid, msgstr, fuzzy, field = [], None, None, False, None
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip():
+            if msgid is not None:
+                entries.append((msgid, msgstr or "", fuzzy))
+            msgid, msgstr, fuzzy, field = None, None, False, None
+        elif line.startswith("#,") and "fuzzy" in line:
+            fuzzy = True
+        elif line.startswith("#~"):
+            continue  # obsolete
+        elif line.startswith("msgid "):
+            msgid, field = line[7:-1], "id"
+        elif line.startswith(("msgstr ", "msgstr[0] ")):
+            msgstr, field = line.split(" ", 1)[1][1:-1], "str"
+        elif line.startswith('"') and field == "id":
+            msgid += line[1:-1]
+        elif line.startswith('"') and field == "str" and msgstr is not None:
+            msgstr += line[1:-1]
+        elif line.startswith("msgid_plural") or line.startswith("msgstr["):
+            field = None
+    return [entry for entry in entries if entry[0]]  # the header has an empty msgid
+
+
+def test_every_string_has_a_swedish_translation():
+    entries = _catalogue_entries(SWEDISH_CATALOGUE.with_suffix(".po"))
+    assert len(entries) > 500
+    missing = [msgid for msgid, msgstr, fuzzy in entries if fuzzy or not msgstr]
+    assert missing == [], f"{len(missing)} strings need Swedish (run `make messages`): {missing[:10]}"
