@@ -440,3 +440,21 @@ def test_a_base_url_entered_with_its_final_slash_still_works(scim):
     response = scim.patch(f"/scim/v2//Users/{anna.pk}", patch({"op": "Replace", "path": "title", "value": "Chef"}))
     assert response.status_code == 200
     assert scim.get("/scim/v2///Groups").status_code == 404
+
+
+def test_a_new_user_name_by_patch_changes_the_email_and_a_taken_one_is_a_conflict(scim):
+    create(scim, "bo@norrstrom.se", **{ENTERPRISE: {"employeeNumber": "NE1"}})
+    anna = create(scim)
+
+    renamed = scim.patch(
+        f"Users/{anna.pk}", patch({"op": "Replace", "path": "userName", "value": "anna.b@norrstrom.se"})
+    )
+    assert renamed.status_code == 200, renamed.content
+    anna.refresh_from_db()
+    assert anna.email == "anna.andersson@norrstrom.se"  # the work email was sent and stays the email
+    assert anna.user_name == "anna.b@norrstrom.se"
+
+    taken = scim.patch(f"Users/{anna.pk}", patch({"op": "Replace", "path": "userName", "value": "BO@norrstrom.se"}))
+    assert taken.status_code == 409 and taken.json()["scimType"] == "uniqueness"
+    anna.refresh_from_db()
+    assert anna.user_name == "anna.b@norrstrom.se"
