@@ -90,6 +90,7 @@ urlpatterns = [
     path("<slug:slug>/assets/<int:pk>/send/", send_views.asset_send, name="asset_send"),
     path("<slug:slug>/assets/<int:pk>/send/status.json", send_views.asset_send_status, name="asset_send_status"),
     path("<slug:slug>/assets/<int:pk>/send/schedule/", send_views.asset_send_schedule, name="asset_send_schedule"),
+    path("<slug:slug>/assets/<int:pk>/send/now/", send_views.asset_send_now, name="asset_send_now"),
     path("<slug:slug>/assets/<int:pk>/send/pause/", send_views.asset_send_pause, name="asset_send_pause"),
     path("<slug:slug>/assets/<int:pk>/send/resume/", send_views.asset_send_resume, name="asset_send_resume"),
     path("<slug:slug>/assets/<int:pk>/send/cancel/", send_views.asset_send_cancel, name="asset_send_cancel"),

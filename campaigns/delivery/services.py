@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audiences.models import Employee
-from audiences.selectors import audience_members
+from audiences.selectors import audience_members, reachable_employees
 from campaigns.delivery.composer import Composer, send_one
 from campaigns.models import (
     Asset,
@@ -54,13 +54,14 @@ from campaigns.models import (
     LandingToken,
     TrackedLink,
 )
-from campaigns.plan.services import asset_set_status
+from campaigns.plan.services import asset_set_status, asset_update
 from lib.tasks import task_queue, task_queue_on_commit
 
 logger = logging.getLogger(__name__)
 
 # Queued by name (campaigns/delivery/tasks.py, campaigns/analytics/tasks.py), never imported back.
 SEND_BATCH_TASK = "campaigns.tasks.send_batch"
+DISPATCH_TASK = "campaigns.tasks.dispatch_due"
 DASHBOARD_REFRESH_TASK = "campaigns.tasks.dashboard_refresh"
 
 # Sent rows are marked in groups this size: a crash can leave at most this many sent-but-unmarked.
@@ -736,6 +737,44 @@ def send_progress(*, asset: Asset) -> dict:
 FAILURES_SHOWN = 50
 
 
+def recipient_count(*, asset: Asset) -> int:
+    """How many people the email would reach now: the asset's audiences' reachable members, each
+    person once however many audiences they are in. One query."""
+    audiences = list(asset.audiences.all())
+    if not audiences:
+        return 0
+    members = Q()
+    for audience in audiences:
+        members |= Q(pk__in=audience_members(audience=audience).order_by().values("pk"))
+    return reachable_employees().filter(members).count()
+
+
+def schedule_blocker(*, asset: Asset, send: EmailSend | None) -> str:
+    """Why the email cannot be scheduled now, or "" when it can (the panel offers only what succeeds)."""
+    if send and send.state in (EmailSend.State.RUNNING, EmailSend.State.PAUSED, EmailSend.State.DONE):
+        return _("This email has already started going out.")
+    if send and send.state == EmailSend.State.SCHEDULED:
+        return _("This email is scheduled.")
+    if not asset.audiences.exists():
+        return _("Choose at least one audience before scheduling.")
+    needs_approval = asset.project.requires_approval and asset.status in (Asset.Status.DRAFT, Asset.Status.READY)
+    if needs_approval or asset.status == Asset.Status.CANCELLED:
+        return _("An owner approves the email first.") if needs_approval else _("The email is cancelled.")
+    return ""
+
+
+@transaction.atomic
+def email_send_now(*, asset: Asset, by) -> EmailSend:
+    """Schedule the email for this minute: it moves to now on the plan and the dispatcher starts it at once."""
+    blocker = schedule_blocker(asset=asset, send=EmailSend.objects.filter(asset=asset).first())
+    if blocker:
+        raise ValidationError(blocker)
+    asset = asset_update(asset=asset, by=by, fixed_at=timezone.now().replace(second=0, microsecond=0))
+    send = email_schedule(asset=asset, by=by)
+    task_queue_on_commit(DISPATCH_TASK)  # not waiting for the beat's next minute
+    return send
+
+
 def send_panel(*, asset: Asset) -> dict:
     """Everything the send panel shows: the send, its progress and the first failures with reasons."""
     failures = (
@@ -745,8 +784,12 @@ def send_panel(*, asset: Asset) -> dict:
         .order_by("pk")
     )
     progress = send_progress(asset=asset)
+    send = EmailSend.objects.filter(asset=asset).first()
+    blocker = schedule_blocker(asset=asset, send=send)
     return {
-        "send": EmailSend.objects.filter(asset=asset).first(),
+        "send": send,
+        "schedule_blocker": blocker,
+        "recipients": recipient_count(asset=asset) if not send or send.state == EmailSend.State.SCHEDULED else None,
         "progress": progress,
         "failures": list(failures[:FAILURES_SHOWN]),
         "possible_duplicates": Delivery.objects.filter(asset=asset, possible_duplicate=True).count(),

@@ -58,6 +58,12 @@ def asset_send_schedule(request, slug: str, pk: int):
 
 @require_POST
 @login_required
+def asset_send_now(request, slug: str, pk: int):
+    return _act(request, slug, pk, delivery.email_send_now, _("The email goes out now."))
+
+
+@require_POST
+@login_required
 def asset_send_pause(request, slug: str, pk: int):
     return _act(request, slug, pk, delivery.email_pause, _("Sending is paused."))
 

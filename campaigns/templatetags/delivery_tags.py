@@ -13,5 +13,6 @@ def send_panel(context, asset, membership):
         "project": asset.project,
         "membership": membership,
         "csrf_token": context.get("csrf_token"),
+        "user": context.get("user"),
         **delivery.send_panel(asset=asset),
     }

@@ -4,6 +4,7 @@
   if (!panel) return;
   const url = panel.dataset.sendStatusUrl;
   const live = new Set(["scheduled", "running", "paused"]);
+  const rendered = panel.dataset.sendState;
 
   function draw(status) {
     panel.querySelectorAll("[data-send-bar]").forEach((bar) => {
@@ -19,6 +20,8 @@
       if (value !== undefined) el.textContent = value;
     });
     panel.dataset.sendState = status.state;
+    // A new state (done, paused elsewhere, cancelled) brings other actions: show the page as it is now.
+    if (status.state !== rendered) window.location.reload();
   }
 
   async function poll() {

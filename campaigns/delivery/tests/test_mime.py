@@ -129,7 +129,7 @@ def test_booking_mail_has_the_campaigns_date_encoding_and_reply_to(
     assert attachment.get_params().count(("charset", "utf-8")) == 1  # was given twice
 
 
-def test_the_mailbox_choice_needs_a_mailbox(client, project, editor):
+def test_the_mailbox_choice_needs_a_mailbox(client, project, editor, english):
     from campaigns.plan.tests.test_assets import _email_data, _url
 
     client.force_login(editor)

@@ -126,3 +126,56 @@ def test_the_progress_page_and_status_do_a_fixed_number_of_queries(
         assert client.get(_url("asset_send", running)).status_code == 200
     with django_assert_max_num_queries(7):
         assert client.get(_url("asset_send_status", running)).status_code == 200
+
+
+# The panel offers what can succeed
+
+
+def test_the_panel_shows_the_recipients_each_counted_once(client, project, owner, email, viewer):
+    people = list(email.audiences.get().members.all())
+    email.audiences.add(make_audience(project, people[0], *employees(2, prefix="extra"), name="Fler"))
+    client.force_login(viewer)
+    page = client.get(email.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "To 5 people" in page  # 3 + 2 new; the one in both audiences once
+    assert delivery.recipient_count(asset=email) == 5
+
+
+def test_a_draft_offers_no_schedule_and_says_why(client, project, owner, editor):
+    project.refresh_from_db()
+    draft = approved_email(project, owner, make_audience(project, *employees(2)))
+    Asset.objects.filter(pk=draft.pk).update(status=Asset.Status.DRAFT)
+    client.force_login(editor)
+    page = client.get(draft.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert _url("asset_send_schedule", draft) not in page and _url("asset_send_now", draft) not in page
+    assert "An owner approves the email first." in page
+    response = client.post(_url("asset_send_now", draft))  # and a forged post is refused, nothing written
+    assert response.status_code == 302 and not EmailSend.objects.exists()
+
+
+def test_send_now_moves_the_email_to_now_and_starts_the_dispatcher(
+    client, email, editor, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(
+        "campaigns.delivery.tasks.dispatch_due.apply_async", lambda args=None, kwargs=None, **o: queued.append(1)
+    )
+    client.force_login(editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url("asset_send_now", email))
+    assert response.status_code == 302
+    send = EmailSend.objects.get(asset=email)
+    email.refresh_from_db()
+    assert send.state == EmailSend.State.SCHEDULED and email.fixed_at is not None
+    assert abs((send.due_at - email.fixed_at).total_seconds()) < 1 and queued == [1]
+    page = client.get(email.get_absolute_url()).content.decode()
+    assert _url("asset_send_now", email) not in page  # scheduled: the panel offers cancel, not another send
+
+
+def test_a_finished_send_offers_neither_schedule_nor_cancel(client, running, editor):
+    Delivery.objects.filter(asset=running).update(status=Delivery.Status.SENT)
+    EmailSend.objects.filter(asset=running).update(state=EmailSend.State.DONE)
+    client.force_login(editor)
+    page = client.get(running.get_absolute_url()).content.decode()
+    for action in ("asset_send_schedule", "asset_send_now", "asset_send_cancel", "asset_send_pause"):
+        assert _url(action, running) not in page, action
+    assert _url("asset_send", running) in page  # the send page is linked wherever the send is shown

@@ -29,6 +29,7 @@ NEEDS = {
     "campaigns:asset_status": "edit",
     "campaigns:asset_test_send": "edit",
     "campaigns:asset_send_schedule": "edit",
+    "campaigns:asset_send_now": "edit",
     "campaigns:asset_send_pause": "edit",
     "campaigns:asset_send_resume": "edit",
     "campaigns:asset_send_cancel": "edit",
