@@ -15,6 +15,6 @@ urlpatterns = [
     path("Users/.search", views.not_found_view, {"rest": ".search"}),
     path("Users/<str:scim_id>", views.user_view, name="user"),
     # A base URL entered with its final slash: the provider adds "/Users" and asks for "…/v2//Users".
-    re_path(r"^/+(?P<rest>.*)$", views.extra_slash_view),
+    re_path(r"^[/]+(?P<rest>.*)$", views.extra_slash_view),  # [/]: not a leading "/" to Django (urls.W002)
     re_path(r"^(?P<rest>.*)$", views.not_found_view, name="not_found"),
 ]
