@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audiences.models import Employee
 from campaigns.delivery.emails import html_to_text
@@ -33,7 +33,8 @@ def _absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _send(*, to: str, language: str, subject: str, template: str, context: dict) -> None:
+def _send(*, to: str, language: str, subject, template: str, context: dict) -> None:
+    """One plain-text email in `language`: its subject (lazy), body and all."""
     with translation.override(language):
         message = EmailMessage(
             subject=str(subject) % context.get("subject_values", {}),
@@ -64,7 +65,7 @@ def send_approval_requested(asset_id: int, by_id: int | None) -> int:
         _send(
             to=membership.user.email,
             language=settings.LANGUAGE_CODE,
-            subject=_("Waiting for your approval: %(title)s"),
+            subject=gettext_lazy("Waiting for your approval: %(title)s"),
             template="emails/notify_approval.txt",
             context={
                 "subject_values": {"title": asset.title},
@@ -88,7 +89,7 @@ def send_question_asked(question_id: int, by_id: int | None) -> int:
         _send(
             to=membership.user.email,
             language=settings.LANGUAGE_CODE,
-            subject=_("A new question in %(project)s"),
+            subject=gettext_lazy("A new question in %(project)s"),
             template="emails/notify_question.txt",
             context={
                 "subject_values": {"project": question.project.name},
@@ -111,7 +112,7 @@ def send_question_answered(question_id: int, by_id: int | None) -> int:
     _send(
         to=question.answer_to,
         language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
-        subject=_("Your question about %(project)s is answered"),
+        subject=gettext_lazy("Your question about %(project)s is answered"),
         template="emails/notify_answer.txt",
         context={
             "subject_values": {"project": question.project.name},
@@ -142,7 +143,7 @@ def send_invitation(membership_id: int, by_id: int | None) -> int:
     _send(
         to=user.email,
         language=settings.LANGUAGE_CODE,
-        subject=_("You are invited to %(project)s in Launchpad"),
+        subject=gettext_lazy("You are invited to %(project)s in Launchpad"),
         template="emails/notify_invite.txt",
         context={
             "subject_values": {"project": membership.project.name},
