@@ -8,6 +8,8 @@ is saved. Uploads are checked by content, not by name.
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
+from django.core.validators import validate_email
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
@@ -393,3 +395,36 @@ class MeetingSessionForm(forms.ModelForm):
 MeetingSessionFormSet = forms.inlineformset_factory(
     Asset, MeetingSession, form=MeetingSessionForm, extra=3, can_delete=True, max_num=200, validate_max=True
 )
+
+
+TEST_SEND_MAX_ADDRESSES = 5
+
+
+class TestSendForm(forms.Form):
+    """Where a test of an email goes (a few addresses: colleagues, a phone, an Outlook account) and in
+    which language it is rendered."""
+
+    to = forms.CharField(
+        label=_("Send a test to"),
+        max_length=1000,
+        help_text=_("Up to five addresses, separated by commas."),
+    )
+    language = forms.ChoiceField(label=_("Language"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("The person's own")), *settings.LANGUAGES]
+
+    def clean_to(self) -> list[str]:
+        addresses = [
+            a.strip() for a in self.cleaned_data["to"].replace(";", ",").replace("\n", ",").split(",") if a.strip()
+        ]
+        if not addresses:
+            raise forms.ValidationError(_("Enter at least one address."))
+        if len(addresses) > TEST_SEND_MAX_ADDRESSES:
+            raise forms.ValidationError(
+                _("A test goes to at most %(n)d addresses.") % {"n": TEST_SEND_MAX_ADDRESSES}, code="too_many"
+            )
+        for address in addresses:
+            validate_email(address)
+        return list(dict.fromkeys(address.lower() for address in addresses))

@@ -1,5 +1,6 @@
 """Pages for one asset of the plan: create, read, edit, move its status, preview and test-send it."""
 
+import copy
 import logging
 from email.header import decode_header, make_header
 
@@ -25,7 +26,7 @@ from campaigns.landing.selectors import is_by_invitation, is_public
 from campaigns.models import PRINT_CHANNELS, Asset, Channel, Membership, SenderKind, Stage
 from campaigns.plan import selectors
 from campaigns.plan import services as plan
-from campaigns.plan.asset_forms import MeetingSessionFormSet, form_for_channel
+from campaigns.plan.asset_forms import MeetingSessionFormSet, TestSendForm, form_for_channel
 from campaigns.projects import services
 from campaigns.projects.permissions import get_project_for_user
 from lib.templatetags.days_off import session_day_off
@@ -312,6 +313,7 @@ def asset_preview(request, slug, pk):
             "employee": employee,
             "rendered": rendered,
             "from_display": _readable_header(rendered.from_email),
+            "test_form": TestSendForm(initial={"to": request.user.email}),
             "reply_to_display": _readable_header(getattr(rendered, "reply_to", "") or ""),
         }
     return render(request, "campaigns/asset_preview.html", context)
@@ -343,15 +345,22 @@ def asset_test_send(request, slug, pk):
     asset = _get_asset(project, pk)
     if asset.channel != Channel.EMAIL:
         raise Http404
-    if not request.user.email:
-        messages.error(request, _("Your account has no email address to send the test to."))
+    data = request.POST.copy()
+    data.setdefault("to", request.user.email)  # an older form: the user's own address
+    form = TestSendForm(data)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
         return redirect("campaigns:asset_preview", slug=project.slug, pk=asset.pk)
-    employee = _preview_employee(request, asset, _preview_employees(asset))
+    employee = copy.copy(_preview_employee(request, asset, _preview_employees(asset)))
+    if form.cleaned_data["language"]:
+        employee.language = form.cleaned_data["language"]  # this test only; nothing is saved
     try:
-        emails.email_send_test(asset=asset, employee=employee, to=request.user.email, by=request.user)
+        for address in form.cleaned_data["to"]:
+            emails.email_send_test(asset=asset, employee=employee, to=address, by=request.user)
     except OSError as exc:
         logger.warning("asset %s: test send failed: %s", asset.pk, exc)
         messages.error(request, _("The mail server did not accept the test: %(error)s") % {"error": exc})
     else:
-        messages.success(request, _("A test was sent to %(email)s.") % {"email": request.user.email})
+        messages.success(request, _("A test was sent to %(emails)s.") % {"emails": ", ".join(form.cleaned_data["to"])})
     return redirect("campaigns:asset_preview", slug=project.slug, pk=asset.pk)

@@ -223,3 +223,31 @@ def test_previews_and_test_sends_carry_no_working_personal_link(client, project,
         assert existing.token not in html and "/p/" not in html  # … but with the general link
         assert f"/l/{project.slug}/" in html
     assert LandingToken.objects.count() == 1  # and no link was made for the preview
+
+
+@pytest.mark.django_db
+def test_a_test_goes_to_several_addresses_in_the_language_chosen(client, project, editor, smtp_inbox):
+    asset = make_email(project, editor)
+    anna = make_employee()  # Swedish
+    client.force_login(editor)
+
+    client.post(
+        reverse("campaigns:asset_test_send", args=[project.slug, asset.pk]),
+        {"employee": anna.pk, "to": "a@example.se, B@example.se", "language": "en"},
+    )
+
+    assert sorted(e.rcpt_tos[0] for e in smtp_inbox.envelopes) == ["a@example.se", "b@example.se"]
+    message = email.message_from_bytes(smtp_inbox.envelopes[0].content, policy=email.policy.default)
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert '<html lang="en"' in html or 'lang="en"' in html  # rendered in English for this test
+    assert asset.events.filter(action=AssetEvent.Action.TEST_SENT).count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("to", ["a@x.se,b@x.se,c@x.se,d@x.se,e@x.se,f@x.se", "inte en adress", ""])
+def test_a_test_to_too_many_or_broken_addresses_sends_nothing(client, project, editor, smtp_inbox, to):
+    asset = make_email(project, editor)
+    client.force_login(editor)
+    response = client.post(reverse("campaigns:asset_test_send", args=[project.slug, asset.pk]), {"to": to})
+    assert response.status_code == 302
+    assert smtp_inbox.envelopes == [] and not asset.events.filter(action=AssetEvent.Action.TEST_SENT).exists()
