@@ -173,7 +173,8 @@ class EmployeeChange(models.Model):
     """One change to one employee, with where it came from: the directory's history, person by person.
 
     Only the names of the changed fields are kept, never their values, so an erasure leaves
-    nothing personal behind here. CSV imports record their outcome on their DirectoryImport.
+    nothing personal behind here. SCIM writes one row per request, a CSV import one per person
+    it creates, changes, reactivates or deactivates (besides the import's own summary).
     """
 
     class Source(models.TextChoices):

@@ -33,7 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audiences.models import DirectoryImport, Employee
+from audiences.models import DirectoryImport, Employee, EmployeeChange
 from lib.spreadsheets import neutralise
 from lib.tasks import task_queue_on_commit
 
@@ -166,8 +166,10 @@ class _Engine:
         deactivate_missing: bool,
         write: bool,
         progress: Callable[[int], None] | None,
+        directory_import_id: int | None = None,
     ):
         self.columns = columns
+        self.directory_import_id = directory_import_id
         self.field_indexes = tuple(zip(columns.fields, columns.indexes, strict=True))
         compared_indexes = (*columns.indexes, *(i for i, _key in columns.extra))
         self.getter = (
@@ -302,11 +304,13 @@ class _Engine:
                 result.new.append({**_person(values), "row": values["_row"]})
             if self.write:
                 _insert_employees(self.to_create, self.now)
+                self._history_of_created([values["email"] for values in self.to_create])
             self.to_create = []
         if self.to_update:
             updates = dict(self.to_update)
             employees = Employee.objects.filter(id__in=updates.keys())
             changed_fields: set[str] = set()
+            history: list[EmployeeChange] = []
             for employee in employees:
                 values = updates[employee.id]
                 changes = self._changes(employee, values)
@@ -317,6 +321,7 @@ class _Engine:
                 if len(result.changed) < SAMPLE_LIMIT:
                     result.changed.append({**_person(values), "row": values["_row"], "changes": changes})
                 changed_fields.update("extra" if c["field"].startswith("extra:") else c["field"] for c in changes)
+                history.append(self._change(employee, changes))
                 for name in self.columns.fields:
                     setattr(employee, name, values[name])
                 employee.extra = {**(employee.extra or {}), **values["extra"]}
@@ -325,6 +330,7 @@ class _Engine:
             if self.write and changed_fields:
                 changed = [e for e in employees if e.updated_at == self.now]
                 Employee.objects.bulk_update(changed, [*sorted(changed_fields), "updated_at"], batch_size=500)
+                EmployeeChange.objects.bulk_create(history, batch_size=1000)
             self.to_update = []
 
     def _changes(self, employee: Employee, values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -351,7 +357,45 @@ class _Engine:
         self.result.deactivated_people = [_person(values) for values in sample]
         if self.write:
             for start in range(0, len(ids), 5000):
-                Employee.objects.filter(id__in=ids[start : start + 5000]).update(is_active=False, updated_at=self.now)
+                chunk = ids[start : start + 5000]
+                Employee.objects.filter(id__in=chunk).update(is_active=False, updated_at=self.now)
+                EmployeeChange.objects.bulk_create(
+                    [
+                        self._change_row(employee_id, EmployeeChange.Action.DEACTIVATED, ["is_active"])
+                        for employee_id in chunk
+                    ],
+                    batch_size=1000,
+                )
+
+    # The directory's history, person by person (the names of the fields changed, never their values)
+
+    def _change_row(self, employee_id: int, action: str, fields: list[str]) -> EmployeeChange:
+        return EmployeeChange(
+            employee_id=employee_id,
+            source=EmployeeChange.Source.CSV,
+            action=action,
+            fields=fields,
+            directory_import_id=self.directory_import_id,
+            at=self.now,
+        )
+
+    def _change(self, employee: Employee, changes: list[dict[str, Any]]) -> EmployeeChange:
+        fields = sorted({"extra" if c["field"].startswith("extra:") else c["field"] for c in changes})
+        reactivated = "is_active" in fields
+        action = EmployeeChange.Action.REACTIVATED if reactivated else EmployeeChange.Action.UPDATED
+        return self._change_row(employee.id, action, fields)
+
+    def _history_of_created(self, emails: list[str]) -> None:
+        """One "created" row per new employee, found again by address in one query (COPY returns no ids)."""
+        created = Employee.objects.filter(email__in=emails, created_at=self.now).values_list("id", flat=True)
+        fields = sorted(set(self.columns.fields) | ({"extra"} if self.columns.extra else set()))
+        EmployeeChange.objects.bulk_create(
+            [
+                self._change_row(employee_id, EmployeeChange.Action.CREATED, fields)
+                for employee_id in created.iterator()
+            ],
+            batch_size=2000,
+        )
 
 
 def _execute(
@@ -362,11 +406,18 @@ def _execute(
     deactivate_missing: bool,
     write: bool,
     progress: Callable[[int], None] | None = None,
+    directory_import_id: int | None = None,
 ) -> ImportResult:
     try:
         columns = compile_mapping(detected.headers, mapping)
         with open_binary(source) as f:
-            engine = _Engine(columns=columns, deactivate_missing=deactivate_missing, write=write, progress=progress)
+            engine = _Engine(
+                columns=columns,
+                deactivate_missing=deactivate_missing,
+                write=write,
+                progress=progress,
+                directory_import_id=directory_import_id,
+            )
             return engine.run(iter_rows(f, detected))
     except ImportRefused as refused:
         logger.warning("Directory import refused: %s: %s", source_name(source), refused.message)
@@ -535,6 +586,7 @@ def directory_import_apply(*, directory_import: DirectoryImport, by: AbstractBas
                 deactivate_missing=directory_import.deactivate_missing,
                 write=True,
                 progress=lambda n: _report_progress(import_id, n),
+                directory_import_id=import_id,
             )
             _store_counts(directory_import, result)
             directory_import.processed_rows = result.total_rows

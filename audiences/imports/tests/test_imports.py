@@ -468,3 +468,35 @@ def test_rejection_reasons_speak_swedish_to_a_swedish_user():
     with translation.override("sv"):
         result = directory_import_run(source=excel_cp1252(rows))
     assert result.row_errors[0]["reason"] == "E-postadress saknas."
+
+
+# The directory's history: a CSV import writes one row per person it changes, like SCIM
+
+
+def test_an_import_records_each_person_it_creates_changes_and_deactivates():
+    from audiences.models import EmployeeChange
+
+    directory_import_run(source=excel_cp1252(SWEDES))
+    created = EmployeeChange.objects.filter(action="created")
+    assert created.count() == 3 and {c.source for c in created} == {"csv"}
+    assert "department" in created.first().fields and "email" in created.first().fields
+
+    changed = [*SWEDES[:1], person("NE2", "Renée", "Åström", department="Ekonomi", site="Örebro", title="Säljare")]
+    directory_import_run(source=excel_cp1252(changed), deactivate_missing=True)
+
+    renee = Employee.objects.get(employee_number="NE2")
+    (update,) = renee.changes.filter(action="updated")
+    assert update.fields == ["department"]  # the names of the fields, never their values
+    bjorn = Employee.objects.get(employee_number="NE3")
+    assert bjorn.changes.filter(action="deactivated", fields=["is_active"]).exists()
+    assert not Employee.objects.get(employee_number="NE1").changes.exclude(action="created").exists()  # unchanged
+
+    directory_import_run(source=excel_cp1252(SWEDES))  # Björn is back
+    assert bjorn.changes.filter(action="reactivated").exists()
+
+
+def test_a_dry_run_writes_no_history():
+    from audiences.models import EmployeeChange
+
+    directory_import_plan(source=excel_cp1252(SWEDES))
+    assert not EmployeeChange.objects.exists()
