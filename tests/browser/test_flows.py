@@ -54,7 +54,7 @@ def test_a_change_manager_creates_a_project_and_invites_a_teammate(
     screenshot("projects")
 
     page.goto(f"{live_server.url}/projects/nytt-intranat/team/")
-    page.get_by_label("Email of an existing user").fill("anna@example.se")
+    page.locator("#id_email").fill("anna@example.se")
     page.locator("#id_role").select_option("viewer")
     page.get_by_role("button", name="Invite").click()
     expect(page.locator("table")).to_contain_text("anna@example.se")
