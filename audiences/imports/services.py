@@ -206,6 +206,8 @@ class _Engine:
         self._flush()
         if result.total_rows == 0:
             raise ImportRefused(_("The file has no rows below the header."))
+        if self.write and result.created:
+            self._history_of_created()
         if self.deactivate_missing:
             if result.created + result.updated + result.unchanged == 0:
                 raise ImportRefused(_("No row in the file could be imported, so nobody was deactivated."))
@@ -304,7 +306,6 @@ class _Engine:
                 result.new.append({**_person(values), "row": values["_row"]})
             if self.write:
                 _insert_employees(self.to_create, self.now)
-                self._history_of_created([values["email"] for values in self.to_create])
             self.to_create = []
         if self.to_update:
             updates = dict(self.to_update)
@@ -385,14 +386,32 @@ class _Engine:
         action = EmployeeChange.Action.REACTIVATED if reactivated else EmployeeChange.Action.UPDATED
         return self._change_row(employee.id, action, fields)
 
-    def _history_of_created(self, emails: list[str]) -> None:
-        """One "created" row per new employee, found again by address in one query (COPY returns no ids)."""
-        created = Employee.objects.filter(email__in=emails, created_at=self.now).values_list("id", flat=True)
+    def _history_of_created(self) -> None:
+        """One "created" row per new employee. COPY returns no ids: the new rows are the ones with this
+        import's own timestamp, found in one pass (one INSERT … SELECT on PostgreSQL for the whole import)."""
         fields = sorted(set(self.columns.fields) | ({"extra"} if self.columns.extra else set()))
+        created = Employee.objects.filter(created_at=self.now)
+        if connection.vendor == "postgresql":
+            select, params = created.values("id").query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {EmployeeChange._meta.db_table}"  # noqa: S608 - table names from the models
+                    " (employee_id, source, action, fields, directory_import_id, at)"
+                    f" SELECT id, %s, %s, %s::jsonb, %s, %s FROM ({select}) AS created",
+                    [
+                        str(EmployeeChange.Source.CSV),
+                        str(EmployeeChange.Action.CREATED),
+                        json.dumps(fields),
+                        self.directory_import_id,
+                        self.now,
+                        *params,
+                    ],
+                )
+            return
         EmployeeChange.objects.bulk_create(
             [
                 self._change_row(employee_id, EmployeeChange.Action.CREATED, fields)
-                for employee_id in created.iterator()
+                for employee_id in created.values_list("id", flat=True).iterator()
             ],
             batch_size=2000,
         )
