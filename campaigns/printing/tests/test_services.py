@@ -404,3 +404,38 @@ def test_without_an_image_the_poster_has_a_typographic_cover_and_the_text_keeps_
     assert 'class="cover"' in html and 'class="cover-title' in html and f">{project.name}</p>" in html
     assert "<h1>" not in html  # the cover names the project; no second, identical headline
     assert "Logga in. Välj vecka Spara" in html
+
+
+# Any brand, no images: what the print shows must still read (checked on the rendered pixels)
+
+
+def _contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    from lib.colors import contrast_ratio
+
+    return contrast_ratio("#{:02x}{:02x}{:02x}".format(*a), "#{:02x}{:02x}{:02x}".format(*b))
+
+
+def _ink_on_ground(image, box: tuple[float, float, float, float]) -> float:
+    """The contrast between a region's ground (its commonest colour) and its ink (the commonest colour
+    clearly unlike the ground): what a reader of that region sees."""
+    width, height = image.size
+    region = image.crop((int(box[0] * width), int(box[1] * height), int(box[2] * width), int(box[3] * height)))
+    counts = region.getcolors(maxcolors=1 << 20)
+    counts.sort(reverse=True)
+    ground = counts[0][1]
+    ink = next(color for _n, color in counts if _contrast(color, ground) >= 1.5)
+    return _contrast(ink, ground)
+
+
+@pytest.mark.parametrize("primary, accent", [("#fff3b0", "#ffd6e8"), ("#0b0b2e", "#3a0ca3"), ("#f2f2f2", "#e0e0e0")])
+def test_a_poster_without_images_reads_in_any_brand(project, owner, primary, accent):
+    """A very light or very dark brand, no logo, no hero: the cover and the panel keep their text readable."""
+    project.primary_color, project.accent_color = primary, accent
+    project.save()
+    poster = make_print(project, owner, headline="")
+    (render,) = render_now(poster)
+    page = pdf_of(render)[0]
+    image = page.render(scale=0.6).to_pil().convert("RGB")
+
+    assert _ink_on_ground(image, (0.06, 0.12, 0.94, 0.36)) >= 3.0  # the cover: large type, so AA large
+    assert _ink_on_ground(image, (0.06, 0.42, 0.94, 0.62)) >= 4.5  # the panel's text
