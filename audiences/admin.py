@@ -7,7 +7,6 @@ from django.utils.translation import ngettext
 from campaigns.admin import ProjectFilter, ProjectScopedAdmin
 
 from .models import Audience, AudienceMember, DirectoryImport, Employee, EmployeeChange, ScimToken
-from .scim.services import scim_token_create, scim_token_revoke
 
 
 class EmployeeChangeInline(admin.TabularInline):
@@ -60,6 +59,8 @@ class ScimTokenAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
+        from .scim.services import scim_token_create  # SCIM's models (pydantic) load only when needed
+
         token, raw = scim_token_create(name=obj.name, by=request.user)
         obj.pk, obj.prefix, obj.created_at = token.pk, token.prefix, token.created_at
         obj.secret_once = raw
@@ -83,6 +84,8 @@ class ScimTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):
+        from .scim.services import scim_token_revoke  # SCIM's models (pydantic) load only when needed
+
         revoked = sum(scim_token_revoke(token=token, by=request.user) for token in queryset)
         message = ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", revoked)
         messages.success(request, message % {"count": revoked})
