@@ -225,10 +225,16 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
         state = {"booked": {}, "pulse": None, "invited": ()}
     notices = messages.get_messages(request) if "messages" in request.COOKIES or forms else []
     cacheable = not forms and not notices
-    # Everyone without a booking shares one page (their pulse answers are marks filled in below);
+    # Everyone without a booking shares one personal page (their link, name and pulse answers are
+    # marks filled in below), apart from the general link's page, which asks for a work email instead;
     # a booking's cancel link is personal, so a booked person's page is their own.
     personal = sorted(state["booked"].items()), sorted(state.get("invited", ()))
-    who = "g" if personal == ([], []) else "p" + hashlib.sha256(repr(personal).encode()).hexdigest()[:16]
+    if personal != ([], []):
+        who = "p" + hashlib.sha256(repr(personal).encode()).hexdigest()[:16]
+    elif link:
+        who = "named" if employee.first_name else "unnamed"  # the greeting is there or not
+    else:
+        who = "g"
     page_key = landing.landing_cache_key(project=project, language=language, version=version, part=f"page:{who}")
     html = landing.local_cache.get(page_key) if cacheable else None
     if html is None:

@@ -605,6 +605,21 @@ def test_a_personal_page_shows_the_persons_own_state_not_a_cached_neighbours(cli
     assert views.MARK not in anna_page + sven_page  # no stand-in left behind
 
 
+def test_a_personal_link_never_gets_the_general_links_cached_page(client, project):
+    make_meeting(project)
+    anna = make_employee("anna@example.se", first_name="Anna", language="en")
+    nameless = make_employee("nn@example.se", first_name="", language="en")
+    client.get(f"/l/{project.slug}/", HTTP_ACCEPT_LANGUAGE="en")  # fills the general link's page
+
+    anna_page = client.get(f"/p/{personal_link(project, anna).token}/").content.decode()
+    nameless_page = client.get(f"/p/{personal_link(project, nameless).token}/").content.decode()
+
+    assert "Hello Anna!" in anna_page and "Book a seat" in anna_page
+    assert "Send me the confirmation link" not in anna_page  # the general link's booking by email
+    assert "Hello" not in nameless_page.split('id="lede"')[0]  # no greeting without a name, not "Hello !"
+    assert "Book a seat" in nameless_page
+
+
 def test_the_cached_public_part_follows_changes(client, project):
     client.get(f"/l/{project.slug}/")
     project.lede = "Ny ingress."
