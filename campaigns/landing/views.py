@@ -245,8 +245,12 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
             html = _INDENTATION.sub("\n", html)
             landing.local_cache.set(page_key, html, PUBLIC_CACHE_SECONDS)
     if link and cacheable:
-        if state["pulse"]:
-            html = _fill_pulse_marks(html, state["pulse"])
+        if state["pulse"]:  # the answered page is split once at its marks; each person's copy is a join
+            pieces = landing.local_cache.get(page_key + ":answered")
+            if pieces is None:
+                pieces = _answered_pieces(html)
+                landing.local_cache.set(page_key + ":answered", pieces, PUBLIC_CACHE_SECONDS)
+            html = _join_answered(pieces, state["pulse"])
         else:  # most people have not answered yet: they share one filled copy
             unanswered = landing.local_cache.get(page_key + ":unanswered")
             if unanswered is None:
@@ -290,6 +294,30 @@ def _fill_pulse_marks(html: str, pulse: dict | None) -> str:
     form = form.replace(PULSE_NOTE_MARK, note if pulse else "", 1)
     button = escape(_("Update my answers") if pulse else _("Send my answers"))
     return head + form.replace(PULSE_BUTTON_MARK, button, 1) + tail
+
+
+def _answered_pieces(html: str) -> tuple[str, list[str], str]:
+    """The page for people who have answered, split at its pulse marks: (head, [text, name, value,
+    text, …, text], tail), with the note and the button already worded."""
+    start = html.find(PULSE_NOTE_MARK)
+    end = html.find(PULSE_BUTTON_MARK, start) + len(PULSE_BUTTON_MARK)
+    head, form, tail = html[:start], html[start:end], html[end:]
+    note = format_html(" <strong>{}</strong>", _("You have answered already; send again to change your answers."))
+    form = form.replace(PULSE_NOTE_MARK, note, 1).replace(PULSE_BUTTON_MARK, escape(_("Update my answers")), 1)
+    return head, _PULSE_MARK.split(form), tail
+
+
+def _join_answered(pieces: tuple[str, list[str], str], pulse: dict) -> str:
+    """One person's copy of the answered page: their own answers checked."""
+    head, parts, tail = pieces
+    out = [head]
+    for i in range(0, len(parts) - 1, 3):
+        out.append(parts[i])
+        if str(pulse.get(parts[i + 1])) == parts[i + 2]:
+            out.append(" checked")
+    out.append(parts[-1])
+    out.append(tail)
+    return "".join(out)
 
 
 def _page_context(project, *, link, state, forms, notices) -> dict:

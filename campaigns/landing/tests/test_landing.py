@@ -670,3 +670,30 @@ def test_without_a_hero_image_the_brand_band_ends_below_the_links(client, projec
     assert '<section class="hero" aria-labelledby="lede">' in page
     css = (settings.BASE_DIR / "static" / "landing" / "landing.css").read_text()
     assert ".hero.has-figure::after" in css and ".hero::after" not in css
+
+
+def test_the_answered_page_joined_from_pieces_is_the_page_filled_mark_by_mark(client, project):
+    anna = make_employee("anna@example.se", language="en")
+    link = personal_link(project, anna)
+    project.refresh_from_db()  # go-live as a date
+    from django.template.loader import render_to_string  # the page with its marks, as it is cached
+
+    context = views._page_context(
+        project, link=link, state={"booked": {}, "pulse": None, "invited": ()}, forms={}, notices=[]
+    )
+    context["marks"] = views.MARK
+    html = render_to_string("landing/page.html", context)
+    pieces = views._answered_pieces(html)
+    for pulse in (
+        {"reaction": "right", "awareness": 4, "desire": 5, "knowledge": 1, "ability": 2, "reinforcement": 3},
+        {
+            "reaction": "wrong",
+            "awareness": None,
+            "desire": None,
+            "knowledge": 3,
+            "ability": None,
+            "reinforcement": None,
+        },
+    ):
+        assert views._join_answered(pieces, pulse) == views._fill_pulse_marks(html, pulse)
+        assert views._join_answered(pieces, pulse).count(" checked") == sum(v is not None for v in pulse.values())
