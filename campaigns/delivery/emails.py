@@ -16,7 +16,6 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -24,7 +23,7 @@ from campaigns.delivery import merge
 from campaigns.delivery.mime import PrebuiltEmail, campaign_message
 from campaigns.models import Asset, AssetEvent, ChangeProject, ProjectImage, ReplyTo, SenderKind
 from lib.colors import WCAG_AA_NORMAL_TEXT, contrast_with_white
-from lib.richtext import sanitize_html
+from lib.richtext import html_to_text, sanitize_html
 
 logger = logging.getLogger(__name__)
 
@@ -125,28 +124,6 @@ def merged_html(text: str | None, values: dict[str, str]) -> str:
 def merged_text(text: str | None, values: dict[str, str]) -> str:
     """User rich text as plain text, merged with the values as they are."""
     return merge.merge(html_to_text(sanitize_html(text)), values, html=False)
-
-
-_LINK = re.compile(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
-_BLOCK_END = re.compile(r"</(p|h2|h3|h4|blockquote|ul|ol)>", re.IGNORECASE)
-
-
-def html_to_text(html: str) -> str:
-    """Sanitised rich text as readable plain text: paragraphs, bullets and links kept."""
-
-    def link(match: re.Match) -> str:
-        href, label = html_lib.unescape(match.group(1)), match.group(2)
-        return label if strip_tags(label).strip() == href else f"{label} ({href})"
-
-    text = _LINK.sub(link, html)
-    text = re.sub(r"<br\s*/?>", "\n", text, flags=re.IGNORECASE)
-    text = re.sub(r"<li\b[^>]*>", "• ", text, flags=re.IGNORECASE)
-    text = re.sub(r"</li>", "\n", text, flags=re.IGNORECASE)
-    text = re.sub(r"<hr\b[^>]*>", "\n———\n", text, flags=re.IGNORECASE)
-    text = _BLOCK_END.sub("\n\n", text)
-    text = html_lib.unescape(strip_tags(text))
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _one_line(value: str) -> str:

@@ -9,10 +9,8 @@ PDF is rebuilt only when that hash changes.
 """
 
 import hashlib
-import html as html_lib
 import io
 import logging
-import re
 import uuid
 import zipfile
 from collections.abc import Iterable
@@ -25,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.defaultfilters import striptags, truncatewords
+from django.template.defaultfilters import truncatewords
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
@@ -33,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, Membership, PrintRender
 from lib.colors import contrast_with_white, text_on
-from lib.richtext import render_html
+from lib.richtext import html_to_text, render_html
 from lib.tasks import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -132,21 +130,13 @@ def _qr_svg(url: str, color: str) -> str:
     return segno.make(url, error="m", micro=False).svg_inline(scale=1, border=0, omitsize=True, dark=dark)
 
 
-_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|div|blockquote)>|<br\s*/?>", re.IGNORECASE)
-
-
-def _plain_text(html: str | None) -> str:
-    """Rich text as one line of plain text, its paragraphs and list items apart ("Log in. Choose a week")."""
-    return " ".join(html_lib.unescape(striptags(_BLOCK_END.sub(" ", html or ""))).split())
-
-
 def print_context(*, render: PrintRender) -> dict:
     """Everything a print template shows for one variant."""
     asset = render.asset
     project = asset.project
     image = asset.image or project.hero_image
     url = landing_url(project=project, token=render.qr_token)
-    short_text = _plain_text(asset.body) or project.lede
+    short_text = " ".join(html_to_text(asset.body or "").split()) or project.lede
     return {
         "project": project,
         "asset": asset,

@@ -19,8 +19,8 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy
 
 from audiences.models import Employee
-from campaigns.delivery.emails import html_to_text
 from campaigns.models import Asset, Membership, Question
+from lib.richtext import html_to_text
 
 logger = logging.getLogger(__name__)
 

@@ -114,7 +114,8 @@ def team(request, slug):
                 form.add_error("email", exc)
             else:
                 messages.success(
-                    request, _("%(email)s is in the team, and an email with the way in is on its way.") % form.cleaned_data
+                    request,
+                    _("%(email)s is in the team, and an email with the way in is on its way.") % form.cleaned_data,
                 )
                 return redirect("campaigns:team", slug=project.slug)
     return render(

@@ -403,7 +403,7 @@ def test_without_an_image_the_poster_has_a_typographic_cover_and_the_text_keeps_
 
     assert 'class="cover"' in html and 'class="cover-title' in html and f">{project.name}</p>" in html
     assert "<h1>" not in html  # the cover names the project; no second, identical headline
-    assert "Logga in. Välj vecka Spara" in html
+    assert "Logga in. • Välj vecka • Spara" in html  # paragraphs and list items kept apart
 
 
 # Any brand, no images: what the print shows must still read (checked on the rendered pixels)
