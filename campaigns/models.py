@@ -7,7 +7,15 @@ The private callables at the end are here because the migrations refer to them b
 
 from campaigns.analytics.models import DashboardDay, DashboardFigure, DashboardRefresh
 from campaigns.delivery.models import Delivery, EmailSend, EngagementCounter, TrackedLink, _tracking_token
-from campaigns.landing.models import Booking, LandingCounter, LandingToken, PulseResponse, Question
+from campaigns.landing.models import (
+    Booking,
+    LandingCounter,
+    LandingToken,
+    PulseResponse,
+    Question,
+    ReadDepth,
+    ReadDepthCounter,
+)
 from campaigns.plan.models import (
     PRINT_CHANNELS,
     Asset,
@@ -47,6 +55,8 @@ __all__ = [
     "ProjectImage",
     "PulseResponse",
     "Question",
+    "ReadDepth",
+    "ReadDepthCounter",
     "ReplyTo",
     "SenderKind",
     "Stage",

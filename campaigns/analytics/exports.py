@@ -109,6 +109,39 @@ def _funnel_sheet(board: selectors.Dashboard) -> Sheet:
     return Sheet(_("Funnel"), headers, rows)
 
 
+def _reading_sheet(board: selectors.Dashboard) -> Sheet:
+    headers = [
+        _("Audience"),
+        _("Reached at least once (%)"),
+        _("Visits measured"),
+        _("Lede only"),
+        _("Lede only (%)"),
+        _("Into the story"),
+        _("Into the story (%)"),
+        _("Everything"),
+        _("Everything (%)"),
+        _("Median time on the story"),
+    ]
+    rows = []
+    for row in [*board.audiences, board.overall]:
+        r = row.reading
+        rows.append(
+            [
+                row.name,
+                row.reach.pct_once,
+                r.visits,
+                r.lede,
+                r.pct_lede,
+                r.story,
+                r.pct_story,
+                r.everything,
+                r.pct_everything,
+                r.median_label or _("too few visits"),
+            ]
+        )
+    return Sheet(_("Read depth"), headers, rows)
+
+
 def _readiness_sheet(board: selectors.Dashboard) -> Sheet:
     headers = [_("Audience")]
     for cell in board.overall.readiness:
@@ -200,6 +233,7 @@ def dashboard_sheets(board: selectors.Dashboard) -> list[Sheet]:
         _summary_sheet(board),
         _reach_sheet(board),
         _funnel_sheet(board),
+        _reading_sheet(board),
         _readiness_sheet(board),
         _asset_sheet(board),
         _days_sheet(board),

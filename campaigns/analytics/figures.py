@@ -22,6 +22,13 @@ PEOPLE_METRICS = (
 )
 # Engagement counted as events (per audience through which people were reached): not people.
 EVENT_METRICS = ("open_events", "click_events", "visit_events")
+# Visits by how far they read (campaigns.landing.models.ReadDepth), from the page's beacon.
+READ_METRICS = {1: "read_lede", 2: "read_story", 3: "read_all"}
+READ_LABELS = {
+    "read_lede": gettext_lazy("Lede only"),
+    "read_story": gettext_lazy("Into the story"),
+    "read_all": gettext_lazy("Everything"),
+}
 # The chart's lines: running totals per day.
 SERIES_METRICS = ("sent", "opens", "visits", "answers", "bookings", "questions")
 SERIES_LABELS = {

@@ -23,7 +23,9 @@ Reads (only rollup rows, a fixed number of queries whatever the number of recipi
         Row: audience, name, reach (Reach: targeted, reached_once, reached_twice, pct_once, pct_twice),
              funnel ([FunnelStep: key, label, people, pct]), events ({"opens", "clicks", "visits"}:
              counted events, not people), readiness ([Cell: stage, label, average, answers,
-             hidden, level]), barrier (Cell | None), recommendation (Recommendation | None).
+             hidden, level]), reading (Reading: visits by depth lede / story / everything with
+             their shares, median_label of the time on the story, hidden below the anonymity
+             threshold), barrier (Cell | None), recommendation (Recommendation | None).
     not_reached(*, project, audience) -> QuerySet[Employee]
         Members of `audience` not reached yet (individual mode only; callers must check).
 
@@ -58,6 +60,7 @@ from campaigns.models import (
     Question,
     Stage,
 )
+from campaigns.landing.models import STORY_SECONDS_BUCKETS
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,45 @@ class Recommendation:
     title: str
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How far the visits read: counted visits per depth, and the median time on the story."""
+
+    lede: int
+    story: int
+    everything: int
+    # The lower bound (seconds) of the bucket holding the median time on the story; None when
+    # fewer visits than the anonymity threshold reached the story.
+    median_seconds: int | None
+
+    @property
+    def visits(self) -> int:
+        return self.lede + self.story + self.everything
+
+    @property
+    def pct_lede(self) -> int:
+        return _pct(self.lede, self.visits)
+
+    @property
+    def pct_story(self) -> int:
+        return _pct(self.story, self.visits)
+
+    @property
+    def pct_everything(self) -> int:
+        return _pct(self.everything, self.visits)
+
+    @property
+    def median_label(self) -> str:
+        """The median time on the story as its bucket, "30–45 s" (or "10 min or more")."""
+        if self.median_seconds is None:
+            return ""
+        bounds = STORY_SECONDS_BUCKETS
+        i = bounds.index(self.median_seconds) if self.median_seconds in bounds else 0
+        if i + 1 >= len(bounds):
+            return _("%(n)s min or more") % {"n": bounds[-1] // 60}
+        return _("%(low)s–%(high)s s") % {"low": bounds[i], "high": bounds[i + 1]}
+
+
 @dataclass
 class Row:
     audience: Audience | None
@@ -126,6 +168,7 @@ class Row:
     events: dict[str, int]
     readiness: list[Cell]
     answers: int = 0
+    reading: Reading | None = None
     barrier: Cell | None = None
     recommendation: Recommendation | None = None
 
@@ -206,6 +249,11 @@ class Dashboard:
         rows = self.audiences if self.mode != Mode.AGGREGATE else [self.overall]
         stuck = [row for row in rows if row.barrier]
         return sorted(stuck, key=lambda row: (STAGES.index(row.barrier.stage), row.barrier.average))
+
+    @property
+    def reading_rows(self) -> list[Row]:
+        """Everyone, then each audience (none in aggregate mode): the read-depth table's rows."""
+        return [self.overall, *self.audiences]
 
     @property
     def people_tracked(self) -> bool:
@@ -290,11 +338,22 @@ def _row(values: dict[tuple, int], *, scope: str, audience: Audience | None, nam
         events={"opens": get("open_events"), "clicks": get("click_events"), "visits": get("visit_events")},
         readiness=readiness,
         answers=max((c.answers for c in readiness), default=0),
+        reading=_reading(get, threshold),
     )
     row.barrier = _barrier(readiness)
     if row.barrier:
         row.recommendation = recommendation_for(row.barrier.stage, project=project, audience_name=name)
     return row
+
+
+def _reading(get, threshold: int) -> Reading:
+    story_visits = get("story_visits")
+    return Reading(
+        lede=get("read_lede"),
+        story=get("read_story"),
+        everything=get("read_all"),
+        median_seconds=get("story_median") if story_visits >= threshold else None,
+    )
 
 
 def _site_rows(values: dict, *, mode: str, threshold: int) -> list[SiteRow]:

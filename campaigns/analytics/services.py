@@ -33,6 +33,7 @@ from audiences.selectors import audience_flag, reachable_employees
 from campaigns.analytics.figures import (
     EVENT_METRICS,
     PEOPLE_METRICS,
+    READ_METRICS,
     STAGES,
     Mode,
     Scope,
@@ -53,6 +54,7 @@ from campaigns.models import (
     MeetingSession,
     PulseResponse,
     Question,
+    ReadDepthCounter,
     SenderKind,
     Stage,
 )
@@ -261,6 +263,44 @@ def _event_figures(project: ChangeProject, audience_ids: set[int], per_group: bo
     return figures
 
 
+def _read_figures(project: ChangeProject, audience_ids: set[int], per_group: bool) -> dict[tuple, int]:
+    """Visits by read depth, and the median seconds on the story (to its bucket): one query.
+
+    The project's figures count every visit (general link included); an audience's only the
+    visits through its members' personal links.
+    """
+    figures: dict[tuple, int] = {}
+    story_times: dict[int | None, dict[int, int]] = {}
+    rows = ReadDepthCounter.objects.filter(project=project).values_list(
+        "audience_id", "depth", "story_seconds", "count"
+    )
+    for audience_id, depth, bucket, count in rows:
+        groups = [None] + ([audience_id] if per_group and audience_id in audience_ids else [])
+        for group in groups:
+            scope = Scope.AUDIENCE if group else Scope.PROJECT
+            _add(figures, (scope, READ_METRICS[depth], group, "", None, ""), count)
+            if depth >= 2:
+                times = story_times.setdefault(group, {})
+                times[bucket] = times.get(bucket, 0) + count
+    for metric in READ_METRICS.values():
+        figures.setdefault((Scope.PROJECT, metric, None, "", None, ""), 0)
+    for group, times in story_times.items():
+        scope = Scope.AUDIENCE if group else Scope.PROJECT
+        figures[(scope, "story_median", group, "", None, "")] = _median_bucket(times)
+        figures[(scope, "story_visits", group, "", None, "")] = sum(times.values())
+    return figures
+
+
+def _median_bucket(times: dict[int, int]) -> int:
+    """The bucket (lower bound, seconds) holding the median of the counted story times."""
+    total, seen = sum(times.values()), 0
+    for bucket in sorted(times):
+        seen += times[bucket]
+        if 2 * seen >= total:
+            return bucket
+    return 0
+
+
 def _asset_figures(project: ChangeProject) -> dict[tuple, int]:
     """Per email: recipients by status and unique openers; per meeting: sessions, seats, bookings."""
     figures: dict[tuple, int] = {}
@@ -401,6 +441,7 @@ def analytics_refresh(*, project: ChangeProject) -> DashboardRefresh:
                 figures[(Scope.PROJECT, metric, None, "", None, "")] = 0
         events = _event_figures(project, {a.pk for a in audiences}, per_group)
         figures.update(events)
+        figures.update(_read_figures(project, {a.pk for a in audiences}, per_group))
         figures.update(_asset_figures(project))
         figures.update(_readiness_figures(project, audiences, per_group))
         _apply_figures(project, figures)

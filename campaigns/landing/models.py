@@ -26,6 +26,10 @@ class LandingToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The first visit through this link; recorded only when the project tracks individuals.
     visited_at = models.DateTimeField(null=True, blank=True)
+    # How far this person read (ReadDepth) and the longest time the story was on their screen (seconds);
+    # recorded only when the project tracks individuals.
+    read_depth = models.PositiveSmallIntegerField(null=True, blank=True)
+    story_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("personal landing link")
@@ -71,6 +75,58 @@ class LandingCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.kind} {self.source_id or '-'}/{self.audience_id or '-'}: {self.count}"
+
+
+class ReadDepth(models.IntegerChoices):
+    """How far one visit read the landing page."""
+
+    LEDE = 1, _("Read the lede only")
+    STORY = 2, _("Read into the story")
+    ALL = 3, _("Read everything")
+
+
+# The lower bounds (seconds) of the buckets the story's time on screen is counted in: the median
+# is told to the bucket, which keeps the counters few and says nothing about one visit.
+STORY_SECONDS_BUCKETS = (0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600)
+
+
+def story_bucket(seconds: int) -> int:
+    """The bucket (its lower bound) that `seconds` on the story fall in."""
+    found = 0
+    for bound in STORY_SECONDS_BUCKETS:
+        if seconds >= bound:
+            found = bound
+    return found
+
+
+class ReadDepthCounter(models.Model):
+    """Visits of one project's page by how far they read and how long the story was on screen,
+    per audience (empty on the general link, and for every visit in aggregate mode)."""
+
+    project = models.ForeignKey(ChangeProject, on_delete=models.CASCADE, related_name="read_depth_counters")
+    audience = models.ForeignKey(
+        "audiences.Audience", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    depth = models.PositiveSmallIntegerField(choices=ReadDepth)
+    story_seconds = models.PositiveSmallIntegerField(default=0)  # a bucket's lower bound
+    count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("read depth counter")
+        verbose_name_plural = _("read depth counters")
+        constraints = [
+            models.UniqueConstraint(
+                "project",
+                models.functions.Coalesce("audience", models.Value(0)),
+                "depth",
+                "story_seconds",
+                name="readdepthcounter_unique_bucket",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.audience_id or '-'} depth {self.depth} {self.story_seconds}s: {self.count}"
 
 
 class Booking(models.Model):

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from campaigns.landing import invites
@@ -27,8 +28,10 @@ from campaigns.models import (
     MeetingSession,
     PulseResponse,
     Question,
+    ReadDepthCounter,
     Stage,
 )
+from campaigns.landing.models import story_bucket
 from lib.richtext import sanitize_html
 from lib.tasks import task_queue_on_commit
 
@@ -141,12 +144,88 @@ def landing_count_buffered(
     landing_count(project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id, by=count)
 
 
+# Read depth: how far a visit read and how long the story was on screen, from the page's beacon.
+# Counted in memory like visits and written in sums; a person's own furthest depth (individual
+# mode only) waits here too and is written with the next flush.
+STORY_SECONDS_MAX = 3600
+_read_pending: dict[tuple, int] = {}
+_read_people: dict[int, tuple[int, int]] = {}
+_read_flushed_at: dict[tuple, float] = {}
+
+
+def read_depth_count(*, project_id: int, audience_id: int | None, depth: int, bucket: int, by: int = 1) -> None:
+    """Add `by` visits to one read-depth bucket: one UPDATE, and an INSERT the first time."""
+    rows = ReadDepthCounter.objects.filter(
+        project_id=project_id, audience_id=audience_id, depth=depth, story_seconds=bucket
+    )
+    if rows.update(count=F("count") + by, updated_at=timezone.now()):
+        return
+    try:
+        with transaction.atomic():
+            ReadDepthCounter.objects.create(
+                project_id=project_id, audience_id=audience_id, depth=depth, story_seconds=bucket, count=by
+            )
+    except IntegrityError:
+        rows.update(count=F("count") + by, updated_at=timezone.now())
+
+
+def read_depth_record(
+    *, project: ChangeProject, depth: int, seconds: int, audience_id: int | None = None, link_id: int | None = None
+) -> None:
+    """Count one visit's read depth (1 lede, 2 story, 3 everything) and its seconds on the story,
+    as the project's tracking mode allows: per audience unless aggregate, per person only when
+    individual. Buffered like visits; nothing is written here most of the time."""
+    seconds = max(0, min(int(seconds), STORY_SECONDS_MAX))
+    if depth < 2:
+        seconds = 0  # the story was never on screen
+    mode = project.tracking_mode
+    if mode == ChangeProject.TrackingMode.AGGREGATE:
+        audience_id = None
+    bucket = (project.pk, audience_id, depth, story_bucket(seconds))
+    every = getattr(settings, "LANDING_COUNTER_FLUSH_SECONDS", 5)
+    now = monotonic()
+    with _pending_lock:
+        _read_pending[bucket] = _read_pending.get(bucket, 0) + 1
+        if link_id and mode == ChangeProject.TrackingMode.INDIVIDUAL:
+            old_depth, old_seconds = _read_people.get(link_id, (0, 0))
+            _read_people[link_id] = (max(old_depth, depth), max(old_seconds, seconds))
+        if every > 0 and now - _read_flushed_at.get(bucket, -every) < every:
+            return
+        _read_flushed_at[bucket] = now
+        count = _read_pending.pop(bucket)
+        people = list(_read_people.items())
+        _read_people.clear()
+    read_depth_count(project_id=bucket[0], audience_id=bucket[1], depth=bucket[2], bucket=bucket[3], by=count)
+    _read_people_write(people)
+
+
+def _read_people_write(people: list[tuple[int, tuple[int, int]]]) -> None:
+    """Raise each person's furthest depth and longest story time: one UPDATE per person, never lowering."""
+    for link_id, (depth, seconds) in people:
+        LandingToken.objects.filter(pk=link_id).update(
+            read_depth=Greatest(Coalesce("read_depth", 0), depth),
+            story_seconds=Greatest(Coalesce("story_seconds", 0), seconds),
+        )
+
+
 def landing_counters_flush(*, at_exit: bool = False) -> None:
-    """Write every visit still waiting in this process (at exit, and in tests)."""
+    """Write every visit and read depth still waiting in this process (at exit, and in tests)."""
     with _pending_lock:
         waiting = list(_pending.items())
         _pending.clear()
         _flushed_at.clear()
+        reads = list(_read_pending.items())
+        people = list(_read_people.items())
+        _read_pending.clear()
+        _read_people.clear()
+        _read_flushed_at.clear()
+    try:
+        for (project_id, audience_id, depth, bucket), count in reads:
+            read_depth_count(project_id=project_id, audience_id=audience_id, depth=depth, bucket=bucket, by=count)
+        _read_people_write(people)
+    except Exception:  # as for visits below
+        if not at_exit:
+            logger.warning("landing: %s read depths could not be written", len(reads))
     for (project_id, kind, source_id, audience_id), count in waiting:
         try:
             landing_count(project_id=project_id, kind=kind, source_id=source_id, audience_id=audience_id, by=count)

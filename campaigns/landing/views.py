@@ -426,6 +426,75 @@ def film_play(request, slug, asset_id):
     return response
 
 
+# Read depth
+
+
+READ_BEACON_LIMIT = (600, 600)  # beacons per link or address and window (seconds); more are answered but not counted
+
+
+def _no_tracking_wanted(request) -> bool:
+    """The browser asks not to be tracked (Do-Not-Track or Global Privacy Control)."""
+    return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
+
+
+def _read_values(request) -> tuple[int, int] | None:
+    """The beacon's depth (1–3) and seconds on the story, or None when they are not ours."""
+    depth, seconds = request.POST.get("d", ""), request.POST.get("s", "0")
+    if depth not in ("1", "2", "3") or not seconds.isdigit() or len(seconds) > 6:
+        return None
+    return int(depth), int(seconds)
+
+
+def _beacon_response(status: int = 204) -> HttpResponse:
+    response = HttpResponse(status=status)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _read_allowed(key: str) -> bool:
+    # Per personal link, or per address on the general link (a whole office may share one address).
+    limit, window = getattr(settings, "READ_BEACON_RATE_LIMIT", READ_BEACON_LIMIT)
+    return ratelimit.allow("read-depth", key, limit=limit, window=window)
+
+
+@csrf_exempt  # a beacon carries no token; it only adds one to a counter (and the person's own furthest depth)
+@require_POST
+def personal_read(request, token):
+    """How far a visit through a personal link read: counted per audience, per person only in individual mode."""
+    values = _read_values(request)
+    if values is None:
+        return _beacon_response(400)
+    link = _personal(token)
+    if not _no_tracking_wanted(request) and _read_allowed(token):
+        landing.read_depth_record(
+            project=link.project, depth=values[0], seconds=values[1], audience_id=link.audience_id, link_id=link.pk
+        )
+    return _beacon_response()
+
+
+@csrf_exempt  # as personal_read
+@require_POST
+def general_read(request, slug):
+    """How far a visit on the general link read: counted for the project, with no person and no audience."""
+    values = _read_values(request)
+    if values is None:
+        return _beacon_response(400)
+    project = _general_cached(slug)
+    if not _no_tracking_wanted(request) and _read_allowed(ratelimit.client_address(request)):
+        landing.read_depth_record(project=project, depth=values[0], seconds=values[1])
+    return _beacon_response()
+
+
+def _general_cached(slug: str) -> ChangeProject:
+    """The project of a general link, from this process's copy for a few seconds (beacons come often)."""
+    key = f"landing:slug:{slug}"
+    project = landing.local_cache.get(key)
+    if project is None:
+        project = get_object_or_404(ChangeProject.objects.only("id", "slug", "tracking_mode"), slug=slug)
+        landing.local_cache.set(key, project, TOKEN_CACHE_SECONDS)
+    return project
+
+
 # Meetings
 
 

@@ -51,6 +51,9 @@ def clean_cache():
     with landing._pending_lock:
         landing._pending.clear()
         landing._flushed_at.clear()
+        landing._read_pending.clear()
+        landing._read_people.clear()
+        landing._read_flushed_at.clear()
     yield
     landing.landing_counters_flush()
     cache.clear()

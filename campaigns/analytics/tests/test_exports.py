@@ -73,7 +73,15 @@ def test_the_csv_holds_every_table_with_the_known_figures(client, project, owner
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     sections = _sections(response)
-    assert list(sections) == ["Summary", "Reach", "Funnel", "Readiness", "Per asset", "Engagement per day"]
+    assert list(sections) == [
+        "Summary",
+        "Reach",
+        "Funnel",
+        "Read depth",
+        "Readiness",
+        "Per asset",
+        "Engagement per day",
+    ]
     summary = dict(sections["Summary"][1:])
     assert summary["Project"] == project.name
     assert summary["Targeted"] == "10"  # the five of small_launch and five stuck warehouse people
@@ -109,7 +117,15 @@ def test_the_xlsx_has_one_sheet_per_table_with_numbers_as_numbers(client, projec
 
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["Summary", "Reach", "Funnel", "Readiness", "Per asset", "Engagement per day"]
+    assert book.sheetnames == [
+        "Summary",
+        "Reach",
+        "Funnel",
+        "Read depth",
+        "Readiness",
+        "Per asset",
+        "Engagement per day",
+    ]
     reach = list(book["Reach"].iter_rows(values_only=True))
     office = next(row for row in reach if row[1] == "Office")
     assert office[2:5] == (3, 2, 67)
