@@ -46,6 +46,7 @@ from django.utils.translation import gettext_lazy
 from audiences.models import Audience, Employee
 from audiences.selectors import audience_members
 from campaigns.analytics.figures import BARRIER_AT, SERIES_LABELS, SERIES_METRICS, STAGES, Mode, Scope
+from campaigns.landing.models import STORY_SECONDS_BUCKETS
 from campaigns.models import (
     Asset,
     Booking,
@@ -60,7 +61,6 @@ from campaigns.models import (
     Question,
     Stage,
 )
-from campaigns.landing.models import STORY_SECONDS_BUCKETS
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from campaigns.landing import invites
+from campaigns.landing.models import story_bucket
 from campaigns.landing.selectors import invited_meetings, is_public, may_book
 from campaigns.models import (
     Booking,
@@ -31,7 +32,6 @@ from campaigns.models import (
     ReadDepthCounter,
     Stage,
 )
-from campaigns.landing.models import story_bucket
 from lib.richtext import sanitize_html
 from lib.tasks import task_queue_on_commit
 
