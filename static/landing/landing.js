@@ -41,7 +41,7 @@
           storyShown = entry.isIntersecting;
           if (storyShown) { depth = Math.max(depth, 2); resumeStory(); } else { pauseStory(); }
         });
-      }, { threshold: 0.25 }).observe(story);
+      }, { rootMargin: "0px 0px -20% 0px" }).observe(story);
     }
     const end = document.getElementById("questions") || document.getElementById("meetings");
     if (end) {
