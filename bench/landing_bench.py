@@ -6,7 +6,8 @@ links of the demo project) against a minimal Django view, both served by the SAM
 `benchland` that is created, migrated and seeded with the demo (seed_demo) for the run.
 The load tool is the same for both: CONNECTIONS keep-alive http.client loops in threads
 of two client processes, in interleaved rounds of SECONDS each; the median round counts.
-Target: landing / minimal ≥ 0.6×. Results go to bench/RESULTS.md under "## landing".
+Target: landing / minimal ≥ 0.6×. The read-depth beacon (POST /p/<token>/read/, counted in
+memory like visits) is measured the same way: beacon / page visit ≥ 1×. Results go to bench/RESULTS.md under "## landing".
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and uses Redis on 6379 db 9 as
 the cache when it answers (as production does), else each worker's own memory.
@@ -133,13 +134,17 @@ def _client(port: int, paths: list[str], seconds: float, threads: int, out) -> N
                 headers = {"X-Forwarded-Proto": "https"}
                 if cookies:
                     headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-                conn.request("GET", path, headers=headers)
+                if path.endswith("/read/"):  # the read-depth beacon, as navigator.sendBeacon posts it
+                    headers["Content-Type"] = "application/x-www-form-urlencoded;charset=UTF-8"
+                    conn.request("POST", path, body=b"d=2&s=17", headers=headers)
+                else:
+                    conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 for header in response.headers.get_all("Set-Cookie") or ():
                     name, _, rest = header.partition("=")
                     cookies[name.strip()] = rest.split(";", 1)[0]
-                if response.status == 200:
+                if response.status in (200, 204):
                     counts[i] += 1
                 else:
                     errors[i] += 1
@@ -234,10 +239,12 @@ def main(seconds: float = 5.0, connections: int = 8) -> None:
         minimal = ["/bench/minimal/"]
         _load(port, minimal, 3, connections)  # warm both: imports, connections, the caches of both workers
         _load(port, paths, 3, connections)
-        rounds = {"minimal": [], "landing": []}
+        beacons = [f"{path}read/" for path in paths]
+        _load(port, beacons, 2, connections)
+        rounds = {"minimal": [], "landing": [], "beacon": []}
         errors = 0
         for _ in range(ROUNDS):
-            for name, targets in (("minimal", minimal), ("landing", paths)):
+            for name, targets in (("minimal", minimal), ("landing", paths), ("beacon", beacons)):
                 rate, failed = _load(port, targets, seconds, connections)
                 rounds[name].append(rate)
                 errors += failed
@@ -248,6 +255,7 @@ def main(seconds: float = 5.0, connections: int = 8) -> None:
 
     minimal_rps, landing_rps = statistics.median(rounds["minimal"]), statistics.median(rounds["landing"])
     ratio = landing_rps / minimal_rps
+    beacon_rps = statistics.median(rounds["beacon"])
     engine = "PostgreSQL" + (" + Redis cache" if env["REDIS_URL"] else " + per-process cache")
     lines = [
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} cores (shared with other work), "
@@ -259,7 +267,10 @@ def main(seconds: float = 5.0, connections: int = 8) -> None:
         f"{ROUNDS} interleaved rounds of {seconds:g} s per view, median; errors: {errors}",
         f"- minimal Django view: {minimal_rps:,.0f} req/s (rounds: {', '.join(f'{r:,.0f}' for r in rounds['minimal'])})",
         f"- personal landing page: {landing_rps:,.0f} req/s (rounds: {', '.join(f'{r:,.0f}' for r in rounds['landing'])})",
-        f"- landing / minimal: **{ratio:.2f}×** (target ≥ {TARGET}×)",
+        f"- landing / minimal: **{ratio:.2f}×** (target ≥ {TARGET}×), with the read-depth beacon on the page",
+        f"- read-depth beacon (POST /p/<token>/read/): {beacon_rps:,.0f} req/s "
+        f"(rounds: {', '.join(f'{r:,.0f}' for r in rounds['beacon'])}); beacon / page visit (the visit counter's "
+        f"request): **{beacon_rps / landing_rps:.2f}×** (target ≥ 1×); beacon / minimal: {beacon_rps / minimal_rps:.2f}×",
         f"- queries per personal page: {warm_queries} with the public part cached (token, visit counter, "
         f"the person's bookings and pulse answer), {cold_queries} when it is rendered afresh",
         f"- peak RSS of a gunicorn worker: {worker_rss:.0f} MB",

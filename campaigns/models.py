@@ -9,6 +9,8 @@ from campaigns.analytics.models import DashboardDay, DashboardFigure, DashboardR
 from campaigns.delivery.models import Delivery, EmailSend, EngagementCounter, TrackedLink, _tracking_token
 from campaigns.landing.models import (
     Booking,
+    Comprehension,
+    ComprehensionResponse,
     LandingCounter,
     LandingToken,
     PulseResponse,
@@ -38,6 +40,8 @@ __all__ = [
     "AssetEvent",
     "Booking",
     "ChangeProject",
+    "Comprehension",
+    "ComprehensionResponse",
     "Channel",
     "DashboardDay",
     "DashboardFigure",

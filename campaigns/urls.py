@@ -66,6 +66,7 @@ urlpatterns = [
         name="dashboard_not_reached_xlsx",
     ),
     path("<slug:slug>/questions/", inbox_views.inbox, name="inbox"),
+    path("<slug:slug>/understanding/", inbox_views.comprehension_edit, name="comprehension"),
     path("<slug:slug>/questions/<int:pk>/answer/", inbox_views.question_answer, name="question_answer"),
     path("<slug:slug>/questions/<int:pk>/delete/", inbox_views.question_delete, name="question_delete"),
     path("<slug:slug>/plan/", plan_views.plan_page, name="plan"),

@@ -159,6 +159,23 @@ class Reading:
         return _("%(low)s–%(high)s s") % {"low": bounds[i], "high": bounds[i + 1]}
 
 
+@dataclass(frozen=True)
+class Understanding:
+    """Answers to the comprehension question; the share right is hidden below the anonymity threshold."""
+
+    answers: int
+    right: int
+    hidden: bool
+
+    @property
+    def pct_right(self) -> int | None:
+        return None if self.hidden or not self.answers else _pct(self.right, self.answers)
+
+    @property
+    def pct_wrong(self) -> int | None:
+        return None if self.pct_right is None else 100 - self.pct_right
+
+
 @dataclass
 class Row:
     audience: Audience | None
@@ -169,6 +186,7 @@ class Row:
     readiness: list[Cell]
     answers: int = 0
     reading: Reading | None = None
+    understanding: Understanding | None = None
     barrier: Cell | None = None
     recommendation: Recommendation | None = None
 
@@ -339,6 +357,9 @@ def _row(values: dict[tuple, int], *, scope: str, audience: Audience | None, nam
         readiness=readiness,
         answers=max((c.answers for c in readiness), default=0),
         reading=_reading(get, threshold),
+        understanding=Understanding(
+            answers=get("quiz_answers"), right=get("quiz_right"), hidden=get("quiz_answers") < threshold
+        ),
     )
     row.barrier = _barrier(readiness)
     if row.barrier:

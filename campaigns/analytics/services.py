@@ -44,6 +44,8 @@ from campaigns.models import (
     Booking,
     ChangeProject,
     Channel,
+    Comprehension,
+    ComprehensionResponse,
     DashboardDay,
     DashboardFigure,
     DashboardRefresh,
@@ -291,6 +293,31 @@ def _read_figures(project: ChangeProject, audience_ids: set[int], per_group: boo
     return figures
 
 
+def _understanding_figures(project: ChangeProject, audience_ids: set[int], per_group: bool) -> dict[tuple, int]:
+    """Answers to the comprehension question and how many were right, for everyone and per
+    audience the person was reached through, and the question's attention threshold: two queries."""
+    figures: dict[tuple, int] = {
+        (Scope.PROJECT, "quiz_answers", None, "", None, ""): 0,
+        (Scope.PROJECT, "quiz_right", None, "", None, ""): 0,
+    }
+    rows = (
+        ComprehensionResponse.objects.filter(question__project=project)
+        .values_list("audience_id")
+        .annotate(n=Count("pk"), right=Count("pk", filter=Q(is_right=True)))
+        .order_by()
+    )
+    attention = Comprehension.objects.filter(project=project).values_list("attention_above", flat=True).first()
+    if attention is not None:  # the plan reads it with the figures: one query there
+        figures[(Scope.PROJECT, "quiz_attention_above", None, "", None, "")] = attention
+    for audience_id, n, right in rows:
+        groups = [None] + ([audience_id] if per_group and audience_id in audience_ids else [])
+        for group in groups:
+            scope = Scope.AUDIENCE if group else Scope.PROJECT
+            _add(figures, (scope, "quiz_answers", group, "", None, ""), n)
+            _add(figures, (scope, "quiz_right", group, "", None, ""), right)
+    return figures
+
+
 def _median_bucket(times: dict[int, int]) -> int:
     """The bucket (lower bound, seconds) holding the median of the counted story times."""
     total, seen = sum(times.values()), 0
@@ -442,6 +469,7 @@ def analytics_refresh(*, project: ChangeProject) -> DashboardRefresh:
         events = _event_figures(project, {a.pk for a in audiences}, per_group)
         figures.update(events)
         figures.update(_read_figures(project, {a.pk for a in audiences}, per_group))
+        figures.update(_understanding_figures(project, {a.pk for a in audiences}, per_group))
         figures.update(_asset_figures(project))
         figures.update(_readiness_figures(project, audiences, per_group))
         _apply_figures(project, figures)

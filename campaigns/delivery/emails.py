@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.delivery import merge
 from campaigns.delivery.mime import PrebuiltEmail, campaign_message
-from campaigns.models import Asset, AssetEvent, ChangeProject, ProjectImage, ReplyTo, SenderKind
+from campaigns.models import Asset, AssetEvent, ChangeProject, Comprehension, ProjectImage, ReplyTo, SenderKind
 from lib.colors import WCAG_AA_NORMAL_TEXT, contrast_with_white
 from lib.richtext import html_to_text, sanitize_html
 
@@ -216,6 +216,21 @@ def _meeting_card(asset: Asset) -> dict | None:
     return {"title": meeting.headline or meeting.title, "sessions": sessions}
 
 
+def _question_links(asset: Asset, landing_url: str) -> dict | None:
+    """The comprehension question with one link per answer: each opens a page that asks the reader
+    to confirm (a GET answers nothing, so mail scanners that follow links do not answer)."""
+    if not asset.include_question:
+        return None
+    question = Comprehension.objects.filter(project_id=asset.project_id).first()
+    if question is None:
+        return None
+    base = landing_url if landing_url.endswith("/") else landing_url + "/"
+    return {
+        "text": question.text,
+        "answers": [{"text": text, "url": f"{base}answer/{n}/"} for n, text in question.answers()],
+    }
+
+
 def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> RenderedEmail:
     """Render an email asset for one employee, in the employee's language."""
     project = asset.project
@@ -255,6 +270,7 @@ def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> Render
             "button_height": BUTTON_HEIGHT,
             "landing_url": landing_url,
             "meeting": _meeting_card(asset),
+            "question": _question_links(asset, landing_url),
             "signature": _signature(asset),
             "go_live": values["go_live"],
             "days_to_go_live": project.days_to_go_live(),

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import PulseResponse, Stage
+from campaigns.models import Comprehension, PulseResponse, Stage
 
 # The pulse statements as Prosci words them (docs: DOMAIN.md), in both languages the page speaks.
 PULSE_STATEMENTS = {
@@ -133,3 +133,18 @@ class AnswerForm(forms.Form):
         if data.get("publish") and not (data.get("answer") or "").strip():
             self.add_error("answer", _("Write an answer before publishing it."))
         return data
+
+
+class ComprehensionForm(forms.ModelForm):
+    """The project's comprehension question: three or four answers, one of them right."""
+
+    class Meta:
+        model = Comprehension
+        fields = ["text", "answer_1", "answer_2", "answer_3", "answer_4", "right_answer", "attention_above"]
+        widgets = {"right_answer": forms.RadioSelect}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("right_answer") == 4 and not (cleaned.get("answer_4") or "").strip():
+            self.add_error("right_answer", _("The right answer must be one of the answers you wrote."))
+        return cleaned

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.landing import services as landing
-from campaigns.landing.forms import AnswerForm
-from campaigns.models import Question
+from campaigns.landing.forms import AnswerForm, ComprehensionForm
+from campaigns.models import Comprehension, Question
 from campaigns.projects.permissions import get_project_for_user
 
 FILTERS = ("open", "answered", "published", "all")
@@ -87,3 +87,22 @@ def question_delete(request, slug, pk):
     landing.question_delete(question=question, by=request.user)
     messages.success(request, _("The question is deleted."))
     return redirect("campaigns:inbox", slug=project.slug)
+
+
+@login_required
+def comprehension_edit(request, slug):
+    """The project's comprehension question: read by members, set and changed by editors."""
+    project, membership = get_project_for_user(request, slug, need="edit" if request.method == "POST" else "view")
+    question = Comprehension.objects.filter(project=project).first()
+    form = ComprehensionForm(request.POST or None, instance=question)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        landing.comprehension_save(project=project, by=request.user, **fields)
+        messages.success(request, _("The question is on the landing page."))
+        return redirect("campaigns:comprehension", slug=project.slug)
+    return render(
+        request,
+        "campaigns/comprehension_form.html",
+        {"project": project, "membership": membership, "form": form, "question": question},
+        status=400 if request.method == "POST" else 200,
+    )

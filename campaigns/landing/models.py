@@ -1,6 +1,7 @@
 """The landing page: personal links, visits and scans, meeting bookings, questions and the pulse."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -127,6 +128,91 @@ class ReadDepthCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.audience_id or '-'} depth {self.depth} {self.story_seconds}s: {self.count}"
+
+
+class Comprehension(models.Model):
+    """The project's one comprehension question: three or four answers, one of them right.
+
+    Shown on the landing page after the story, and embeddable in an email as one-click answer links.
+    """
+
+    project = models.OneToOneField(ChangeProject, on_delete=models.CASCADE, related_name="comprehension")
+    text = models.CharField(
+        _("question"), max_length=200, help_text=_("For example: What changes for you on 13 January?")
+    )
+    answer_1 = models.CharField(_("answer 1"), max_length=160)
+    answer_2 = models.CharField(_("answer 2"), max_length=160)
+    answer_3 = models.CharField(_("answer 3"), max_length=160)
+    answer_4 = models.CharField(_("answer 4 (optional)"), max_length=160, blank=True)
+    right_answer = models.PositiveSmallIntegerField(
+        _("the right answer"), choices=[(1, "1"), (2, "2"), (3, "3"), (4, "4")]
+    )
+    # A wrong-answer rate above this (percent) in an audience becomes a "needs attention" item.
+    attention_above = models.PositiveSmallIntegerField(
+        _("needs attention above (% wrong)"),
+        default=30,
+        validators=[MaxValueValidator(100)],
+        help_text=_("When more than this share of an audience answers wrong, the plan suggests a next step."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("comprehension question")
+        verbose_name_plural = _("comprehension questions")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(right_answer__in=(1, 2, 3)) | (models.Q(right_answer=4) & ~models.Q(answer_4="")),
+                name="comprehension_right_answer_exists",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def answers(self) -> list[tuple[int, str]]:
+        """(number, text) of the answers given, in order."""
+        texts = (self.answer_1, self.answer_2, self.answer_3, self.answer_4)
+        return [(i, text) for i, text in enumerate(texts, start=1) if text]
+
+    def answer_text(self, number: int) -> str:
+        return dict(self.answers()).get(number, "")
+
+
+class ComprehensionResponse(models.Model):
+    """One answer to the comprehension question. On a personal link one row per person (answering
+    again changes it); general-link answers carry no identity."""
+
+    class Source(models.TextChoices):
+        PAGE = "page", _("Landing page")
+        EMAIL = "email", _("Email link")
+
+    question = models.ForeignKey(Comprehension, on_delete=models.CASCADE, related_name="responses")
+    answer = models.PositiveSmallIntegerField()
+    is_right = models.BooleanField()
+    source = models.CharField(max_length=8, choices=Source, default=Source.PAGE)
+    audience = models.ForeignKey(
+        "audiences.Audience", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    employee = models.ForeignKey(
+        "audiences.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("comprehension answer")
+        verbose_name_plural = _("comprehension answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "employee"],
+                condition=models.Q(employee__isnull=False),
+                name="comprehension_unique_employee",
+            ),
+            models.CheckConstraint(condition=models.Q(answer__range=(1, 4)), name="comprehension_answer_1_to_4"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.answer} ({'right' if self.is_right else 'wrong'})"
 
 
 class Booking(models.Model):

@@ -17,7 +17,16 @@ from django.utils.translation import gettext as _
 
 from audiences.models import Audience
 from audiences.selectors import audience_members
-from campaigns.models import Asset, Booking, ChangeProject, Channel, MeetingSession, Question, SenderKind
+from campaigns.models import (
+    Asset,
+    Booking,
+    ChangeProject,
+    Channel,
+    Comprehension,
+    MeetingSession,
+    Question,
+    SenderKind,
+)
 
 # The states in which an asset is shown to employees.
 PUBLIC_STATUSES = (Asset.Status.APPROVED, Asset.Status.SCHEDULED, Asset.Status.DONE)
@@ -188,3 +197,8 @@ def published_questions(*, project: ChangeProject) -> QuerySet[Question]:
         .exclude(answer="")
         .order_by(F("published_at").desc(nulls_last=True), "-id")
     )
+
+
+def comprehension_of(*, project: ChangeProject):
+    """The project's comprehension question, or None (one query)."""
+    return Comprehension.objects.filter(project=project).first()

@@ -24,6 +24,8 @@ from campaigns.landing.selectors import invited_meetings, is_public, may_book
 from campaigns.models import (
     Booking,
     ChangeProject,
+    Comprehension,
+    ComprehensionResponse,
     LandingCounter,
     LandingToken,
     MeetingSession,
@@ -546,4 +548,45 @@ def pulse_submit(
             project=project, round=project.pulse_round, employee=employee, defaults=fields
         )
     landing_forget_person(project_id=project.pk, employee_id=employee.pk)
+    return response
+
+
+# The comprehension question
+
+
+class NotAnAnswer(ValueError):
+    """The number given is not one of the question's answers."""
+
+
+def comprehension_save(*, project: ChangeProject, by, **fields) -> Comprehension:
+    """Create or change the project's comprehension question; the page shows the change at once."""
+    with transaction.atomic():
+        question, created = Comprehension.objects.update_or_create(project=project, defaults=fields)
+        landing_cache_bump(project_id=project.pk)
+    logger.info(
+        "comprehension question of project %s %s by user %s", project.pk, "set" if created else "changed", by.pk
+    )
+    return question
+
+
+def comprehension_answer(
+    *, question: Comprehension, answer: int, employee=None, audience_id: int | None = None, source: str = "page"
+) -> ComprehensionResponse:
+    """Record an answer. A person's answer is one row (answering again changes it); a general-link
+    answer is a row without anyone. Numbers that are not an answer are refused, writing nothing."""
+    if answer not in dict(question.answers()):
+        raise NotAnAnswer(answer)
+    values = {"answer": answer, "is_right": answer == question.right_answer, "source": source}
+    if employee is None:
+        return ComprehensionResponse.objects.create(question=question, audience_id=audience_id, **values)
+    try:
+        with transaction.atomic():
+            response, _created = ComprehensionResponse.objects.update_or_create(
+                question=question, employee=employee, defaults={**values, "audience_id": audience_id}
+            )
+    except IntegrityError:  # two answers of one person at once: the other one won; change it
+        response = ComprehensionResponse.objects.get(question=question, employee=employee)
+        for name, value in values.items():
+            setattr(response, name, value)
+        response.save()
     return response

@@ -9,6 +9,7 @@ an unknown token is a plain 404.
 import hashlib
 import re
 import secrets
+import time
 from functools import wraps
 
 from csp.decorators import csp_replace
@@ -151,6 +152,7 @@ def _public_part(project: ChangeProject) -> dict:
         }
         part = {
             "story_html": render_to_string("landing/_story.html", context),
+            "comprehension": selectors.comprehension_of(project=project),
             "faq_html": render_to_string(
                 "landing/_faq.html", {"questions": list(selectors.published_questions(project=project))}
             ),
@@ -345,6 +347,7 @@ def _page_context(project, *, link, state, forms, notices) -> dict:
         "messages": notices,
         "story_html": part["story_html"],
         "faq_html": part["faq_html"],
+        "comprehension": part.get("comprehension"),
         "sessions": sessions,
         "token": TOKEN_MARK,
         "session_rows": [{"session": s, "cancel_token": state["booked"].get(s.id)} for s in sessions],
@@ -426,6 +429,90 @@ def film_play(request, slug, asset_id):
     return response
 
 
+# The comprehension question
+
+
+def _record_answer(request, project, number, *, link=None, source="page") -> None:
+    question = selectors.comprehension_of(project=project)
+    if question is None:
+        raise Http404
+    try:
+        response = landing.comprehension_answer(
+            question=question,
+            answer=number,
+            employee=link.employee if link else None,
+            audience_id=link.audience_id if link else None,
+            source=source,
+        )
+    except landing.NotAnAnswer:
+        messages.error(request, _("Choose one of the answers."), extra_tags="understanding")
+        return
+    if response.is_right:
+        messages.success(request, _("Right! Thank you for answering."), extra_tags="understanding")
+    else:
+        messages.info(
+            request,
+            _("Not quite: the right answer is “%(answer)s”. The story above tells why.")
+            % {"answer": question.answer_text(question.right_answer)},
+            extra_tags="understanding",
+        )
+
+
+def _posted_number(request) -> int:
+    value = request.POST.get("answer", "")
+    return int(value) if value in ("1", "2", "3", "4") else 0
+
+
+@public_page
+@require_POST
+def personal_answer(request, token):
+    """The page's form: the person's answer to the comprehension question."""
+    link = _personal(token, fresh=True)
+    _use_language_of(request, link.employee)
+    _record_answer(request, link.project, _posted_number(request), link=link)
+    return _back(link, link.project, "understanding")
+
+
+@public_page
+@require_POST
+def general_answer(request, slug):
+    project = _general(slug)
+    _record_answer(request, project, _posted_number(request))
+    return _back(None, project, "understanding")
+
+
+def _confirm_answer(request, project, number, *, link=None):
+    """An answer link from an email: GET shows the answer and a button (link scanners only GET); POST answers."""
+    question = selectors.comprehension_of(project=project)
+    if question is None or not question.answer_text(number):
+        raise Http404
+    if request.method == "POST":
+        _record_answer(request, project, number, link=link, source="email")
+        return _back(link, project, "understanding")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405)
+    context = {
+        "project": project,
+        "question": question,
+        "number": number,
+        "answer": question.answer_text(number),
+        "next_path": request.path,
+    }
+    return render(request, "landing/answer.html", context)
+
+
+@public_page
+def personal_answer_link(request, token, number):
+    link = _personal(token, fresh=True)
+    _use_language_of(request, link.employee)
+    return _confirm_answer(request, link.project, number, link=link)
+
+
+@public_page
+def general_answer_link(request, slug, number):
+    return _confirm_answer(request, _general(slug), number)
+
+
 # Read depth
 
 
@@ -452,9 +539,16 @@ def _beacon_response(status: int = 204) -> HttpResponse:
 
 
 def _read_allowed(key: str) -> bool:
-    # Per personal link, or per address on the general link (a whole office may share one address).
+    """Per personal link, or per address on the general link (a whole office may share one address).
+
+    Counted in this process's memory, not in Redis: a beacon must cost less than the page it
+    measures, and a limit per process (a few times the setting in all) is enough for a counter.
+    """
     limit, window = getattr(settings, "READ_BEACON_RATE_LIMIT", READ_BEACON_LIMIT)
-    return ratelimit.allow("read-depth", key, limit=limit, window=window)
+    slot = f"read-limit:{hashlib.sha256(key.encode()).hexdigest()[:24]}:{int(time.time() // window)}"
+    count = landing.local_cache.get(slot, 0) + 1
+    landing.local_cache.set(slot, count, window)
+    return count <= limit
 
 
 @csrf_exempt  # a beacon carries no token; it only adds one to a counter (and the person's own furthest depth)

@@ -124,7 +124,7 @@ class AssetForm(forms.ModelForm):
             (_("The asset"), ["title", "stage", "audiences"]),
             (_("When"), ["timing", "offset_days", "local_time", "fixed_at", "is_milestone"]),
             (_("Sender"), ["sender_kind", "sender_name", "sender_email", "reply_to"]),
-            (_("Words"), ["subject", "preheader", "headline", "body", "button_label", "meeting"]),
+            (_("Words"), ["subject", "preheader", "headline", "body", "button_label", "meeting", "include_question"]),
             (_("Film"), ["video_url", "video_upload", "captions_upload"]),
             (_("Image"), ["image", "image_upload", "image_alt"]),
         ]
@@ -200,6 +200,7 @@ class EmailAssetForm(ImageFieldsMixin, AssetForm):
             "body",
             "button_label",
             "meeting",
+            "include_question",
         ]
         widgets = AssetForm.Meta.widgets | {"sender_kind": forms.RadioSelect, "reply_to": forms.RadioSelect}
         labels = {"headline": _("Heading in the email")}

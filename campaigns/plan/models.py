@@ -135,6 +135,14 @@ class Asset(models.Model):
         ),
     )
     button_label = models.CharField(_("button text"), max_length=80, blank=True)
+    # Emails: the project's comprehension question under the button, one link per answer.
+    include_question = models.BooleanField(
+        _("include the comprehension question"),
+        default=False,
+        help_text=_(
+            "Each answer is a link; the reader confirms their answer on the page (link scanners do not answer)."
+        ),
+    )
     meeting = models.ForeignKey(
         "self",
         verbose_name=_("meeting card"),

@@ -16,7 +16,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from audiences.models import Audience
-from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, SenderKind, Stage
+from campaigns.models import Asset, ChangeProject, Channel, DashboardFigure, MeetingSession, SenderKind, Stage
 from lib.days_off import day_off
 
 ACTIVE_STATUSES = (
@@ -197,6 +197,7 @@ def plan_coverage(
         return f"{reverse('campaigns:asset_create', args=[project.slug])}?{urlencode(query)}"
 
     rows, warnings = [], []
+    audiences_all = audiences
     sponsor = project.sponsor_name or _("the sponsor")
     for audience in audiences:
         reached = by_audience[audience.pk]
@@ -308,6 +309,7 @@ def plan_coverage(
                     link_label=_("Change the audiences"),
                 )
             )
+    warnings += _understanding_warnings(project, audiences_all, add_url)
     # Sessions on public holidays and weekends, where people are off (one query).
     sessions = (
         MeetingSession.objects.filter(meeting__project=project, starts_at__gte=timezone.now())
@@ -334,6 +336,39 @@ def plan_coverage(
         "rows": rows,
         "warnings": warnings,
     }
+
+
+def _understanding_warnings(project: ChangeProject, audiences: list[Audience], add_url) -> list[PlanWarning]:
+    """Audiences where more than the question's threshold answered the comprehension question wrong
+    (from the dashboard's figures, never below the anonymity threshold): one query."""
+    rows = DashboardFigure.objects.filter(
+        project=project, metric__in=("quiz_answers", "quiz_right", "quiz_attention_above")
+    ).values_list("metric", "audience_id", "value")
+    values = {(metric, audience_id): value for metric, audience_id, value in rows}
+    above = values.get(("quiz_attention_above", None))
+    if above is None:
+        return []
+    threshold = max(project.anonymity_threshold, 2)
+    warnings = []
+    for audience in audiences:
+        answers = values.get(("quiz_answers", audience.pk), 0)
+        if answers < threshold:
+            continue
+        wrong = round(100 * (answers - values.get(("quiz_right", audience.pk), 0)) / answers)
+        if wrong > above:
+            warnings.append(
+                PlanWarning(
+                    kind="misunderstood",
+                    message=_(
+                        "%(pct)s %% of “%(audience)s” answered the comprehension question wrong (%(n)s answers): "
+                        "show them how, in a short how-to film or a Q&A meeting."
+                    )
+                    % {"pct": wrong, "audience": audience.name, "n": answers},
+                    url=add_url(Channel.FILM, Stage.KNOWLEDGE, audience),
+                    link_label=_("Add a how-to film"),
+                )
+            )
+    return warnings
 
 
 def plan_summary(*, project: ChangeProject, now: datetime.datetime | None = None) -> dict:

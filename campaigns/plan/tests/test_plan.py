@@ -425,7 +425,7 @@ def test_the_plan_page_needs_the_same_queries_for_3_and_20_assets(
     client.force_login(owner)
     client.get(url("plan", project))  # warm the session and the content types
 
-    with django_assert_num_queries(9):  # 8, and the coming sessions checked against days off
+    with django_assert_num_queries(10):  # 8, the coming sessions checked against days off, the understanding figures
         response = client.get(url("plan", project), {"stage": "knowledge"})
 
     assert response.status_code == 200
