@@ -36,7 +36,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,12 +46,15 @@ from campaigns.delivery.composer import Composer, send_one
 from campaigns.models import (
     Asset,
     AssetEvent,
+    Booking,
     ChangeProject,
     Channel,
+    ComprehensionResponse,
     Delivery,
     EmailSend,
     EngagementCounter,
     LandingToken,
+    PulseResponse,
     TrackedLink,
 )
 from campaigns.plan.services import asset_set_status, asset_update
@@ -194,6 +197,34 @@ _RANDOM_SQL = {
 }
 
 
+def reached_by(*, asset: Asset) -> QuerySet:
+    """Employees an email reached as the project's tracking mode can know: they opened or clicked it
+    (individual mode), visited their personal page (individual mode), or booked a meeting seat or
+    answered the pulse or the comprehension question through their personal link (every mode)."""
+    project = asset.project
+    person = OuterRef("pk")
+    booked = Booking.objects.filter(session__meeting__project=project, status=Booking.Status.CONFIRMED, employee=person)
+    answered = PulseResponse.objects.filter(project=project, employee=person)
+    understood = ComprehensionResponse.objects.filter(question__project=project, employee=person)
+    reached = Exists(booked) | Exists(answered) | Exists(understood)
+    if project.tracking_mode == ChangeProject.TrackingMode.INDIVIDUAL:
+        opened = Delivery.objects.filter(asset=asset, employee=person).filter(
+            Q(opened_at__isnull=False) | Q(clicked_at__isnull=False)
+        )
+        visited = LandingToken.objects.filter(project=project, employee=person, visited_at__isnull=False)
+        reached |= Exists(opened) | Exists(visited)
+    return Employee.objects.filter(reached)
+
+
+def _recipients(asset: Asset, audience) -> QuerySet:
+    """The members of `audience` this email goes to: all of them, or for a follow-up those its
+    first email did not reach."""
+    members = audience_members(audience=audience)
+    if asset.follow_up_of_id:
+        members = members.exclude(pk__in=reached_by(asset=asset.follow_up_of).values("pk"))
+    return members
+
+
 def _snapshot(asset: Asset, now: datetime.datetime) -> int:
     """Delivery rows for the asset's audiences: active employees, one row per person.
 
@@ -207,7 +238,7 @@ def _snapshot(asset: Asset, now: datetime.datetime) -> int:
         token_sql, message_id_sql = _RANDOM_SQL[db_connection.vendor]
         with db_connection.cursor() as cursor:
             for audience in asset.audiences.order_by("pk"):
-                members, params = audience_members(audience=audience).order_by().values("pk").query.sql_with_params()
+                members, params = _recipients(asset, audience).order_by().values("pk").query.sql_with_params()
                 cursor.execute(
                     f"INSERT INTO {table} (asset_id, employee_id, audience_id, status, token, message_id,"  # noqa: S608 - names from the model, values as parameters
                     " attempts, last_error, possible_duplicate, created_at, enqueued_at)"
@@ -228,7 +259,7 @@ def _snapshot(asset: Asset, now: datetime.datetime) -> int:
     else:  # any other database: the same rows through the ORM
         first_audience: dict[int, int] = {}
         for audience in asset.audiences.order_by("pk"):
-            for employee_id in audience_members(audience=audience).order_by().values_list("pk", flat=True):
+            for employee_id in _recipients(asset, audience).order_by().values_list("pk", flat=True):
                 first_audience.setdefault(employee_id, audience.pk)
         domain = _message_domain()
         rows = (
@@ -746,7 +777,10 @@ def recipient_count(*, asset: Asset) -> int:
     members = Q()
     for audience in audiences:
         members |= Q(pk__in=audience_members(audience=audience).order_by().values("pk"))
-    return reachable_employees().filter(members).count()
+    people = reachable_employees().filter(members)
+    if asset.follow_up_of_id:  # those the first email has not reached, as far as is known now
+        people = people.exclude(pk__in=reached_by(asset=asset.follow_up_of).values("pk"))
+    return people.count()
 
 
 def schedule_blocker(*, asset: Asset, send: EmailSend | None) -> str:

@@ -27,6 +27,7 @@ from campaigns.models import PRINT_CHANNELS, Asset, Channel, Membership, SenderK
 from campaigns.plan import selectors
 from campaigns.plan import services as plan
 from campaigns.plan.asset_forms import MeetingSessionFormSet, TestSendForm, form_for_channel
+from campaigns.plan.forms import FollowUpForm
 from campaigns.projects import services
 from campaigns.projects.permissions import get_project_for_user
 from lib.templatetags.days_off import session_day_off
@@ -181,6 +182,9 @@ def asset_detail(request, slug, pk):
             "is_public": is_public(asset),
             "transitions": _transitions(asset, membership) if membership.can_edit else [],
             "audit": selectors.asset_history(asset=asset),
+            "follow_ups": list(asset.follow_ups.exclude(status=Asset.Status.CANCELLED))
+            if asset.channel == Channel.EMAIL
+            else [],
         },
     )
 
@@ -364,3 +368,48 @@ def asset_test_send(request, slug, pk):
     else:
         messages.success(request, _("A test was sent to %(emails)s.") % {"emails": ", ".join(form.cleaned_data["to"])})
     return redirect("campaigns:asset_preview", slug=project.slug, pk=asset.pk)
+
+
+@login_required
+def asset_follow_up(request, slug, pk):
+    """A follow-up of an email to those it did not reach: the form (GET) and its draft (POST, editors)."""
+    project, membership = get_project_for_user(request, slug, need="edit" if request.method == "POST" else "view")
+    asset = _get_asset(project, pk)
+    if asset.channel != Channel.EMAIL:
+        raise Http404
+    reason = plan.follow_up_unavailable(project=project)
+    initial = {"subject": (_("In case you missed it: %(subject)s") % {"subject": asset.subject})[:200]}
+    form = FollowUpForm(request.POST or None, initial=initial)
+    if request.method == "POST" and not reason and form.is_valid():
+        try:
+            follow_up = plan.asset_follow_up_create(asset=asset, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, _("The follow-up is in the plan as a draft: read it, then approve and schedule it.")
+            )
+            return redirect("campaigns:asset_detail", slug=project.slug, pk=follow_up.pk)
+    return render(
+        request,
+        "campaigns/asset_follow_up.html",
+        {"project": project, "membership": membership, "asset": asset, "form": form, "reason": reason},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def follow_ups_add(request, slug):
+    """The plan's offer: a follow-up for every email before go-live that has none (GET lists, POST adds)."""
+    project, membership = get_project_for_user(request, slug, need="edit" if request.method == "POST" else "view")
+    reason = plan.follow_up_unavailable(project=project)
+    emails = selectors.emails_without_follow_up(project=project)
+    if request.method == "POST" and not reason:
+        made = plan.follow_ups_add_missing(project=project, emails=emails, by=request.user)
+        messages.success(request, _("%(n)s follow-ups are in the plan as drafts.") % {"n": len(made)})
+        return redirect("campaigns:plan", slug=project.slug)
+    return render(
+        request,
+        "campaigns/follow_ups_add.html",
+        {"project": project, "membership": membership, "emails": emails, "reason": reason},
+    )

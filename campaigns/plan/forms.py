@@ -71,3 +71,16 @@ class TemplateApplyForm(forms.Form):
         if template and items and any(item.template_id != template.pk for item in items):
             raise forms.ValidationError(_("Choose items of one template."))
         return cleaned
+
+
+class FollowUpForm(forms.Form):
+    """A follow-up of an email: when, and its own subject and opening line."""
+
+    days = forms.IntegerField(label=_("Days after the first email"), min_value=1, max_value=60, initial=4)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    opening = forms.CharField(
+        label=_("Opening line"),
+        max_length=500,
+        required=False,
+        help_text=_("Above the first email's text, for example: In case you missed it last week."),
+    )

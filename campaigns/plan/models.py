@@ -153,6 +153,17 @@ class Asset(models.Model):
         limit_choices_to={"channel": "meeting"},
     )
     # Email, print, news: the words and the picture
+    # A follow-up email: sent N days after `follow_up_of` to those of its audiences it did not reach
+    # (no open, no visit, no booking, as the tracking mode can know). An asset of its own.
+    follow_up_of = models.ForeignKey(
+        "self",
+        verbose_name=_("follow-up of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        limit_choices_to={"channel": "email"},
+    )
     headline = models.CharField(_("headline"), max_length=200, blank=True)
     body = models.TextField(_("text"), blank=True)
     image = models.ForeignKey(

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audiences.models import Audience
 from campaigns.models import Asset, ChangeProject, Channel, DashboardFigure, MeetingSession, SenderKind, Stage
@@ -310,6 +311,24 @@ def plan_coverage(
                 )
             )
     warnings += _understanding_warnings(project, audiences_all, add_url)
+    if project.reach_twice:
+        missing = emails_without_follow_up(project=project, assets=live)
+        if missing:
+            warnings.append(
+                PlanWarning(
+                    kind="reach_twice",
+                    message=ngettext(
+                        "Everyone targeted should be reached twice before go-live, but %(n)s email before "
+                        "go-live has no follow-up to those it does not reach.",
+                        "Everyone targeted should be reached twice before go-live, but %(n)s emails before "
+                        "go-live have no follow-up to those they do not reach.",
+                        len(missing),
+                    )
+                    % {"n": len(missing)},
+                    url=reverse("campaigns:follow_ups_add", args=[project.slug]),
+                    link_label=_("Add the follow-ups"),
+                )
+            )
     # Sessions on public holidays and weekends, where people are off (one query).
     sessions = (
         MeetingSession.objects.filter(meeting__project=project, starts_at__gte=timezone.now())
@@ -336,6 +355,22 @@ def plan_coverage(
         "rows": rows,
         "warnings": warnings,
     }
+
+
+def emails_without_follow_up(*, project: ChangeProject, assets: list[Asset] | None = None) -> list[Asset]:
+    """Emails before go-live (not cancelled, not follow-ups themselves) without a follow-up; no
+    query when the plan's assets are given."""
+    assets = plan_assets(project=project) if assets is None else assets
+    live = [a for a in assets if a.status in ACTIVE_STATUSES]
+    followed = {a.follow_up_of_id for a in live if a.follow_up_of_id}
+    return [
+        a
+        for a in live
+        if a.channel == Channel.EMAIL
+        and not a.follow_up_of_id
+        and a.pk not in followed
+        and timezone.localdate(a.scheduled_for(project.go_live)) < project.go_live
+    ]
 
 
 def _understanding_warnings(project: ChangeProject, audiences: list[Audience], add_url) -> list[PlanWarning]:

@@ -3,10 +3,12 @@
 Kept beside `services.py` (projects and teams) because the plan is a workspace of its own.
 """
 
+import datetime
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from campaigns.landing import services as landing
@@ -15,6 +17,7 @@ from campaigns.models import (
     Asset,
     AssetEvent,
     ChangeProject,
+    Channel,
     MeetingSession,
     Membership,
     PlanTemplate,
@@ -225,3 +228,89 @@ def meeting_sessions_save(*, meeting: Asset, save: list[MeetingSession], delete:
     printing.print_schedule(asset=meeting)
     landing.landing_cache_bump(project_id=meeting.project_id)
     return meeting
+
+
+# Follow-ups: the second try
+
+
+FOLLOW_UP_COPIED = (
+    "stage",
+    "local_time",
+    "preheader",
+    "sender_kind",
+    "sender_name",
+    "sender_email",
+    "reply_to",
+    "button_label",
+    "include_question",
+    "meeting",
+    "image",
+)
+
+
+def follow_up_unavailable(*, project: ChangeProject) -> str:
+    """Why follow-ups cannot be offered in this project, or "" when they can."""
+    if project.tracking_mode == ChangeProject.TrackingMode.AGGREGATE:
+        return _(
+            "This project measures totals only (aggregate tracking), so nobody can tell who an email did not "
+            "reach: a follow-up to them cannot be offered. Send a second email to everyone instead."
+        )
+    return ""
+
+
+@transaction.atomic
+def asset_follow_up_create(*, asset: Asset, days: int, subject: str, opening: str, by) -> Asset:
+    """A follow-up of an email as a draft asset of its own: `days` after it, to those of its
+    audiences it did not reach, with its own subject and opening line above the first email's text.
+    It goes through approval and scheduling like any email."""
+    reason = follow_up_unavailable(project=asset.project)
+    if reason:
+        raise ValidationError(reason)
+    if asset.channel != Channel.EMAIL:
+        raise ValidationError(_("Only emails can have a follow-up."))
+    if asset.follow_up_of_id:
+        raise ValidationError(_("A follow-up cannot have a follow-up of its own."))
+    if not 1 <= days <= 60:
+        raise ValidationError(_("A follow-up goes out 1 to 60 days after the first email."))
+    fields = {name: getattr(asset, name) for name in FOLLOW_UP_COPIED}
+    if asset.fixed_at:
+        fields["fixed_at"] = asset.fixed_at + datetime.timedelta(days=days)
+    else:
+        fields["offset_days"] = (asset.offset_days or 0) + days
+    opening_html = format_html("<p>{}</p>", opening) if opening.strip() else ""
+    follow_up = asset_create(
+        project=asset.project,
+        by=by,
+        audiences=list(asset.audiences.all()),
+        channel=Channel.EMAIL,
+        title=(_("Follow-up: %(title)s") % {"title": asset.title})[:200],
+        subject=subject,
+        headline=subject,
+        body=f"{opening_html}{asset.body}",
+        follow_up_of=asset,
+        **fields,
+    )
+    return follow_up
+
+
+FOLLOW_UP_DAYS = 4
+
+
+def follow_ups_add_missing(*, project: ChangeProject, emails: list[Asset], by) -> list[Asset]:
+    """A follow-up draft for each of `emails`, FOLLOW_UP_DAYS after it or sooner so that it still
+    goes out before go-live, with a plain subject and opening line the team can change."""
+    made = []
+    for email in emails:
+        days = FOLLOW_UP_DAYS
+        if email.offset_days is not None:
+            days = max(1, min(FOLLOW_UP_DAYS, -email.offset_days - 1))
+        made.append(
+            asset_follow_up_create(
+                asset=email,
+                days=days,
+                subject=(_("In case you missed it: %(subject)s") % {"subject": email.subject or email.title})[:200],
+                opening=_("In case you missed it, here it is again."),
+                by=by,
+            )
+        )
+    return made

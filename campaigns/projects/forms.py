@@ -26,6 +26,10 @@ class ProjectForm(forms.ModelForm):
         help_text=_("What the image shows, for people who cannot see it."),
     )
 
+    def clean_retention_days(self):
+        value = self.cleaned_data.get("retention_days")
+        return self.instance.retention_days if value is None else value
+
     class Meta:
         model = ChangeProject
         fields = [
@@ -41,6 +45,8 @@ class ProjectForm(forms.ModelForm):
             "status",
             "tracking_mode",
             "anonymity_threshold",
+            "reach_twice",
+            "retention_days",
             "primary_color",
             "accent_color",
         ]
@@ -57,6 +63,8 @@ class ProjectForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Left out of a form (an older page, an API client): the project keeps its setting.
+        self.fields["retention_days"].required = False
         if self.instance.hero_image_id:
             self.fields["hero_alt"].initial = self.instance.hero_image.alt_text
         # Left empty (or missing from an older form), the threshold stays as it is.

@@ -54,6 +54,18 @@ class ChangeProject(models.Model):
         validators=[MinValueValidator(2)],
         help_text=_("Readiness figures built on fewer answers than this are hidden. At least 2."),
     )
+    # The plan warns until every email before go-live has a follow-up to those it did not reach.
+    reach_twice = models.BooleanField(
+        _("everyone targeted should be reached twice before go-live"),
+        default=False,
+        help_text=_("The plan warns about emails without a follow-up to those they did not reach."),
+    )
+    # Per-person engagement rows of a closed project are anonymised this many days after it closed.
+    retention_days = models.PositiveIntegerField(
+        _("keep per-person engagement (days after closing)"),
+        default=365,
+        help_text=_("Afterwards opens, visits, read depth, answers and bookings are kept as counts only."),
+    )
     # The readiness pulse: answers are grouped by round; starting a new round asks everyone again.
     pulse_round = models.PositiveSmallIntegerField(_("pulse round"), default=1)
     # Emails due outside the window wait for it (local time, settings.TIME_ZONE); empty means any time.
