@@ -459,6 +459,8 @@ def analytics_refresh(*, project: ChangeProject) -> DashboardRefresh:
     with transaction.atomic():
         state = DashboardRefresh.objects.select_for_update().get(project=project)
         project = ChangeProject.objects.get(pk=project.pk)
+        if project.engagement_anonymised_at and state.refreshed_at:
+            return state  # the per-person rows are anonymised: the figures stay as they were computed
         per_group = project.tracking_mode != Mode.AGGREGATE
         audiences = list(project.audiences.order_by("pk"))
         figures: dict[tuple, int] = {}
@@ -490,7 +492,49 @@ def projects_due_for_refresh(*, now: datetime.datetime | None = None) -> QuerySe
     every = getattr(settings, "DASHBOARD_REFRESH_SECONDS", 300)
     fresh = Q(dashboard_refresh__refreshed_at__gt=now - datetime.timedelta(seconds=every * 0.9))
     recent = Q(updated_at__gt=now - datetime.timedelta(days=30))
-    return ChangeProject.objects.filter(~Q(status=ChangeProject.Status.CLOSED) | recent).exclude(fresh)
+    return (
+        ChangeProject.objects.filter(~Q(status=ChangeProject.Status.CLOSED) | recent)
+        .filter(engagement_anonymised_at__isnull=True)
+        .exclude(fresh)
+    )
+
+
+# Retention
+
+
+def projects_due_for_anonymising(*, now: datetime.datetime | None = None) -> list[ChangeProject]:
+    """Closed projects whose retention has run out and whose engagement is still per person."""
+    now = now or timezone.now()
+    closed = ChangeProject.objects.filter(
+        status=ChangeProject.Status.CLOSED, closed_at__isnull=False, engagement_anonymised_at__isnull=True
+    )
+    return [p for p in closed if p.closed_at + datetime.timedelta(days=p.retention_days) <= now]
+
+
+def engagement_anonymise(*, project: ChangeProject) -> ChangeProject:
+    """Cut every per-person engagement row of the project loose from the person: deliveries,
+    bookings, pulse and comprehension answers, questions keep their counts and audiences but no
+    one's name; personal links (visits, read depth) are deleted. The dashboard is refreshed once
+    first and its figures are frozen from then on, so the aggregates stay true. Safe to run twice."""
+    analytics_refresh(project=project)
+    with transaction.atomic():
+        project = ChangeProject.objects.select_for_update().get(pk=project.pk)
+        if project.engagement_anonymised_at:
+            return project
+        Delivery.objects.filter(asset__project=project).update(employee=None)
+        bookings = Booking.objects.filter(session__meeting__project=project)
+        for booking_id in bookings.values_list("pk", flat=True):
+            Booking.objects.filter(pk=booking_id).update(
+                employee=None, name="", email=f"anonymised-{booking_id}@invalid.invalid"
+            )
+        PulseResponse.objects.filter(project=project).update(employee=None)
+        ComprehensionResponse.objects.filter(question__project=project).update(employee=None)
+        Question.objects.filter(project=project).update(employee=None, name="", answer_to="")
+        LandingToken.objects.filter(project=project).delete()
+        project.engagement_anonymised_at = timezone.now()
+        project.save(update_fields=["engagement_anonymised_at"])
+    logger.info("project %s: per-person engagement anonymised after %s days", project.pk, project.retention_days)
+    return project
 
 
 # Reading the rollups

@@ -3,7 +3,12 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from campaigns.analytics.services import analytics_refresh, projects_due_for_refresh
+from campaigns.analytics.services import (
+    analytics_refresh,
+    engagement_anonymise,
+    projects_due_for_anonymising,
+    projects_due_for_refresh,
+)
 from campaigns.models import ChangeProject
 from lib.tasks import task_queue
 
@@ -30,3 +35,12 @@ def dashboards_refresh_due() -> int:
     for project_id in ids:
         task_queue("campaigns.tasks.dashboard_refresh", project_id)
     return len(ids)
+
+
+@shared_task(name="campaigns.tasks.engagement_anonymise_due")
+def engagement_anonymise_due() -> int:
+    """Anonymise the per-person engagement of closed projects past their retention (beat, hourly)."""
+    projects = projects_due_for_anonymising()
+    for project in projects:
+        engagement_anonymise(project=project)
+    return len(projects)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.landing import services as landing
 from campaigns.landing.forms import AnswerForm, ComprehensionForm
-from campaigns.models import Comprehension, Question
+from campaigns.models import Comprehension, ErasureRequest, Question
 from campaigns.projects.permissions import get_project_for_user
 
 FILTERS = ("open", "answered", "published", "all")
@@ -55,6 +55,12 @@ def inbox(request, slug):
             "show": show,
             "filters": [(f, counts[f]) for f in FILTERS],
             "landing_url": reverse("landing:general", args=[project.slug]),
+            # Requests to be erased, until the directory's erase flow has done it.
+            "erasure_requests": list(
+                ErasureRequest.objects.filter(project=project, employee__erased_at__isnull=True).select_related(
+                    "employee"
+                )
+            ),
         },
     )
 

@@ -11,6 +11,14 @@ from campaigns.plan.models import Asset, MeetingSession
 from campaigns.projects.models import ChangeProject
 
 
+class ReadDepth(models.IntegerChoices):
+    """How far one visit read the landing page."""
+
+    LEDE = 1, _("Read the lede only")
+    STORY = 2, _("Read into the story")
+    ALL = 3, _("Read everything")
+
+
 class LandingToken(models.Model):
     """The personal link of one employee to one project's landing page: `/p/<token>/`.
 
@@ -29,7 +37,7 @@ class LandingToken(models.Model):
     visited_at = models.DateTimeField(null=True, blank=True)
     # How far this person read (ReadDepth) and the longest time the story was on their screen (seconds);
     # recorded only when the project tracks individuals.
-    read_depth = models.PositiveSmallIntegerField(null=True, blank=True)
+    read_depth = models.PositiveSmallIntegerField(choices=ReadDepth, null=True, blank=True)
     story_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
@@ -76,14 +84,6 @@ class LandingCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.kind} {self.source_id or '-'}/{self.audience_id or '-'}: {self.count}"
-
-
-class ReadDepth(models.IntegerChoices):
-    """How far one visit read the landing page."""
-
-    LEDE = 1, _("Read the lede only")
-    STORY = 2, _("Read into the story")
-    ALL = 3, _("Read everything")
 
 
 # The lower bounds (seconds) of the buckets the story's time on screen is counted in: the median
@@ -213,6 +213,10 @@ class ComprehensionResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.answer} ({'right' if self.is_right else 'wrong'})"
+
+    @property
+    def answer_text(self) -> str:
+        return self.question.answer_text(self.answer)
 
 
 class Booking(models.Model):
@@ -354,3 +358,26 @@ class PulseResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} round {self.round}: {self.reaction or '-'}"
+
+
+class ErasureRequest(models.Model):
+    """An employee's request, from their personal link, to be erased from the directory.
+
+    The directory's erase flow (audiences.services.employee_erase, by a person with access to the
+    directory) does the erasure; this row is the log of the request and links to it.
+    """
+
+    project = models.ForeignKey(ChangeProject, on_delete=models.CASCADE, related_name="erasure_requests")
+    employee = models.ForeignKey("audiences.Employee", on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("erasure request")
+        verbose_name_plural = _("erasure requests")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "employee"], name="erasurerequest_unique_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} @ {self.requested_at:%Y-%m-%d}"

@@ -202,3 +202,35 @@ def published_questions(*, project: ChangeProject) -> QuerySet[Question]:
 def comprehension_of(*, project: ChangeProject):
     """The project's comprehension question, or None (one query)."""
     return Comprehension.objects.filter(project=project).first()
+
+
+def person_record(*, project: ChangeProject, link) -> dict:
+    """Everything tied to one person in one project, as the tracking mode recorded it: what the
+    personal link's "what we record about you" page shows. A handful of queries."""
+    from campaigns.models import ComprehensionResponse, Delivery, ErasureRequest, PulseResponse
+
+    employee = link.employee
+    return {
+        "mode": project.tracking_mode,
+        "deliveries": list(
+            Delivery.objects.filter(asset__project=project, employee=employee)
+            .select_related("asset")
+            .order_by("created_at")
+        ),
+        "visited_at": link.visited_at,
+        "read_depth": link.get_read_depth_display() if link.read_depth else "",
+        "story_seconds": link.story_seconds,
+        "bookings": list(
+            Booking.objects.filter(session__meeting__project=project, employee=employee)
+            .select_related("session__meeting")
+            .order_by("session__starts_at")
+        ),
+        "questions": list(Question.objects.filter(project=project, employee=employee).order_by("created_at")),
+        "answers": list(
+            ComprehensionResponse.objects.filter(question__project=project, employee=employee).select_related(
+                "question"
+            )
+        ),
+        "pulse": list(PulseResponse.objects.filter(project=project, employee=employee).order_by("round")),
+        "erasure_requested": ErasureRequest.objects.filter(project=project, employee=employee).first(),
+    }

@@ -26,6 +26,7 @@ from campaigns.models import (
     ChangeProject,
     Comprehension,
     ComprehensionResponse,
+    ErasureRequest,
     LandingCounter,
     LandingToken,
     MeetingSession,
@@ -590,3 +591,26 @@ def comprehension_answer(
             setattr(response, name, value)
         response.save()
     return response
+
+
+# What we record about you
+
+
+@transaction.atomic
+def pulse_withdraw(*, project: ChangeProject, employee) -> int:
+    """Delete every pulse answer the person gave in this project (all rounds); how many went.
+    The dashboard's figures follow at its next refresh."""
+    deleted, _rows = PulseResponse.objects.filter(project=project, employee=employee).delete()
+    landing_forget_person(project_id=project.pk, employee_id=employee.pk)
+    landing_cache_bump(project_id=project.pk)
+    logger.info("project %s: employee %s withdrew %s pulse answers", project.pk, employee.pk, deleted)
+    return deleted
+
+
+def erasure_request(*, project: ChangeProject, employee) -> ErasureRequest:
+    """Log a person's request to be erased; it is carried out by the directory's erase flow
+    (audiences.services.employee_erase), which the team reaches from the request. Asking twice is one request."""
+    request, created = ErasureRequest.objects.get_or_create(project=project, employee=employee)
+    if created:
+        logger.warning("project %s: employee %s asked to be erased (request %s)", project.pk, employee.pk, request.pk)
+    return request

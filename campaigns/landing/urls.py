@@ -12,6 +12,7 @@ urlpatterns = [
     path("p/<token:token>/ask/", views.personal_ask, name="personal_ask"),
     path("p/<token:token>/pulse/", views.personal_pulse, name="personal_pulse"),
     path("p/<token:token>/read/", views.personal_read, name="personal_read"),
+    path("p/<token:token>/privacy/", views.personal_privacy, name="personal_privacy"),
     path("p/<token:token>/answer/", views.personal_answer, name="personal_answer"),
     path("p/<token:token>/answer/<int:number>/", views.personal_answer_link, name="personal_answer_link"),
     path("l/<slug:slug>/", views.general, name="general"),

@@ -429,6 +429,45 @@ def film_play(request, slug, asset_id):
     return response
 
 
+# What we record about you
+
+
+@public_page
+def personal_privacy(request, token):
+    """The personal link's "what we record about you": GET shows it; POST withdraws the pulse
+    answers or asks for erasure (the buttons say which)."""
+    link = _personal(token, fresh=True)
+    _use_language_of(request, link.employee)
+    project = link.project
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "withdraw":
+            landing.pulse_withdraw(project=project, employee=link.employee)
+            messages.success(request, _("Your answers to “Do we have it right?” are deleted."), extra_tags="privacy")
+        elif action == "erase":
+            landing.erasure_request(project=project, employee=link.employee)
+            messages.success(
+                request,
+                _(
+                    "Your request is logged. The people who keep the staff directory will erase your data and keep only counts."
+                ),
+                extra_tags="privacy",
+            )
+        else:
+            return HttpResponse(status=400)
+        return redirect("landing:personal_privacy", token=token)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405)
+    context = {
+        "project": project,
+        "record": selectors.person_record(project=project, link=link),
+        "token": token,
+        "next_path": request.path,
+        "home": reverse("landing:personal", args=[token]),
+    }
+    return render(request, "landing/privacy.html", context)
+
+
 # The comprehension question
 
 

@@ -66,6 +66,10 @@ class ChangeProject(models.Model):
         default=365,
         help_text=_("Afterwards opens, visits, read depth, answers and bookings are kept as counts only."),
     )
+    # When the project was closed, and when its per-person engagement was anonymised (the beat task
+    # `campaigns.tasks.engagement_anonymise_due`); the dashboard's figures are frozen from then on.
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    engagement_anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The readiness pulse: answers are grouped by round; starting a new round asks everyone again.
     pulse_round = models.PositiveSmallIntegerField(_("pulse round"), default=1)
     # Emails due outside the window wait for it (local time, settings.TIME_ZONE); empty means any time.

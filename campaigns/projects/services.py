@@ -56,8 +56,13 @@ def project_create(*, by, **fields) -> ChangeProject:
 @transaction.atomic
 def project_update(*, project: ChangeProject, by, **fields) -> ChangeProject:
     """Change a project's fields; rich text is sanitised on the way in."""
+    was_closed = project.status == ChangeProject.Status.CLOSED
     for name, value in _sanitize(fields).items():
         setattr(project, name, value)
+    if project.status == ChangeProject.Status.CLOSED and not was_closed:
+        project.closed_at = timezone.now()  # retention counts from here
+    elif project.status != ChangeProject.Status.CLOSED:
+        project.closed_at = None
     project.full_clean(exclude=["logo", "hero_image"])
     project.save()
     printing.print_schedule_project(project=project)
