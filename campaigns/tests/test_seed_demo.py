@@ -62,3 +62,21 @@ def test_every_demo_email_has_a_preheader_of_its_own(settings):
     assert all(e.preheader not in (e.subject, e.project.lede) for e in emails)  # the inbox line adds something
     atlas = ChangeProject.objects.get(slug="atlas")
     assert atlas.function_mailbox and atlas.assets.filter(reply_to="mailbox").exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_read_depth_a_question_with_answers_and_a_sent_follow_up(settings):
+    from campaigns.analytics.selectors import dashboard
+    from campaigns.models import Asset, ComprehensionResponse, Delivery
+
+    call_command("seed_demo", "--employees", "220", stdout=io.StringIO())  # the first 120 answer the pulse
+    project = ChangeProject.objects.get(slug="atlas")
+    board = dashboard(project=project)
+
+    assert board.overall.reading.visits > 0 and board.overall.reading.median_label
+    assert ComprehensionResponse.objects.filter(question__project=project).count() > 10
+    follow_up = Asset.objects.get(project=project, follow_up_of__isnull=False)
+    assert follow_up.status == Asset.Status.DONE
+    sent = Delivery.objects.filter(asset=follow_up, status=Delivery.Status.SENT)
+    first = Delivery.objects.filter(asset=follow_up.follow_up_of)
+    assert 0 < sent.count() < first.count()

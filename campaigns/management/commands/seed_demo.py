@@ -648,8 +648,102 @@ class Command(BaseCommand):
             landing.pulse_submit(
                 project=project, reaction=reactions[i % 4], scores=scores, employee=employee, audience_id=audience.pk
             )
+        self._understanding(project, by, {"buyers": buyers, "floor": floor, "service": service, "everyone": everyone})
         state = analytics.analytics_refresh(project=project)
         self.stdout.write(f"Dashboard: figures refreshed in {state.duration_ms} ms")
+
+    def _understanding(self, project: ChangeProject, by, audiences: dict) -> None:
+        """How far people read, the comprehension question and its answers (the workshop floor
+        mostly got it wrong: a "needs attention" item), and the pre-announcement's follow-up, sent
+        four days later to those it had not reached. Set, not added to, so a rerun changes nothing."""
+        import random
+
+        from audiences.selectors import audience_members
+        from campaigns.delivery import services as delivery
+        from campaigns.landing import services as landing
+        from campaigns.models import Asset, Comprehension, ComprehensionResponse, Delivery, EmailSend, ReadDepthCounter
+        from campaigns.plan import services as plan
+
+        # Read depth per audience: (lede only, into the story, everything) and where the story times fall.
+        depths = {"buyers": (14, 25, 22), "service": (9, 12, 7), "floor": (6, 2, 1), "everyone": (5, 6, 3)}
+        for key, counts in depths.items():
+            for depth, count in zip((1, 2, 3), counts, strict=True):
+                buckets = {1: [(0, count)], 2: [(20, count // 2), (45, count - count // 2)]}.get(
+                    depth, [(60, count // 2), (90, count - count // 2)]
+                )
+                for bucket, n in buckets:
+                    ReadDepthCounter.objects.update_or_create(
+                        project=project,
+                        audience=audiences[key],
+                        depth=depth,
+                        story_seconds=bucket,
+                        defaults={"count": n},
+                    )
+        question = Comprehension.objects.filter(project=project).first() or landing.comprehension_save(
+            project=project,
+            by=by,
+            text="Vad ändras för dig när Atlas startar?",
+            answer_1="Inget, allt fungerar som förut",
+            answer_2="Fakturor attesteras i Atlas, också i mobilen",
+            answer_3="Alla beställningar går via kundservice",
+            answer_4="Vi slutar attestera fakturor",
+            right_answer=2,
+            attention_above=30,
+        )
+        rng = random.Random(2028)
+        shares = {"buyers": 0.82, "service": 0.7, "floor": 0.4}
+        for key, right_share in shares.items():
+            members = list(audience_members(audience=audiences[key]).order_by("pk")[:40])
+            for employee in members:
+                if rng.random() > 0.5:
+                    continue
+                answer = 2 if rng.random() < right_share else rng.choice((1, 3, 4))
+                source = "email" if rng.random() < 0.4 else "page"  # drawn every run: the same sequence each time
+                if not ComprehensionResponse.objects.filter(question=question, employee=employee).exists():
+                    landing.comprehension_answer(
+                        question=question,
+                        answer=answer,
+                        employee=employee,
+                        audience_id=audiences[key].pk,
+                        source=source,
+                    )
+        first = project.assets.filter(title="Förhandsbesked: Atlas kommer").first()
+        if first is None or first.follow_ups.exists():
+            return
+        follow_up = plan.asset_follow_up_create(
+            asset=first,
+            days=4,
+            subject="Missade du det? Atlas kommer",
+            opening="Ifall mejlet förra veckan försvann i mängden: här är det viktigaste igen.",
+            by=by,
+        )
+        sent_at = first.fixed_at + timedelta(days=4)
+        # Sent before the demo began, to those the pre-announcement had not reached (as the pipeline would).
+        Asset.objects.filter(pk=follow_up.pk).update(status=Asset.Status.DONE)
+        reached = set(delivery.reached_by(asset=first).values_list("pk", flat=True))
+        rows = [
+            Delivery(
+                asset=follow_up,
+                employee_id=d.employee_id,
+                audience_id=d.audience_id,
+                status=Delivery.Status.SENT,
+                message_id=f"<demo-{follow_up.pk}-{d.employee_id}@{demo.EMAIL_DOMAIN}>",
+                attempts=1,
+                sent_at=sent_at,
+            )
+            for d in Delivery.objects.filter(asset=first).exclude(employee_id__in=reached)
+        ]
+        Delivery.objects.bulk_create(rows)
+        EmailSend.objects.create(
+            asset=follow_up,
+            state=EmailSend.State.DONE,
+            due_at=sent_at,
+            recipients=len(rows),
+            scheduled_by=by,
+            started_at=sent_at,
+            finished_at=sent_at + timedelta(minutes=1),
+        )
+        self.stdout.write(f"Follow-up: {len(rows)} of {Delivery.objects.filter(asset=first).count()} not reached")
 
 
 SECOND_SLUG = "flex-tidrapportering"
