@@ -43,6 +43,7 @@ def _visit(browser, live_server, link, scroll_to: str | None, dwell: float, init
         page.evaluate(f"document.querySelector('{scroll_to}').scrollIntoView({{block: 'start'}})")
     page.wait_for_timeout(int(dwell * 1000))
     page.goto("about:blank")  # leaving the page sends the beacon
+    page.wait_for_timeout(800)  # closing the browser at once could cancel the beacon in flight
     context.close()
 
 
