@@ -60,7 +60,7 @@ def test_the_question_on_the_page_and_what_we_record(page, live_server, question
     project, link = question
     page.goto(f"{live_server.url}/p/{link.token}/")
     page.get_by_label("Vi byter kontor").check()
-    page.get_by_role("button", name="Answer", exact=True).click()
+    page.get_by_role("button", name="Send my answer", exact=True).click()
 
     expect(page.locator("#understanding .notice")).to_contain_text("Fakturor attesteras i Atlas")
     assert_accessible()
