@@ -27,6 +27,7 @@ from campaigns.models import PRINT_CHANNELS, Asset, Channel, Membership, SenderK
 from campaigns.plan import selectors
 from campaigns.plan import services as plan
 from campaigns.plan.asset_forms import MeetingSessionFormSet, TestSendForm, form_for_channel
+from campaigns.plan.translation_views import language_rows
 from campaigns.projects import services
 from campaigns.projects.permissions import get_project_for_user
 from lib.templatetags.days_off import session_day_off
@@ -181,6 +182,7 @@ def asset_detail(request, slug, pk):
             "is_public": is_public(asset),
             "transitions": _transitions(asset, membership) if membership.can_edit else [],
             "audit": selectors.asset_history(asset=asset),
+            "languages": language_rows(project, asset, "campaigns:asset_translate", asset.pk),
         },
     )
 

@@ -6,6 +6,7 @@ Kept beside `services.py` (projects and teams) because the plan is a workspace o
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from campaigns.models import (
     PlanTemplate,
     PlanTemplateItem,
 )
+from campaigns.plan.models import _film_path
 from campaigns.printing import services as printing
 from lib.richtext import sanitize_html
 from lib.tasks import task_queue_on_commit
@@ -118,6 +120,46 @@ def asset_update(*, asset: Asset, by, audiences=None, **fields) -> Asset:
     _audit(asset, by, AssetEvent.Action.CHANGED, fields=changed)
     printing.print_schedule(asset=asset)
     landing.landing_cache_bump(project_id=asset.project_id)  # the landing page shows approved assets only
+    return asset
+
+
+@transaction.atomic
+def asset_translate(*, asset: Asset, language: str, by, values: dict, places: dict[int, str] | None = None) -> Asset:
+    """Store `language`'s version of what employees read in an asset (and of its meeting sessions'
+    places, by session id). Audited like any change; a change of content withdraws an approval."""
+    asset = Asset.objects.select_for_update().select_related("project").get(pk=asset.pk)
+    if language not in asset.project.other_languages:
+        raise ValidationError(_("This project has no version in that language. Add the language to the project first."))
+    values = {name: sanitize_html(value) if name in RICH_FIELDS else value for name, value in values.items()}
+    if "captions" in values and hasattr(values["captions"], "read"):  # a new WebVTT file for this language
+        upload = values["captions"]
+        values["captions"] = default_storage.save(_film_path(asset, f"captions-{language}.vtt"), upload)
+    before = asset.translation(language)
+    asset.set_translation(language, values)
+    after = asset.translation(language)
+    changed = {
+        f"{name} ({language})": [_display(before.get(name)), _display(after.get(name))]
+        for name in asset.TRANSLATED
+        if before.get(name) != after.get(name)
+    }
+    for session in asset.sessions.all() if places else ():
+        if session.pk in places and session.translation(language).get("place", "") != places[session.pk]:
+            changed[f"place ({language}) {session}"] = [
+                session.translation(language).get("place", ""),
+                places[session.pk],
+            ]
+            session.set_translation(language, {"place": places[session.pk]})
+            session.save(update_fields=["translations"])
+    if not changed:
+        return asset
+    content = any(key.split(" ", 1)[0] in CONTENT_FIELDS or key.startswith("place") for key in changed)
+    if content and asset.status in (Asset.Status.APPROVED, Asset.Status.SCHEDULED) and asset.project.requires_approval:
+        changed["status"] = [asset.get_status_display(), str(Asset.Status.READY.label)]
+        asset.status = Asset.Status.READY
+    asset.save()
+    _audit(asset, by, AssetEvent.Action.CHANGED, fields=changed)
+    printing.print_schedule(asset=asset)
+    landing.landing_cache_bump(project_id=asset.project_id)
     return asset
 
 
