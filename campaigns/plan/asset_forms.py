@@ -415,9 +415,9 @@ class TestSendForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, languages=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("The person's own")), *settings.LANGUAGES]
+        self.fields["language"].choices = [("", _("The person's own")), *(languages or settings.LANGUAGES)]
 
     def clean_to(self) -> list[str]:
         addresses = [

@@ -315,7 +315,7 @@ def asset_preview(request, slug, pk):
             "employee": employee,
             "rendered": rendered,
             "from_display": _readable_header(rendered.from_email),
-            "test_form": TestSendForm(initial={"to": request.user.email}),
+            "test_form": TestSendForm(initial={"to": request.user.email}, languages=project.language_choices),
             "reply_to_display": _readable_header(getattr(rendered, "reply_to", "") or ""),
         }
     return render(request, "campaigns/asset_preview.html", context)
@@ -349,7 +349,7 @@ def asset_test_send(request, slug, pk):
         raise Http404
     data = request.POST.copy()
     data.setdefault("to", request.user.email)  # an older form: the user's own address
-    form = TestSendForm(data)
+    form = TestSendForm(data, languages=project.language_choices)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
