@@ -84,6 +84,10 @@ class Translatable(models.Model):
     class Meta:
         abstract = True
 
+    def translated_fields(self) -> tuple[str, ...]:
+        """The fields readers see on this object (a subclass may narrow TRANSLATED by its kind)."""
+        return self.TRANSLATED
+
     def translation(self, language: str) -> dict[str, str]:
         """The stored text of `language`, field by field (empty fields left out)."""
         stored = (self.translations or {}).get(language) or {}
@@ -104,7 +108,7 @@ class Translatable(models.Model):
         state = TranslationState(language)
         stored = (self.translations or {}).get(language) or {}
         sources = stored.get(SOURCES) or {}
-        for name in self.TRANSLATED:
+        for name in self.translated_fields():
             primary = getattr(self, name)
             primary = getattr(primary, "name", primary)  # a file: its stored name
             if not primary:

@@ -186,6 +186,14 @@ class Asset(Translatable):
     def __str__(self) -> str:
         return self.title
 
+    def translated_fields(self) -> tuple[str, ...]:
+        """What readers see of this asset: an email's title is the team's name for it, a film has captions."""
+        if self.channel == Channel.EMAIL:
+            return ("subject", "preheader", "headline", "body", "button_label")
+        if self.channel == Channel.FILM:
+            return ("title", "headline", "body", "captions")
+        return ("title", "headline", "body")
+
     def get_absolute_url(self) -> str:
         return reverse("campaigns:asset_detail", args=[self.project.slug, self.pk])
 

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.delivery import merge
-from campaigns.models import Asset, Channel
+from campaigns.models import Asset
 from campaigns.plan.asset_forms import MERGE_CHECKED, checked_captions, form_for_channel
 from campaigns.projects.forms import RICH_TEXT_ATTRS
 
@@ -18,12 +18,9 @@ STORY_FIELDS = ("lede", "why", "what_changes", "how_it_affects_me", "sponsor_tit
 
 
 def asset_translated_fields(asset: Asset) -> list[str]:
-    """The words of `asset` an employee reads, in the order the asset's own form shows them."""
+    """The words of `asset` an employee reads that its own form has, in the order the form shows them."""
     own = form_for_channel(asset.channel).base_fields
-    names = [name for name in Asset.TRANSLATED if name in own and name != "captions"]
-    if asset.channel == Channel.FILM:
-        names.append("captions")
-    return names
+    return [name for name in asset.translated_fields() if name in own or name == "captions"]
 
 
 class TranslationForm(forms.Form):

@@ -248,3 +248,34 @@ def test_a_test_send_offers_the_projects_languages(client, editor, project):
     client.force_login(editor)
     page = client.get(reverse("campaigns:asset_preview", args=[project.slug, asset.pk])).content.decode()
     assert 'value="en"' in page and 'value="fi"' not in page
+
+
+# The plan
+
+
+def test_the_plan_counts_an_asset_without_the_language_its_audience_reads_as_a_gap(client, owner, project):
+    project.refresh_from_db()
+    from campaigns.plan.selectors import plan_coverage
+    from campaigns.tests.asset_helpers import make_audience
+
+    swedes = make_audience(project, make_employee("sven@example.se", language="sv"), name="Verkstad")
+    mixed = make_audience(
+        project, make_employee("bob@example.se", language="en"), make_employee("eva@example.se"), name="Ekonomi"
+    )
+    asset = make_email(project, owner)
+    asset.audiences.set([swedes, mixed])
+
+    assert not [w for w in plan_coverage(project=project)["warnings"] if w.kind == "untranslated"]  # Swedish only
+
+    bilingual(project)
+    coverage = plan_coverage(project=project)
+    gaps = [w for w in coverage["warnings"] if w.kind == "untranslated"]
+    assert any(asset.title in w.message and "1 people" in w.message for w in gaps)
+    assert any(w.url == reverse("campaigns:story_translate", args=[project.slug, "en"]) for w in gaps)
+    assert {row["audience"].name: row["untranslated"] for row in coverage["rows"]} == {"Ekonomi": 1, "Verkstad": 0}
+
+    asset.set_translation("en", {"subject": "Why", "preheader": "Days", "body": "<p>Hi</p>", "button_label": "Read"})
+    asset.save()
+    project.refresh_from_db()
+    gaps = [w for w in plan_coverage(project=project)["warnings"] if w.kind == "untranslated"]
+    assert not any(asset.title in w.message for w in gaps)
