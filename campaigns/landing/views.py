@@ -150,6 +150,7 @@ def _public_part(project: ChangeProject) -> dict:
     if part is None:
         sessions, invitations = selectors.bookable_sessions(project=project, language=language)
         film = selectors.public_film(project=project)
+        tracks = _caption_tracks(project, film, language)
         film = film.in_language(language) if film else None
         sponsor = selectors.sponsor_message(project=project)
         sponsor = sponsor.in_language(language) if sponsor else None
@@ -158,6 +159,7 @@ def _public_part(project: ChangeProject) -> dict:
             "project": project,
             "film": film,
             "film_type": _video_type(film),
+            "film_tracks": tracks,
             "film_link": film.video_url if film and video_host_allowed(film.video_url) else "",
             "sponsor": sponsor,
             "sponsor_html": _sponsor_html(project, sponsor),
@@ -177,6 +179,20 @@ def _public_part(project: ChangeProject) -> dict:
 
 
 _GREETING = re.compile(r"^\s*<p>[^<]{0,20}\{\{\s*(first_name|last_name|full_name)\s*\}\}[^<]{0,5}</p>", re.IGNORECASE)
+
+
+def _caption_tracks(project: ChangeProject, film, language: str) -> list[dict]:
+    """A captions track per language the film has captions in; the reader's language is the default."""
+    if film is None or not film.video:
+        return []
+    tracks = []
+    for code, name in project.language_choices:
+        file = film.captions if code == project.language else film.in_language(code).captions
+        if file and (code == project.language or film.translation(code).get("captions")):
+            tracks.append({"url": file.url, "code": code, "label": name, "default": code == language})
+    if tracks and not any(track["default"] for track in tracks):
+        tracks[0]["default"] = True
+    return tracks
 
 
 def _video_type(film) -> str:

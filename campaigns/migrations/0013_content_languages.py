@@ -63,5 +63,10 @@ class Migration(migrations.Migration):
                 choices=lib.translations.content_languages, default="sv", max_length=8, verbose_name="language"
             ),
         ),
+        migrations.AlterField(
+            model_name="printrender",
+            name="language",
+            field=models.CharField(choices=lib.translations.content_languages, max_length=8, verbose_name="language"),
+        ),
         migrations.RunPython(template_languages, migrations.RunPython.noop),
     ]
