@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lib.collation import people_order
+
 
 class Employee(models.Model):
     """A person in the organisation's directory, as imported from HR.
@@ -52,7 +54,7 @@ class Employee(models.Model):
     class Meta:
         verbose_name = _("employee")
         verbose_name_plural = _("employees")
-        ordering = ["last_name", "first_name", "id"]
+        ordering = people_order()  # Swedish alphabetical order: Å, Ä, Ö after Z
         constraints = [
             models.UniqueConstraint(Lower("email"), name="employee_unique_email_ci"),
             models.UniqueConstraint(fields=["employee_number"], name="employee_unique_number"),

@@ -203,6 +203,8 @@ LANGUAGES += [
 ]
 USE_I18N = True
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Stockholm")
+# Lists of people sort in this PostgreSQL (ICU) collation: Swedish puts Å, Ä, Ö after Z (lib/collation.py).
+SORT_COLLATION = env.str("SORT_COLLATION", default="sv-SE-x-icu")
 # Public holidays (lib/days_off.py): the organisation's country, and sites abroad ("Helsingfors=FI,London=GB").
 HOLIDAY_COUNTRY = env.str("HOLIDAY_COUNTRY", default="SE").upper()
 SITE_COUNTRIES = {

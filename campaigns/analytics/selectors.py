@@ -58,6 +58,7 @@ from campaigns.models import (
     Question,
     Stage,
 )
+from lib.collation import people_order
 
 
 @dataclass(frozen=True)
@@ -446,5 +447,5 @@ def not_reached(*, project: ChangeProject, audience: Audience) -> QuerySet[Emplo
     return (
         audience_members(audience=audience)
         .filter(~Exists(sent), ~Exists(booked), ~Exists(visited), ~Exists(answered))
-        .order_by("last_name", "first_name", "pk")
+        .order_by(*people_order())
     )

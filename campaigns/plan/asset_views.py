@@ -30,6 +30,7 @@ from campaigns.plan.asset_forms import MeetingSessionFormSet, TestSendForm, form
 from campaigns.plan.translation_views import language_rows
 from campaigns.projects import services
 from campaigns.projects.permissions import get_project_for_user
+from lib.collation import people_order
 from lib.templatetags.days_off import session_day_off
 from lib.views import id_or_none
 
@@ -266,7 +267,7 @@ def _preview_employees(asset: Asset):
     chosen = reachable.filter(members)
     if not chosen.exists():
         chosen = reachable
-    return chosen.order_by("last_name", "first_name", "id")[:PREVIEW_EMPLOYEE_LIMIT]
+    return chosen.order_by(*people_order())[:PREVIEW_EMPLOYEE_LIMIT]
 
 
 def _preview_employee(request, asset: Asset, candidates) -> Employee:
