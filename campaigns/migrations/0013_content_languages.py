@@ -68,5 +68,11 @@ class Migration(migrations.Migration):
             name="language",
             field=models.CharField(choices=lib.translations.content_languages, max_length=8, verbose_name="language"),
         ),
+        migrations.AlterField(
+            model_name='dashboardfigure',
+            name='scope',
+            field=models.CharField(choices=[('project', 'Project'), ('audience', 'Audience'), ('site', 'Site'), ('asset', 'Asset'), ('readiness', 'Readiness'), ('language', 'Language')], max_length=16),
+        ),
+    
         migrations.RunPython(template_languages, migrations.RunPython.noop),
     ]

@@ -279,3 +279,46 @@ def test_the_plan_counts_an_asset_without_the_language_its_audience_reads_as_a_g
     project.refresh_from_db()
     gaps = [w for w in plan_coverage(project=project)["warnings"] if w.kind == "untranslated"]
     assert not any(asset.title in w.message for w in gaps)
+
+
+# The dashboard
+
+
+def test_the_dashboard_shows_reach_and_readiness_per_language_within_its_query_count(client, owner, viewer, project):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from audiences.models import Audience
+    from campaigns.analytics import selectors as dashboard
+    from campaigns.analytics import services as analytics
+    from campaigns.tests.dashboard_helpers import answer, deliver
+
+    ChangeProject.objects.filter(pk=project.pk).update(tracking_mode="individual", anonymity_threshold=2)
+    project.refresh_from_db()
+    bilingual(project)
+    swedes = [make_employee(f"sv{i}@example.se", language="sv") for i in range(4)]
+    english = [make_employee(f"en{i}@example.se", language="en") for i in range(3)]
+    everyone = Audience.objects.create(project=project, name="Alla", kind=Audience.Kind.LIST)
+    everyone.members.add(*swedes, *english)
+    email = make_email(project, owner)
+    for person in [*swedes, english[0]]:
+        deliver(email, person)
+    for person in english[:2]:
+        answer(project, person, everyone, all=(4, 4, 2, 2, 2))
+    analytics.analytics_refresh(project=project)
+
+    board = dashboard.dashboard(project=project)
+    rows = {row.name: row for row in board.languages}
+    assert set(rows) == {"Svenska", "English"}
+    assert (rows["English"].reach.targeted, rows["English"].reach.reached_once) == (3, 2)  # an email; a pulse answer
+    assert (rows["Svenska"].reach.targeted, rows["Svenska"].reach.reached_once) == (4, 4)
+    assert [c.average for c in rows["English"].readiness] == [4.0, 4.0, 2.0, 2.0, 2.0]
+    assert rows["English"].barrier.stage == "knowledge"
+    assert all(c.hidden for c in rows["Svenska"].readiness)  # no answers: nothing to show
+
+    client.force_login(viewer)
+    url = reverse("campaigns:dashboard", args=[project.slug])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    assert len(queries) == 12  # the same pinned count as a project in one language
+    assert "English" in page and 'id="languages-title"' in page
