@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lib.collation import people_order
+from lib.translations import content_languages
 
 
 class Employee(models.Model):
@@ -44,7 +45,8 @@ class Employee(models.Model):
     # When the identity provider deleted the person (SCIM DELETE): a leaver kept with their history,
     # no longer seen through SCIM; a later SCIM create with their email brings the same row back.
     deprovisioned_at = models.DateTimeField(_("removed by the identity provider"), null=True, blank=True)
-    language = models.CharField(_("language"), max_length=2, choices=Language, default=Language.SWEDISH)
+    # The language the person reads (CONTENT_LANGUAGES: Swedish and English, and any added there).
+    language = models.CharField(_("language"), max_length=2, choices=content_languages, default=Language.SWEDISH)
     extra = models.JSONField(_("extra attributes"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True)

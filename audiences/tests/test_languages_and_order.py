@@ -1,4 +1,5 @@
-"""Lists of people follow Swedish alphabetical order: Å, Ä and Ö come after Z, as in a Swedish phone book."""
+"""The directory in Swedish habits: Å, Ä and Ö sort after Z as in a Swedish phone book, and a language column
+reads every content language however HR writes it."""
 
 import pytest
 from django.db import connection
@@ -31,3 +32,25 @@ def test_the_directory_page_and_its_export_list_people_in_swedish_order(people, 
 
     assert [page.index(name) for name in SWEDISH_ORDER] == sorted(page.index(name) for name in SWEDISH_ORDER)
     assert [export.index(name) for name in SWEDISH_ORDER] == sorted(export.index(name) for name in SWEDISH_ORDER)
+
+
+def test_a_language_column_reads_the_content_languages_in_any_common_form(settings):
+    from audiences.imports import validation
+
+    settings.CONTENT_LANGUAGES = ["sv", "en", "fi"]
+    validation._known_languages.cache_clear()
+    try:
+        cells = ["Finska", "suomi", "Finnish", "fi-FI", "EN_gb", "Engelska", "svenska", "klingon", ""]
+        assert [validation.normalise_language(c) for c in cells] == [
+            "fi",
+            "fi",
+            "fi",
+            "fi",
+            "en",
+            "en",
+            "sv",
+            "sv",
+            "sv",
+        ]
+    finally:
+        validation._known_languages.cache_clear()
