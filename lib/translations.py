@@ -43,7 +43,17 @@ def content_languages() -> list[tuple[str, str]]:
 
 
 def language_name(code: str) -> str:
+    """The language's name in itself ("Svenska", "English", "Suomi"): for a switch readers choose from."""
     return dict(content_languages()).get(code, code)
+
+
+def language_label(code: str) -> str:
+    """The language's name in the language being spoken now ("Swedish", or "Svenska" in Swedish): for the team."""
+    try:
+        name = str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+    return name[:1].upper() + name[1:]
 
 
 def normalise(code: str | None) -> str:

@@ -61,7 +61,7 @@ from campaigns.models import (
     Stage,
 )
 from lib.collation import people_order
-from lib.translations import language_name
+from lib.translations import language_label
 
 
 @dataclass(frozen=True)
@@ -319,7 +319,7 @@ def _language_rows(values: dict, *, project: ChangeProject, mode: str, threshold
         readiness = _cells(values, None, threshold, language=code)
         row = Row(
             audience=None,
-            name=language_name(code),
+            name=language_label(code),
             reach=reach,
             funnel=[],
             events={},

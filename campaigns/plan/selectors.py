@@ -19,7 +19,7 @@ from audiences.models import Audience
 from audiences.selectors import audience_readers
 from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, SenderKind, Stage
 from lib.days_off import day_off
-from lib.translations import language_name
+from lib.translations import language_label
 
 ACTIVE_STATUSES = (
     Asset.Status.DRAFT,
@@ -362,7 +362,7 @@ def _untranslated(project: ChangeProject, live: list[Asset], audiences: list[Aud
             for pk in targets:
                 if readers.get(pk, {}).get(language):
                     gaps[pk] = gaps.get(pk, 0) + 1
-            values = {"title": asset.title, "language": language_name(language), "n": people}
+            values = {"title": asset.title, "language": language_label(language), "n": people}
             warnings.append(
                 PlanWarning(
                     kind="untranslated",
@@ -387,9 +387,9 @@ def _untranslated(project: ChangeProject, live: list[Asset], audiences: list[Aud
                 PlanWarning(
                     kind="untranslated",
                     message=_("The landing page's story has no complete %(language)s version.")
-                    % {"language": language_name(language)},
+                    % {"language": language_label(language)},
                     url=reverse("campaigns:story_translate", args=[project.slug, language]),
-                    link_label=_("Write the %(language)s version") % {"language": language_name(language)},
+                    link_label=_("Write the %(language)s version") % {"language": language_label(language)},
                 )
             )
     for row in rows:

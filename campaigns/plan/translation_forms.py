@@ -42,6 +42,8 @@ class TranslationForm(forms.Form):
                 field.initial = stored.get(name, "")
                 if name in RICH:
                     field.widget = forms.Textarea(attrs=RICH_TEXT_ATTRS)
+                elif name == "lede":  # two sentences, as in the project's own form
+                    field.widget = forms.Textarea(attrs={"rows": 2, "maxlength": field.max_length})
                 field.help_text = ""
             self.fields[name] = field
         for session in self.sessions:

@@ -13,7 +13,7 @@ from campaigns.plan import services as plan
 from campaigns.plan.translation_forms import STORY_FIELDS, TranslationForm, asset_translated_fields
 from campaigns.projects import services as projects
 from campaigns.projects.permissions import get_project_for_user
-from lib.translations import language_name
+from lib.translations import language_label
 
 
 def _language_of(project, language: str) -> str:
@@ -56,8 +56,8 @@ def asset_translate(request, slug, pk, language):
             "heading": asset.title,
             "back_url": asset.get_absolute_url(),
             "language": language,
-            "language_name": language_name(language),
-            "primary_name": language_name(project.language),
+            "language_name": language_label(language),
+            "primary_name": language_label(project.language),
             "active": "plan",
         },
     )
@@ -86,8 +86,8 @@ def story_translate(request, slug, language):
             "heading": _("The story"),
             "back_url": project.get_absolute_url(),
             "language": language,
-            "language_name": language_name(language),
-            "primary_name": language_name(project.language),
+            "language_name": language_label(language),
+            "primary_name": language_label(project.language),
             "active": "overview",
         },
     )
@@ -106,7 +106,7 @@ def language_rows(project, obj, url_name: str, *args) -> list[dict]:
         rows.append(
             {
                 "code": code,
-                "name": language_name(code),
+                "name": language_label(code),
                 "state": state,
                 "url": reverse(url_name, args=[project.slug, *args, code]),
             }

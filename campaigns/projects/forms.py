@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.models import ChangeProject, Membership
 from lib.colors import HEX_COLOR
 from lib.images import ImageRejected, process_image
-from lib.translations import content_languages
+from lib.translations import content_languages, language_label
 from lib.uploads import keep_upload, kept_filename, kept_upload
 
 RICH_TEXT_ATTRS = {"rows": 6, "class": "rich-text", "data-rich-text": "1"}
@@ -74,7 +74,9 @@ class ProjectForm(forms.ModelForm):
             self.fields["hero_alt"].initial = self.instance.hero_image.alt_text
         # Left empty (or missing from an older form), the threshold stays as it is.
         self.fields["anonymity_threshold"].required = False
-        self.fields["other_languages"].choices = content_languages()
+        labels = [(code, language_label(code)) for code, _name in content_languages()]
+        self.fields["other_languages"].choices = labels
+        self.fields["language"].choices = labels
         # A form without the language fields (an older page, a script) leaves the languages as they are.
         self.fields["language"].required = False
 

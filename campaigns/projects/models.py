@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lib.colors import HEX_COLOR
-from lib.translations import Translatable, content_languages, language_name, normalise
+from lib.translations import Translatable, content_languages, language_label, language_name, normalise
 
 hex_color_validator = RegexValidator(HEX_COLOR, _("Enter a colour as #rrggbb."))
 
@@ -123,7 +123,12 @@ class ChangeProject(Translatable):
 
     @property
     def language_choices(self) -> list[tuple[str, str]]:
-        """(code, name in its own language) of the project's languages, the primary one first."""
+        """(code, name in the team's language) of the project's languages, the primary one first."""
+        return [(code, language_label(code)) for code in self.languages]
+
+    @property
+    def language_switch(self) -> list[tuple[str, str]]:
+        """(code, name in its own language) of the project's languages: what a reader chooses from."""
         return [(code, language_name(code)) for code in self.languages]
 
     def content_language(self, wanted: str | None) -> str:
