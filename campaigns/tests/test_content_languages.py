@@ -325,3 +325,30 @@ def test_the_dashboard_shows_reach_and_readiness_per_language_within_its_query_c
         page = client.get(url).content.decode()
     assert len(queries) == 12  # the same pinned count as a project in one language
     assert "English" in page and 'id="languages-title"' in page
+
+
+def test_a_hostile_translation_is_shown_as_text_on_the_page_and_in_the_email(client, owner, project):
+    bilingual(project)
+    project.set_translation("en", {"lede": '<script>alert("lede")</script><img src=x onerror=alert(1)>'})
+    project.save()
+    asset = make_email(project, owner)
+    plan.asset_translate(
+        asset=asset,
+        language="en",
+        by=owner,
+        values={
+            "subject": "<b>Hi</b>",
+            "body": '<p>Hi</p><script>alert("body")</script><a href="javascript:x()">x</a>',
+        },
+    )
+    asset.refresh_from_db()
+    link = personal_link(project, make_employee("bob@example.se", language="en"))
+
+    page = client.get(f"/p/{link.token}/").content.decode()
+    from campaigns.delivery.emails import render_campaign_email
+
+    rendered = render_campaign_email(asset=asset, employee=link.employee, landing_url="https://x.example/")
+
+    assert "<script>alert(" not in page and "&lt;script&gt;alert(&quot;lede&quot;)" in page
+    assert "<script>" not in rendered.html and "javascript:" not in rendered.html
+    assert rendered.subject == "<b>Hi</b>"  # a subject is plain text: shown as typed, never as markup
