@@ -47,13 +47,14 @@ def language_name(code: str) -> str:
     return dict(content_languages()).get(code, code)
 
 
-def language_label(code: str) -> str:
-    """The language's name in the language being spoken now ("Swedish", or "Svenska" in Swedish): for the team."""
+def language_label(code: str, *, in_sentence: bool = False) -> str:
+    """The language's name in the language being spoken now, for the team: "Swedish", or "Svenska"
+    in Swedish ("svenska" within a sentence, where Swedish writes it in lower case)."""
     try:
         name = str(get_language_info(code)["name_translated"])
     except KeyError:
         return code
-    return name[:1].upper() + name[1:]
+    return name if in_sentence else name[:1].upper() + name[1:]
 
 
 def normalise(code: str | None) -> str:

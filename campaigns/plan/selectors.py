@@ -362,7 +362,7 @@ def _untranslated(project: ChangeProject, live: list[Asset], audiences: list[Aud
             for pk in targets:
                 if readers.get(pk, {}).get(language):
                     gaps[pk] = gaps.get(pk, 0) + 1
-            values = {"title": asset.title, "language": language_label(language), "n": people}
+            values = {"title": asset.title, "language": language_label(language, in_sentence=True), "n": people}
             warnings.append(
                 PlanWarning(
                     kind="untranslated",
@@ -387,9 +387,10 @@ def _untranslated(project: ChangeProject, live: list[Asset], audiences: list[Aud
                 PlanWarning(
                     kind="untranslated",
                     message=_("The landing page's story has no complete %(language)s version.")
-                    % {"language": language_label(language)},
+                    % {"language": language_label(language, in_sentence=True)},
                     url=reverse("campaigns:story_translate", args=[project.slug, language]),
-                    link_label=_("Write the %(language)s version") % {"language": language_label(language)},
+                    link_label=_("Write the %(language)s version")
+                    % {"language": language_label(language, in_sentence=True)},
                 )
             )
     for row in rows:

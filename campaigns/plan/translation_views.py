@@ -56,8 +56,8 @@ def asset_translate(request, slug, pk, language):
             "heading": asset.title,
             "back_url": asset.get_absolute_url(),
             "language": language,
-            "language_name": language_label(language),
-            "primary_name": language_label(project.language),
+            "language_name": language_label(language, in_sentence=True),
+            "primary_name": language_label(project.language, in_sentence=True),
             "active": "plan",
         },
     )
@@ -86,8 +86,8 @@ def story_translate(request, slug, language):
             "heading": _("The story"),
             "back_url": project.get_absolute_url(),
             "language": language,
-            "language_name": language_label(language),
-            "primary_name": language_label(project.language),
+            "language_name": language_label(language, in_sentence=True),
+            "primary_name": language_label(project.language, in_sentence=True),
             "active": "overview",
         },
     )
