@@ -254,6 +254,7 @@ def test_a_test_send_offers_the_projects_languages(client, editor, project):
 # The plan
 
 
+@pytest.mark.usefixtures("english")
 def test_the_plan_counts_an_asset_without_the_language_its_audience_reads_as_a_gap(client, owner, project):
     project.refresh_from_db()
     from campaigns.plan.selectors import plan_coverage
