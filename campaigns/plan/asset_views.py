@@ -291,6 +291,16 @@ def _stand_in(request) -> Employee:
     )
 
 
+def _in_language(request, project, employee: Employee) -> Employee:
+    """The employee as they would read the email in the language chosen on the preview (`?language=`)."""
+    language = request.GET.get("language", "")
+    if language not in project.languages or language == employee.language:
+        return employee
+    employee = copy.copy(employee)
+    employee.language = language  # this preview only; nothing is saved
+    return employee
+
+
 def _readable_header(value: str) -> str:
     """An address header as a mail program shows it: "Karin Åström <…>", not its encoded form."""
     return str(make_header(decode_header(value))) if value else ""
@@ -309,11 +319,17 @@ def asset_preview(request, slug, pk):
         if employee.pk and employee not in candidates:
             candidates.insert(0, employee)
         rendered = emails.render_campaign_email(
-            asset=asset, employee=employee, landing_url=emails.preview_landing_url(project)
+            asset=asset,
+            employee=_in_language(request, project, employee),
+            landing_url=emails.preview_landing_url(project),
         )
         context |= {
             "employees": candidates,
             "employee": employee,
+            "preview_language": request.GET.get("language", "")
+            if request.GET.get("language") in project.languages
+            else "",
+            "languages": project.language_choices if project.other_languages else [],
             "rendered": rendered,
             "from_display": _readable_header(rendered.from_email),
             "test_form": TestSendForm(initial={"to": request.user.email}, languages=project.language_choices),
@@ -332,7 +348,7 @@ def asset_email_html(request, slug, pk):
     asset = _get_asset(project, pk)
     if asset.channel != Channel.EMAIL:
         raise Http404
-    employee = _preview_employee(request, asset, _preview_employees(asset))
+    employee = _in_language(request, project, _preview_employee(request, asset, _preview_employees(asset)))
     rendered = emails.render_campaign_email(
         asset=asset, employee=employee, landing_url=emails.preview_landing_url(project)
     )

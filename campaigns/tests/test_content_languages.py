@@ -353,3 +353,23 @@ def test_a_hostile_translation_is_shown_as_text_on_the_page_and_in_the_email(cli
     assert "<script>alert(" not in page and "&lt;script&gt;alert(&quot;lede&quot;)" in page
     assert "<script>" not in rendered.html and "javascript:" not in rendered.html
     assert rendered.subject == "<b>Hi</b>"  # a subject is plain text: shown as typed, never as markup
+
+
+def test_the_preview_shows_the_email_in_a_chosen_language_of_the_project(client, editor, project):
+    bilingual(project)
+    asset = make_email(project, editor)
+    asset.set_translation("en", {"subject": "Why we change systems", "body": "<p>Hello</p>"})
+    asset.save()
+    anna = make_employee()  # Swedish
+    client.force_login(editor)
+    url = reverse("campaigns:asset_preview", args=[project.slug, asset.pk])
+
+    swedish = client.get(url, {"employee": anna.pk}).context["rendered"]
+    english = client.get(url, {"employee": anna.pk, "language": "en"}).context["rendered"]
+    frame = client.get(
+        reverse("campaigns:asset_email_html", args=[project.slug, asset.pk]), {"employee": anna.pk, "language": "en"}
+    )
+
+    assert swedish.subject == "Hej Anna, därför byter vi system" and english.subject == "Why we change systems"
+    assert 'lang="en"' in frame.content.decode()
+    assert client.get(url, {"employee": anna.pk, "language": "de"}).context["rendered"].subject == swedish.subject
