@@ -6,9 +6,12 @@ from campaigns.models import (
     AssetEvent,
     Booking,
     ChangeProject,
+    Comprehension,
+    ComprehensionResponse,
     Delivery,
     EmailSend,
     EngagementCounter,
+    ErasureRequest,
     LandingCounter,
     LandingToken,
     MeetingSession,
@@ -19,6 +22,7 @@ from campaigns.models import (
     ProjectImage,
     PulseResponse,
     Question,
+    ReadDepthCounter,
 )
 from lib.views import id_or_none
 
@@ -279,6 +283,53 @@ class PulseResponseAdmin(ReadOnlyProjectAdmin):
     list_filter = ["round", "reaction", ProjectFilter]
     list_select_related = ["project", "audience"]
     search_fields = ["audience__name"]
+
+
+class SuperuserOnly:
+    """Rows about one person (their answer, their wish to be forgotten): superusers only. The team
+    reads understanding in the dashboard, per audience and above the anonymity threshold."""
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.none()
+
+
+@admin.register(Comprehension)
+class ComprehensionAdmin(ProjectScopedAdmin):
+    list_display = ["text", "project", "right_answer", "attention_above", "updated_at"]
+    list_filter = [ProjectFilter]
+    list_select_related = ["project"]
+    search_fields = ["text", "answer_1", "answer_2", "answer_3", "answer_4"]
+    readonly_fields = ["project", "updated_at"]  # the further languages are written in the app
+
+    def has_add_permission(self, request, obj=None):
+        return False  # set on the project's question page, one per project
+
+
+@admin.register(ComprehensionResponse)
+class ComprehensionResponseAdmin(SuperuserOnly, ReadOnlyProjectAdmin):
+    project_path = "question__project"
+    exclude = ["employee"]
+    list_display = ["question", "answer", "is_right", "source", "audience", "updated_at"]
+    list_filter = ["is_right", "source", ProjectFilter]
+    list_select_related = ["question", "audience"]
+    search_fields = ["audience__name"]
+
+
+@admin.register(ReadDepthCounter)
+class ReadDepthCounterAdmin(ReadOnlyProjectAdmin):
+    list_display = ["project", "audience", "depth", "story_seconds", "count", "updated_at"]
+    list_filter = ["depth", ProjectFilter]
+    list_select_related = ["project", "audience"]
+    search_fields = ["audience__name"]
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(SuperuserOnly, ReadOnlyProjectAdmin):
+    list_display = ["project", "employee", "requested_at"]
+    list_filter = [ProjectFilter]
+    list_select_related = ["project", "employee"]
+    search_fields = ["employee__email"]
 
 
 @admin.register(LandingCounter)

@@ -68,6 +68,11 @@ urlpatterns = [
     ),
     path("<slug:slug>/questions/", inbox_views.inbox, name="inbox"),
     path("<slug:slug>/understanding/", inbox_views.comprehension_edit, name="comprehension"),
+    path(
+        "<slug:slug>/understanding/<slug:language>/",
+        translation_views.question_translate,
+        name="question_translate",
+    ),
     path("<slug:slug>/questions/<int:pk>/answer/", inbox_views.question_answer, name="question_answer"),
     path("<slug:slug>/questions/<int:pk>/delete/", inbox_views.question_delete, name="question_delete"),
     path("<slug:slug>/plan/", plan_views.plan_page, name="plan"),

@@ -225,7 +225,7 @@ def _meeting_card(asset: Asset, language: str) -> dict | None:
     return {"title": meeting.headline or meeting.title, "sessions": sessions}
 
 
-def _question_links(asset: Asset, landing_url: str) -> dict | None:
+def _question_links(asset: Asset, landing_url: str, language: str) -> dict | None:
     """The comprehension question with one link per answer: each opens a page that asks the reader
     to confirm (a GET answers nothing, so mail scanners that follow links do not answer)."""
     if not asset.include_question:
@@ -233,6 +233,7 @@ def _question_links(asset: Asset, landing_url: str) -> dict | None:
     question = Comprehension.objects.filter(project_id=asset.project_id).first()
     if question is None:
         return None
+    question = question.in_language(language)
     base = landing_url if landing_url.endswith("/") else landing_url + "/"
     return {
         "text": question.text,
@@ -281,7 +282,7 @@ def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> Render
             "button_height": BUTTON_HEIGHT,
             "landing_url": landing_url,
             "meeting": _meeting_card(asset, language),
-            "question": _question_links(asset, landing_url),
+            "question": _question_links(asset, landing_url, language),
             "signature": _signature(asset, project),
             "go_live": values["go_live"],
             "days_to_go_live": project.days_to_go_live(),

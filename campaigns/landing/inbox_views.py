@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 from campaigns.landing import services as landing
 from campaigns.landing.forms import AnswerForm, ComprehensionForm
 from campaigns.models import Comprehension, ErasureRequest, Question
+from campaigns.plan.translation_views import language_rows
 from campaigns.projects.permissions import get_project_for_user
 
 FILTERS = ("open", "answered", "published", "all")
@@ -109,6 +110,12 @@ def comprehension_edit(request, slug):
     return render(
         request,
         "campaigns/comprehension_form.html",
-        {"project": project, "membership": membership, "form": form, "question": question},
+        {
+            "project": project,
+            "membership": membership,
+            "form": form,
+            "question": question,
+            "languages": language_rows(project, question, "campaigns:question_translate") if question else [],
+        },
         status=400 if request.method == "POST" else 200,
     )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.delivery.models import _tracking_token
 from campaigns.plan.models import Asset, MeetingSession
 from campaigns.projects.models import ChangeProject
+from lib.translations import Translatable
 
 
 class ReadDepth(models.IntegerChoices):
@@ -130,11 +131,15 @@ class ReadDepthCounter(models.Model):
         return f"{self.project_id} {self.audience_id or '-'} depth {self.depth} {self.story_seconds}s: {self.count}"
 
 
-class Comprehension(models.Model):
+class Comprehension(Translatable):
     """The project's one comprehension question: three or four answers, one of them right.
 
     Shown on the landing page after the story, and embeddable in an email as one-click answer links.
+    A version per further language of the project holds the question and answers in that language
+    (the right answer is the same number in every language).
     """
+
+    TRANSLATED = ("text", "answer_1", "answer_2", "answer_3", "answer_4")
 
     project = models.OneToOneField(ChangeProject, on_delete=models.CASCADE, related_name="comprehension")
     text = models.CharField(

@@ -13,10 +13,12 @@ from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.landing import invites
 from campaigns.landing.models import story_bucket
@@ -566,6 +568,23 @@ def comprehension_save(*, project: ChangeProject, by, **fields) -> Comprehension
         landing_cache_bump(project_id=project.pk)
     logger.info(
         "comprehension question of project %s %s by user %s", project.pk, "set" if created else "changed", by.pk
+    )
+    return question
+
+
+def comprehension_translate(*, question: Comprehension, language: str, values: dict, by) -> Comprehension:
+    """Store `language`'s version of the question and its answers (plain text, shown escaped)."""
+    with transaction.atomic():
+        question = Comprehension.objects.select_for_update().select_related("project").get(pk=question.pk)
+        if language not in question.project.other_languages:
+            raise ValidationError(
+                _("This project has no version in that language. Add the language to the project first.")
+            )
+        question.set_translation(language, {name: (value or "").strip() for name, value in values.items()})
+        question.save(update_fields=["translations", "updated_at"])
+        landing_cache_bump(project_id=question.project_id)
+    logger.info(
+        "comprehension question of project %s: %s version changed by user %s", question.project_id, language, by.pk
     )
     return question
 

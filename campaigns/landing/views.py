@@ -168,7 +168,7 @@ def _public_part(project: ChangeProject) -> dict:
         }
         part = {
             "story_html": render_to_string("landing/_story.html", context),
-            "comprehension": selectors.comprehension_of(project=project),
+            "comprehension": _question_in(project, language),
             "faq_html": render_to_string(
                 "landing/_faq.html", {"questions": list(selectors.published_questions(project=project))}
             ),
@@ -501,8 +501,14 @@ def personal_privacy(request, token):
 # The comprehension question
 
 
-def _record_answer(request, project, number, *, link=None, source="page") -> None:
+def _question_in(project: ChangeProject, language: str):
+    """The project's comprehension question as a reader of `language` sees it, or None."""
     question = selectors.comprehension_of(project=project)
+    return question.in_language(language) if question else None
+
+
+def _record_answer(request, project, number, *, link=None, source="page") -> None:
+    question = _question_in(project, _use_content_language(request, project))
     if question is None:
         raise Http404
     try:
@@ -552,7 +558,7 @@ def general_answer(request, slug):
 
 def _confirm_answer(request, project, number, *, link=None):
     """An answer link from an email: GET shows the answer and a button (link scanners only GET); POST answers."""
-    question = selectors.comprehension_of(project=project)
+    question = _question_in(project, _use_content_language(request, project))
     if question is None or not question.answer_text(number):
         raise Http404
     if request.method == "POST":
@@ -561,7 +567,7 @@ def _confirm_answer(request, project, number, *, link=None):
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405)
     context = {
-        "project": project,
+        "project": project.in_language(translation.get_language()),
         "question": question,
         "number": number,
         "answer": question.answer_text(number),

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('audiences', '0003_employee_scim_provisioning'),
-        ('campaigns', '0012_team_notifications'),
+        ('campaigns', '0013_content_languages'),
     ]
 
     operations = [
@@ -59,6 +59,7 @@ class Migration(migrations.Migration):
             name='Comprehension',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('translations', models.JSONField(blank=True, default=dict, editable=False)),
                 ('text', models.CharField(help_text='For example: What changes for you on 13 January?', max_length=200, verbose_name='question')),
                 ('answer_1', models.CharField(max_length=160, verbose_name='answer 1')),
                 ('answer_2', models.CharField(max_length=160, verbose_name='answer 2')),

@@ -18,7 +18,16 @@ from django.utils.translation import ngettext
 
 from audiences.models import Audience
 from audiences.selectors import audience_readers
-from campaigns.models import Asset, ChangeProject, Channel, DashboardFigure, MeetingSession, SenderKind, Stage
+from campaigns.models import (
+    Asset,
+    ChangeProject,
+    Channel,
+    Comprehension,
+    DashboardFigure,
+    MeetingSession,
+    SenderKind,
+    Stage,
+)
 from lib.days_off import day_off
 from lib.translations import language_label
 
@@ -414,7 +423,8 @@ def _untranslated(project: ChangeProject, live: list[Asset], audiences: list[Aud
     """Assets (and the story) that people in their audiences would read in a further language of the
     project, but that have no version, or an outdated one, in it: gaps in the plan like any other.
     Each row of the coverage gets the number of its assets missing a language its people read.
-    One query, and none for a project in one language."""
+    Two queries (the readers, and the comprehension question when anyone reads another language),
+    none for a project in one language."""
     if not project.other_languages or not audiences:
         return []
     readers = audience_readers(audiences=audiences, languages=project.other_languages)
@@ -459,6 +469,19 @@ def _untranslated(project: ChangeProject, live: list[Asset], audiences: list[Aud
                     message=_("The landing page's story has no complete %(language)s version.")
                     % {"language": language_label(language, in_sentence=True)},
                     url=reverse("campaigns:story_translate", args=[project.slug, language]),
+                    link_label=_("Write the %(language)s version")
+                    % {"language": language_label(language, in_sentence=True)},
+                )
+            )
+    question = Comprehension.objects.filter(project=project).first() if story_readers else None
+    for language in project.other_languages if question else ():
+        if not question.translation_state(language).complete:
+            warnings.append(
+                PlanWarning(
+                    kind="untranslated",
+                    message=_("The comprehension question has no complete %(language)s version.")
+                    % {"language": language_label(language, in_sentence=True)},
+                    url=reverse("campaigns:question_translate", args=[project.slug, language]),
                     link_label=_("Write the %(language)s version")
                     % {"language": language_label(language, in_sentence=True)},
                 )

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from campaigns.models import Asset, Channel
+from campaigns.landing import services as landing
+from campaigns.models import Asset, Channel, Comprehension
 from campaigns.plan import services as plan
 from campaigns.plan.translation_forms import STORY_FIELDS, TranslationForm, asset_translated_fields
 from campaigns.projects import services as projects
@@ -89,6 +90,39 @@ def story_translate(request, slug, language):
             "language_name": language_label(language, in_sentence=True),
             "primary_name": language_label(project.language, in_sentence=True),
             "active": "overview",
+        },
+    )
+
+
+@login_required
+def question_translate(request, slug, language):
+    """The comprehension question and its answers in a further language of the project."""
+    project, membership = get_project_for_user(request, slug, need="edit")
+    language = _language_of(project, language)
+    question = get_object_or_404(Comprehension, project=project)
+    names = [name for name in question.TRANSLATED if getattr(question, name)]
+    form = TranslationForm(request.POST or None, obj=question, names=names, language=language)
+    if form.is_bound and form.is_valid():
+        try:
+            landing.comprehension_translate(question=question, language=language, values=form.values(), by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("campaigns:comprehension", slug=project.slug)
+    return render(
+        request,
+        "campaigns/translation_form.html",
+        {
+            "project": project,
+            "membership": membership,
+            "form": form,
+            "heading": _("Comprehension question"),
+            "back_url": reverse("campaigns:comprehension", args=[project.slug]),
+            "language": language,
+            "language_name": language_label(language, in_sentence=True),
+            "primary_name": language_label(project.language, in_sentence=True),
+            "active": "dashboard",
         },
     )
 

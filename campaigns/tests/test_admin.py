@@ -169,6 +169,10 @@ NEW_ADMIN_MODELS = [
     "delivery",
     "emailsend",
     "printrender",
+    "comprehension",
+    "comprehensionresponse",
+    "readdepthcounter",
+    "erasurerequest",
 ]
 READ_ONLY = {
     "landingtoken",
@@ -178,7 +182,12 @@ READ_ONLY = {
     "delivery",
     "emailsend",
     "printrender",
+    "comprehensionresponse",
+    "readdepthcounter",
+    "erasurerequest",
 }
+# Rows about one person's answers or wishes: superusers only (see test_pulse_answers_are_for_superusers_only).
+SUPERUSER_ONLY = {"pulseresponse", "comprehensionresponse", "erasurerequest"}
 
 
 def _rows_of(project, n: int = 1, tag: str = "") -> dict[str, list]:
@@ -194,15 +203,19 @@ def _rows_of(project, n: int = 1, tag: str = "") -> dict[str, list]:
     from campaigns.models import (
         Asset,
         Booking,
+        Comprehension,
+        ComprehensionResponse,
         Delivery,
         EmailSend,
         EngagementCounter,
+        ErasureRequest,
         LandingCounter,
         LandingToken,
         MeetingSession,
         PrintRender,
         PulseResponse,
         Question,
+        ReadDepthCounter,
     )
 
     rows: dict[str, list] = {m: [] for m in NEW_ADMIN_MODELS}
@@ -234,6 +247,23 @@ def _rows_of(project, n: int = 1, tag: str = "") -> dict[str, list]:
         )
         rows["emailsend"].append(EmailSend.objects.create(asset=email, due_at=starts))
         rows["printrender"].append(PrintRender.objects.create(asset=poster, language="sv"))
+        question, _ = Comprehension.objects.get_or_create(
+            project=project,
+            defaults={"text": "Vad?", "answer_1": "A", "answer_2": "B", "answer_3": "C", "right_answer": 2},
+        )
+        rows["comprehension"].append(question)
+        rows["comprehensionresponse"].append(
+            ComprehensionResponse.objects.create(question=question, answer=1, is_right=False, employee=employee)
+        )
+        rows["readdepthcounter"].append(
+            ReadDepthCounter.objects.create(
+                project=project,
+                depth=2,
+                story_seconds=ReadDepthCounter.objects.filter(project=project).count(),
+                count=4,
+            )
+        )
+        rows["erasurerequest"].append(ErasureRequest.objects.create(project=project, employee=employee))
     return rows
 
 
@@ -249,7 +279,7 @@ def _staff_viewing_everything(user):
 
 
 # One person's pulse answers are for superusers only (see test_pulse_answers_are_for_superusers_only).
-STAFF_MODELS = [m for m in NEW_ADMIN_MODELS if m != "pulseresponse"]
+STAFF_MODELS = [m for m in NEW_ADMIN_MODELS if m not in SUPERUSER_ONLY]
 
 
 @pytest.mark.parametrize("model", STAFF_MODELS)
@@ -278,7 +308,7 @@ def test_the_project_filter_offers_only_their_projects(client, project, other_pr
 def test_read_only_rows_cannot_be_changed_added_or_deleted(client, project, owner, model):
     obj = _rows_of(project)[model][0]
     client.force_login(_staff_viewing_everything(owner))
-    if model == "pulseresponse":  # only a superuser sees one at all; for them too it is read-only
+    if model in SUPERUSER_ONLY:  # only a superuser sees one at all; for them too it is read-only
         owner.is_superuser = True
         owner.save()
     response = client.get(_change_url(obj))
@@ -421,10 +451,11 @@ def test_staff_without_template_permissions_cannot_edit_templates(client, owner)
 # People in the admin: shown only as the project's tracking mode allows.
 
 
-def test_pulse_answers_are_for_superusers_only(client, project, owner):
-    (answer,) = _rows_of(project)["pulseresponse"]
+@pytest.mark.parametrize("model", sorted(SUPERUSER_ONLY - {"erasurerequest"}))
+def test_pulse_answers_are_for_superusers_only(client, project, owner, model):
+    (answer,) = _rows_of(project)[model]
     client.force_login(_staff_viewing_everything(owner))
-    response = client.get(reverse("admin:campaigns_pulseresponse_changelist"))
+    response = client.get(reverse(f"admin:campaigns_{model}_changelist"))
     assert response.status_code == 200 and list(response.context["cl"].result_list) == []
     assert client.get(_change_url(answer)).status_code == 302  # "does not exist"
     owner.is_superuser = True

@@ -95,6 +95,7 @@ def test_the_demo_is_bilingual_and_its_key_assets_have_english_versions(settings
     assert atlas.translation_state("en").complete
     teaser = Asset.objects.get(project=atlas, title="Teaser: något nytt är på väg")
     assert teaser.translation_state("en").complete
+    assert atlas.comprehension.translation_state("en").complete  # the question reads in English too
     english_reader = atlas.audiences.get(name="Alla medarbetare")  # someone who reads English in it
     from audiences.selectors import audience_members
 

@@ -205,3 +205,127 @@ def test_an_editor_sets_the_question_and_a_viewer_may_only_read_it(client, proje
     assert (question.right_answer, question.attention_above, question.answers()[2]) == (3, 25, (3, "C"))
     client.force_login(viewer)
     assert "Vad ändras?" in client.get(url).content.decode()
+
+
+# The question in the project's further languages
+
+ENGLISH = {
+    "text": "What changes for you on 1 March?",
+    "answer_1": "Nothing",
+    "answer_2": "Invoices are approved in the new system",
+    "answer_3": "I move to another office",
+}
+
+
+def _bilingual(project):
+    from campaigns.tests.landing_helpers import bilingual
+
+    return bilingual(project)
+
+
+def test_the_team_writes_the_question_in_english_and_each_reader_sees_and_answers_it_in_their_own(
+    client, owner, project, question
+):
+    _bilingual(project)
+    client.force_login(owner)
+    url = reverse("campaigns:question_translate", args=[project.slug, "en"])
+    assert client.post(url, ENGLISH).status_code == 302
+    question.refresh_from_db()
+    assert question.translation_state("en").complete and question.text.startswith("Vad ändras")
+    client.logout()
+
+    bob = personal_link(project, make_employee("bob@example.se", language="en"))
+    page = client.get(reverse("landing:personal", args=[bob.token])).content.decode()
+    assert "Invoices are approved in the new system" in page and "Fakturor attesteras" not in page
+    response = client.post(reverse("landing:personal_answer", args=[bob.token]), {"answer": "3"}, follow=True)
+    assert "the right answer is “Invoices are approved in the new system”" in response.content.decode()
+    confirm = client.get(reverse("landing:personal_answer_link", args=[bob.token, 2])).content.decode()
+    assert "Invoices are approved in the new system" in confirm and "Fakturor" not in confirm
+
+    anna = personal_link(project, make_employee())
+    page = client.get(reverse("landing:personal", args=[anna.token])).content.decode()
+    assert "Fakturor attesteras i det nya systemet" in page and "Invoices are approved" not in page
+    assert sorted(ComprehensionResponse.objects.values_list("answer", flat=True)) == [3]  # same numbers, one row
+
+
+def test_the_email_carries_the_question_in_the_readers_language(project, owner, question):
+    _bilingual(project)
+    landing.comprehension_translate(question=question, language="en", values=ENGLISH, by=owner)
+    email = Asset.objects.create(
+        project=project,
+        channel=Channel.EMAIL,
+        stage=Stage.KNOWLEDGE,
+        title="Så funkar det",
+        subject="Så funkar det",
+        body="<p>Hej!</p>",
+        offset_days=-7,
+        include_question=True,
+    )
+    email.set_translation("en", {"subject": "How it works", "body": "<p>Hi!</p>"})
+    email.save()
+    english = render_campaign_email(
+        asset=email, employee=make_employee("bob@example.se", language="en"), landing_url="https://x.se/p/b/"
+    )
+    swedish = render_campaign_email(asset=email, employee=make_employee(), landing_url="https://x.se/p/a/")
+
+    assert "Invoices are approved in the new system: https://x.se/p/b/answer/2/" in english.text
+    assert "Fakturor" not in english.html
+    assert "Fakturor attesteras i det nya systemet: https://x.se/p/a/answer/2/" in swedish.text
+
+
+def test_a_hostile_translation_is_shown_as_text(client, owner, project, question):
+    _bilingual(project)
+    landing.comprehension_translate(
+        question=question,
+        language="en",
+        values={**ENGLISH, "answer_2": "<script>alert(1)</script>{{ secret }}"},
+        by=owner,
+    )
+    bob = personal_link(project, make_employee("bob@example.se", language="en"))
+    page = client.get(reverse("landing:personal", args=[bob.token])).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;{{ secret }}" in page
+
+
+def test_only_editors_write_a_version_and_only_in_a_language_the_project_has(
+    client, owner, viewer, make_user, project, question
+):
+    url = reverse("campaigns:question_translate", args=[project.slug, "en"])
+    client.force_login(owner)
+    assert client.post(url, ENGLISH).status_code == 404  # English is not one of its languages yet
+    _bilingual(project)
+    assert client.get(reverse("campaigns:question_translate", args=[project.slug, "fi"])).status_code == 404
+    client.force_login(viewer)
+    assert client.post(url, ENGLISH).status_code in (403, 404)
+    client.force_login(make_user("outsider"))
+    assert client.post(url, ENGLISH).status_code == 404
+    question.refresh_from_db()
+    assert question.translations == {}
+
+
+def test_the_plan_asks_for_the_question_in_the_language_its_audiences_read(owner, project, question):
+    from campaigns.tests.asset_helpers import make_audience, make_email
+
+    make_email(project, owner).audiences.set(
+        [make_audience(project, make_employee("bob@example.se", language="en"), name="Ekonomi")]
+    )
+    _bilingual(project)
+    url = reverse("campaigns:question_translate", args=[project.slug, "en"])
+    assert any(w.url == url for w in plan_coverage(project=project)["warnings"])
+
+    landing.comprehension_translate(question=question, language="en", values=ENGLISH, by=owner)
+    project.refresh_from_db()
+    assert not any(w.url == url for w in plan_coverage(project=project)["warnings"])
+
+
+@pytest.mark.usefixtures("english")
+def test_the_question_page_shows_where_each_language_stands(client, owner, project, question):
+    _bilingual(project)
+    client.force_login(owner)
+    page = client.get(reverse("campaigns:comprehension", args=[project.slug])).content.decode()
+    assert reverse("campaigns:question_translate", args=[project.slug, "en"]) in page
+    assert "4 missing" in page  # the question and its three answers
+
+    landing.comprehension_translate(question=question, language="en", values=ENGLISH, by=owner)
+    page = client.get(reverse("campaigns:comprehension", args=[project.slug])).content.decode()
+    assert "Up to date" in page and "missing" not in page

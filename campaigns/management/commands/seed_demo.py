@@ -756,6 +756,19 @@ class Command(BaseCommand):
             right_answer=2,
             attention_above=30,
         )
+        if "en" in project.other_languages and not question.translation("en"):
+            landing.comprehension_translate(
+                question=question,
+                language="en",
+                by=by,
+                values={
+                    "text": "What changes for you when Atlas starts?",
+                    "answer_1": "Nothing, everything works as before",
+                    "answer_2": "Invoices are approved in Atlas, on the phone too",
+                    "answer_3": "Every order goes through customer service",
+                    "answer_4": "We stop approving invoices",
+                },
+            )
         rng = random.Random(2028)
         shares = {"buyers": 0.82, "service": 0.7, "floor": 0.4}
         for key, right_share in shares.items():
