@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audiences.models import Audience
@@ -216,27 +216,35 @@ def person_record(*, project: ChangeProject, link) -> dict:
     from campaigns.models import ComprehensionResponse, Delivery, ErasureRequest, PulseResponse
 
     employee = link.employee
+    language = project.content_language(translation.get_language())
+    deliveries = list(
+        Delivery.objects.filter(asset__project=project, employee=employee)
+        .select_related("asset")
+        .order_by("created_at")
+    )
+    for delivery in deliveries:  # each email as the person got it: in the language they read
+        delivery.asset = delivery.asset.in_language(language)
+    bookings = list(
+        Booking.objects.filter(session__meeting__project=project, employee=employee)
+        .select_related("session__meeting")
+        .order_by("session__starts_at")
+    )
+    for booking in bookings:
+        booking.session.meeting = booking.session.meeting.in_language(language)
+    answers = list(
+        ComprehensionResponse.objects.filter(question__project=project, employee=employee).select_related("question")
+    )
+    for answer in answers:
+        answer.question = answer.question.in_language(language)
     return {
         "mode": project.tracking_mode,
-        "deliveries": list(
-            Delivery.objects.filter(asset__project=project, employee=employee)
-            .select_related("asset")
-            .order_by("created_at")
-        ),
+        "deliveries": deliveries,
         "visited_at": link.visited_at,
         "read_depth": link.get_read_depth_display() if link.read_depth else "",
         "story_seconds": link.story_seconds,
-        "bookings": list(
-            Booking.objects.filter(session__meeting__project=project, employee=employee)
-            .select_related("session__meeting")
-            .order_by("session__starts_at")
-        ),
+        "bookings": bookings,
         "questions": list(Question.objects.filter(project=project, employee=employee).order_by("created_at")),
-        "answers": list(
-            ComprehensionResponse.objects.filter(question__project=project, employee=employee).select_related(
-                "question"
-            )
-        ),
+        "answers": answers,
         "pulse": list(PulseResponse.objects.filter(project=project, employee=employee).order_by("round")),
         "erasure_requested": ErasureRequest.objects.filter(project=project, employee=employee).first(),
     }

@@ -469,6 +469,7 @@ def personal_privacy(request, token):
     link = _personal(token, fresh=True)
     _use_language_of(request, link.employee)
     project = link.project
+    project = project.in_language(_use_content_language(request, project))  # the page speaks its content's language
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "withdraw":

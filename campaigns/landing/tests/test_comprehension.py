@@ -40,6 +40,7 @@ def audience(project):
     return Audience.objects.create(project=project, name="Ekonomi")
 
 
+@pytest.mark.usefixtures("english_page")
 def test_the_question_shows_after_the_story_and_an_answer_is_recorded_once_per_person(client, project, question):
     link = personal_link(project, make_employee())
     page = reverse("landing:personal", args=[link.token])
@@ -57,12 +58,14 @@ def test_the_question_shows_after_the_story_and_an_answer_is_recorded_once_per_p
     assert (row.answer, row.is_right, row.employee_id) == (2, True, link.employee_id)
 
 
+@pytest.mark.usefixtures("english_page")
 def test_a_wrong_answer_is_told_the_right_one(client, project, question):
     response = client.post(reverse("landing:general_answer", args=[project.slug]), {"answer": "3"}, follow=True)
     assert "the right answer is “Fakturor attesteras i det nya systemet”" in response.content.decode()
     assert ComprehensionResponse.objects.get().employee is None
 
 
+@pytest.mark.usefixtures("english_page")
 @pytest.mark.parametrize("value", ["4", "0", "x", "", "2; DROP TABLE"])
 def test_an_answer_that_is_not_one_writes_nothing(client, project, question, value):
     link = personal_link(project, make_employee())
@@ -77,6 +80,7 @@ def test_without_a_question_the_page_has_none_and_answers_are_refused(client, pr
     assert client.post(reverse("landing:personal_answer", args=[link.token]), {"answer": "1"}).status_code == 404
 
 
+@pytest.mark.usefixtures("english_page")
 def test_an_email_link_asks_before_it_answers_so_scanners_do_not_answer(client, project, question):
     link = personal_link(project, make_employee())
     url = reverse("landing:personal_answer_link", args=[link.token, 2])
@@ -131,6 +135,7 @@ def _answers(question, audience, right: int, wrong: int) -> None:
         )
 
 
+@pytest.mark.usefixtures("english")
 def test_results_show_per_audience_in_the_knowledge_stage_and_their_own_column(
     client, project, question, audience, viewer
 ):
@@ -154,6 +159,7 @@ def test_results_under_the_anonymity_threshold_are_hidden(project, question, aud
     assert row.understanding.answers == 3 and row.understanding.pct_right is None
 
 
+@pytest.mark.usefixtures("english")
 def test_too_many_wrong_answers_become_a_needs_attention_item_with_a_next_step(project, question, audience):
     _answers(question, audience, right=2, wrong=4)  # 67 % wrong, above 30 %
     analytics.analytics_refresh(project=project)

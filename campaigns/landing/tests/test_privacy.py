@@ -43,6 +43,7 @@ def _dates(project):
         (Mode.AGGREGATE, "totals only"),
     ],
 )
+@pytest.mark.usefixtures("english_page")
 def test_the_privacy_note_says_what_is_measured_in_the_projects_mode(client, project, mode, words):
     project.tracking_mode = mode
     project.save()
@@ -59,6 +60,7 @@ def test_the_general_page_has_no_personal_record_link(client, project):
     assert "/privacy/" not in html
 
 
+@pytest.mark.usefixtures("english_page")
 def test_what_we_record_lists_everything_tied_to_the_person(client, project, owner):
     project.tracking_mode = Mode.INDIVIDUAL
     project.save()
@@ -87,6 +89,7 @@ def test_what_we_record_lists_everything_tied_to_the_person(client, project, own
     assert "bo@example.se" not in html
 
 
+@pytest.mark.usefixtures("english_page")
 def test_a_person_withdraws_their_pulse_answers(client, project):
     anna, bo = make_employee(), make_employee("bo@example.se")
     link = personal_link(project, anna)
@@ -100,6 +103,7 @@ def test_a_person_withdraws_their_pulse_answers(client, project):
     assert set(PulseResponse.objects.values_list("reaction", flat=True)) == {"wrong", "partly"}
 
 
+@pytest.mark.usefixtures("english_page")
 def test_a_person_asks_for_erasure_once_and_it_is_logged(client, project, caplog):
     anna = make_employee()
     link = personal_link(project, anna)
@@ -196,6 +200,7 @@ def test_a_project_within_retention_is_left_alone(project, owner):
     assert LandingToken.objects.filter(project=project).exists()
 
 
+@pytest.mark.usefixtures("english")
 def test_the_team_sees_the_request_with_a_way_to_the_directorys_erase_flow(client, project, owner, viewer):
     from django.contrib.auth.models import Permission
 
@@ -209,3 +214,28 @@ def test_the_team_sees_the_request_with_a_way_to_the_directorys_erase_flow(clien
     client.force_login(owner)
     html = client.get(reverse("campaigns:inbox", args=[project.slug])).content.decode()
     assert reverse("audiences:employee_erase", args=[anna.pk]) in html
+
+
+def test_an_english_reader_sees_their_record_in_english_with_the_emails_as_they_got_them(client, project):
+    from campaigns.tests.landing_helpers import bilingual
+
+    bilingual(project)
+    ChangeProject.objects.filter(pk=project.pk).update(tracking_mode=Mode.INDIVIDUAL)
+    bob = make_employee("bob@example.se", first_name="Bob", language="en")
+    link = personal_link(project, bob)
+    email = Asset.objects.create(
+        project=project,
+        channel=Channel.EMAIL,
+        stage=Stage.AWARENESS,
+        title="T",
+        subject="Därför byter vi",
+        offset_days=-9,
+    )
+    email.set_translation("en", {"subject": "Why we are changing", "body": "<p>Hi</p>"})
+    email.save()
+    Delivery.objects.create(asset=email, employee=bob, message_id="<bob@x>", status="sent", opened_at=timezone.now())
+
+    html = client.get(reverse("landing:personal_privacy", args=[link.token])).content.decode()
+
+    assert '<html lang="en"' in html and "Why we are changing" in html and "opened" in html
+    assert "Därför byter vi" not in html

@@ -163,6 +163,7 @@ def test_buffered_beacons_reach_the_database_in_one_sum(project, settings, djang
 # The dashboard
 
 
+@pytest.mark.usefixtures("english")
 def test_the_dashboard_shows_depth_shares_and_the_median_per_audience(client, project, audience, viewer):
     project.anonymity_threshold = 2
     project.save()
@@ -203,6 +204,7 @@ def test_aggregate_mode_shows_the_project_only(project, audience):
     assert board.audiences == [] and board.overall.reading.everything == 7
 
 
+@pytest.mark.usefixtures("english")
 def test_the_export_and_the_report_include_read_depth(client, project, audience, viewer):
     import io
 
