@@ -277,6 +277,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "dispatch-due-emails": {"task": "campaigns.tasks.dispatch_due", "schedule": 60.0},
     # Dashboard rollups of active projects: figures are at most this old (editors can refresh at once).
     "refresh-dashboards": {"task": "campaigns.tasks.dashboards_refresh_due", "schedule": 60.0},
+    # Managers whose team talk is past its date get one reminder, then show on the late list.
+    "remind-late-team-talks": {"task": "campaigns.tasks.team_talks_remind", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

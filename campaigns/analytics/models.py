@@ -34,6 +34,8 @@ class DashboardFigure(models.Model):
         SITE = "site", _("Site")
         ASSET = "asset", _("Asset")
         READINESS = "readiness", _("Readiness")
+        # The manager cascade per department of the managers; the department's name is kept in `site`.
+        DEPARTMENT = "department", _("Department")
 
     project = models.ForeignKey(ChangeProject, on_delete=models.CASCADE, related_name="dashboard_figures")
     scope = models.CharField(max_length=16, choices=Scope)

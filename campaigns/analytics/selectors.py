@@ -181,6 +181,37 @@ class SeriesDay:
     totals: dict[str, int]  # running total at the end of the day
 
 
+@dataclass(frozen=True)
+class CascadeRow:
+    """Team talks in one group of managers: briefed, held (confirmed), late (due and not confirmed)."""
+
+    name: str
+    briefed: int
+    held: int
+    late: int
+
+    @property
+    def pct_held(self) -> int:
+        return _pct(self.held, self.briefed)
+
+
+def _cascade_rows(values: dict[tuple, int], scope: str) -> list[CascadeRow]:
+    names = sorted({key[3] for key in values if key[0] == scope and key[1] == "talks_briefed"})
+
+    def get(metric: str, name: str) -> int:
+        return values.get((scope, metric, None, name, None, ""), 0)
+
+    return [
+        CascadeRow(
+            name=name or str(_("(none)")),
+            briefed=get("talks_briefed", name),
+            held=get("talks_held", name),
+            late=get("talks_late", name),
+        )
+        for name in names
+    ]
+
+
 @dataclass
 class Dashboard:
     project: ChangeProject
@@ -195,6 +226,10 @@ class Dashboard:
     series: list[SeriesDay] = field(default_factory=list)
     reactions: dict[str, int] = field(default_factory=dict)
     questions: dict = field(default_factory=dict)
+    # The manager cascade: the project's total first, then per department and per site (CascadeRow).
+    cascade: "CascadeRow | None" = None
+    cascade_departments: list["CascadeRow"] = field(default_factory=list)
+    cascade_sites: list["CascadeRow"] = field(default_factory=list)
 
     @property
     def series_metrics(self) -> list[tuple[str, str]]:
@@ -357,6 +392,11 @@ def dashboard(*, project: ChangeProject) -> Dashboard:
         r: values.get((Scope.PROJECT, f"reaction_{r}", None, "", None, ""), 0) for r in PulseResponse.Reaction.values
     }
     board.questions = question_summary(project=project)
+    if (Scope.PROJECT, "talks_briefed", None, "", None, "") in values:
+        (board.cascade,) = _cascade_rows(values, Scope.PROJECT)
+        board.cascade = CascadeRow(_("Everyone briefed"), board.cascade.briefed, board.cascade.held, board.cascade.late)
+        board.cascade_departments = _cascade_rows(values, Scope.DEPARTMENT)
+        board.cascade_sites = _cascade_rows(values, Scope.SITE)
     return board
 
 

@@ -30,9 +30,12 @@ class Channel(models.TextChoices):
     FLYER = "flyer", _("Flyer (A5)")
     FILM = "film", _("Film")
     NEWS = "news", _("Landing-page news")
+    TEAM_TALK = "team_talk", _("Team talk (manager briefing)")
 
 
 PRINT_CHANNELS = (Channel.HANDOUT, Channel.POSTER, Channel.FLYER)
+# Channels that go out as emails through the delivery pipeline (a team talk: each manager's briefing).
+EMAIL_CHANNELS = (Channel.EMAIL, Channel.TEAM_TALK)
 
 
 class SenderKind(models.TextChoices):
@@ -154,6 +157,14 @@ class Asset(models.Model):
     video = models.FileField(_("video file"), upload_to=_film_path, blank=True)
     captions = models.FileField(_("captions (WebVTT)"), upload_to=_film_path, blank=True)
     video_url = models.URLField(_("video link"), blank=True)
+    # Team talk: the day, relative to go-live, by which every briefed manager should have held the talk.
+    # The asset's own date (offset_days) is when the briefings go out.
+    talk_by_days = models.IntegerField(
+        _("talks held by (days from go-live)"),
+        null=True,
+        blank=True,
+        help_text=_("Negative before go-live: -3 asks managers to hold their talk at the latest three days before."),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -194,6 +205,16 @@ class Asset(models.Model):
     @property
     def is_print(self) -> bool:
         return self.channel in PRINT_CHANNELS
+
+    @property
+    def is_emailed(self) -> bool:
+        return self.channel in EMAIL_CHANNELS
+
+    def talk_due_on(self, go_live: datetime.date | None = None) -> datetime.date | None:
+        """A team talk's last day: go-live + talk_by_days (moves with go-live), or None when not set."""
+        if self.talk_by_days is None:
+            return None
+        return (go_live or self.project.go_live) + datetime.timedelta(days=self.talk_by_days)
 
 
 class MeetingSession(models.Model):

@@ -1,0 +1,61 @@
+"""The manager's "team talk held" page: reached by the link in their briefing, no login."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from campaigns.cascade.forms import TeamTalkHeldForm
+from campaigns.cascade.selectors import skip_level, talk_for_token
+from campaigns.cascade.services import team_talk_confirm
+from campaigns.landing.views import public_page
+
+
+def _talk(token: str):
+    talk = talk_for_token(token)
+    if talk is None:
+        raise Http404
+    return talk
+
+
+def _use_language_of(request, employee) -> None:
+    # The manager's language, unless they chose one with the switcher (the language cookie).
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    if employee.language in dict(settings.LANGUAGES):
+        translation.activate(employee.language)
+        request.LANGUAGE_CODE = employee.language
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def team_talk_held(request, token):
+    talk = _talk(token)
+    _use_language_of(request, talk.manager)
+    if request.method == "POST":
+        form = TeamTalkHeldForm(request.POST)
+        if form.is_valid():
+            team_talk_confirm(
+                talk=talk,
+                held_on=form.cleaned_data["held_on"],
+                attendees=form.cleaned_data["attendees"],
+                questions=form.cleaned_data["questions"],
+            )
+            messages.success(request, _("Thank you! Your team talk is recorded."))
+            return redirect("cascade:team_talk_held", token=token)
+    else:
+        initial = {"held_on": talk.held_on, "attendees": talk.attendees} if talk.is_confirmed else {}
+        form = TeamTalkHeldForm(initial=initial)
+    status = 400 if request.method == "POST" else 200
+    context = {
+        "project": talk.asset.project,
+        "talk": talk,
+        "asset": talk.asset,
+        "form": form,
+        # Skip-level: a manager of managers sees how far their managers have come.
+        "managers": skip_level(talk=talk),
+    }
+    return render(request, "cascade/team_talk_held.html", context, status=status)
