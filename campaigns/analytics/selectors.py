@@ -181,6 +181,10 @@ class SeriesDay:
     totals: dict[str, int]  # running total at the end of the day
 
 
+# Readiness by manager: the groups of pulse answers, kept in the figures' `site` column under READINESS.
+TALK_HELD, TALK_NOT_HELD = "talk:held", "talk:not_held"
+
+
 @dataclass(frozen=True)
 class CascadeRow:
     """Team talks in one group of managers: briefed, held (confirmed), late (due and not confirmed)."""
@@ -230,6 +234,9 @@ class Dashboard:
     cascade: "CascadeRow | None" = None
     cascade_departments: list["CascadeRow"] = field(default_factory=list)
     cascade_sites: list["CascadeRow"] = field(default_factory=list)
+    # Readiness by manager: (label, cells) for the teams whose talk was held, then those whose talk was not
+    # (individual and anonymous modes; cells under the anonymity threshold hidden).
+    readiness_by_talk: list[tuple[str, list[Cell]]] = field(default_factory=list)
 
     @property
     def series_metrics(self) -> list[tuple[str, str]]:
@@ -288,11 +295,11 @@ def recommendation_for(stage: str, *, project: ChangeProject, audience_name: str
     return Recommendation(stage=stage, channel=channel, step=str(step), title=(title % names)[:200])
 
 
-def _cells(values: dict[tuple, int], audience_id: int | None, threshold: int) -> list[Cell]:
+def _cells(values: dict[tuple, int], audience_id: int | None, threshold: int, group: str = "") -> list[Cell]:
     cells = []
     for stage in STAGES:
-        n = values.get((Scope.READINESS, "answers", audience_id, "", None, stage), 0)
-        total = values.get((Scope.READINESS, "sum", audience_id, "", None, stage), 0)
+        n = values.get((Scope.READINESS, "answers", audience_id, group, None, stage), 0)
+        total = values.get((Scope.READINESS, "sum", audience_id, group, None, stage), 0)
         hidden = n < threshold
         average = None if hidden or not n else round(total / n, 1)
         cells.append(Cell(stage=stage, label=str(Stage(stage).label), average=average, answers=n, hidden=hidden))
@@ -397,6 +404,11 @@ def dashboard(*, project: ChangeProject) -> Dashboard:
         board.cascade = CascadeRow(_("Everyone briefed"), board.cascade.briefed, board.cascade.held, board.cascade.late)
         board.cascade_departments = _cascade_rows(values, Scope.DEPARTMENT)
         board.cascade_sites = _cascade_rows(values, Scope.SITE)
+        if mode != Mode.AGGREGATE:
+            board.readiness_by_talk = [
+                (_("Teams whose talk was held"), _cells(values, None, threshold, TALK_HELD)),
+                (_("Teams whose talk was not held"), _cells(values, None, threshold, TALK_NOT_HELD)),
+            ]
     return board
 
 

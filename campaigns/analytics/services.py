@@ -22,7 +22,7 @@ import time
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.html import format_html
@@ -37,7 +37,7 @@ from campaigns.analytics.figures import (
     Mode,
     Scope,
 )
-from campaigns.analytics.selectors import Dashboard, dashboard, recommendation_for
+from campaigns.analytics.selectors import TALK_HELD, TALK_NOT_HELD, Dashboard, dashboard, recommendation_for
 from campaigns.models import (
     Asset,
     Booking,
@@ -378,6 +378,33 @@ def _cascade_figures(project: ChangeProject, per_group: bool) -> dict[tuple, int
     return figures
 
 
+def _readiness_by_talk(project: ChangeProject) -> dict[tuple, int]:
+    """Readiness by manager: the pulse answers (this round, through personal links) of people whose manager was
+    briefed, split by whether the manager's team talk was held. One query; the reads hide small groups."""
+    talks = TeamTalk.objects.filter(
+        asset__project=project, manager_id=OuterRef("employee__manager_employee_id")
+    ).exclude(asset__status=Asset.Status.CANCELLED)
+    rows = (
+        PulseResponse.objects.filter(project=project, round=project.pulse_round, employee__isnull=False)
+        .filter(Exists(talks))
+        .annotate(held=Exists(talks.filter(confirmed_at__isnull=False)))
+        .values("held")
+        .annotate(**{f"s_{s}": Sum(s) for s in STAGES}, **{f"n_{s}": Count(s) for s in STAGES})
+        .order_by()
+    )
+    figures: dict[tuple, int] = {}
+    for group in (TALK_HELD, TALK_NOT_HELD):
+        for stage in STAGES:
+            figures[(Scope.READINESS, "sum", None, group, None, stage)] = 0
+            figures[(Scope.READINESS, "answers", None, group, None, stage)] = 0
+    for row in rows:
+        group = TALK_HELD if row["held"] else TALK_NOT_HELD
+        for stage in STAGES:
+            figures[(Scope.READINESS, "sum", None, group, None, stage)] = int(row[f"s_{stage}"] or 0)
+            figures[(Scope.READINESS, "answers", None, group, None, stage)] = int(row[f"n_{stage}"] or 0)
+    return figures
+
+
 def _apply_figures(project: ChangeProject, figures: dict[tuple, int]) -> None:
     existing = {
         (f.scope, f.metric, f.audience_id, f.site, f.asset_id, f.stage): f
@@ -450,6 +477,8 @@ def analytics_refresh(*, project: ChangeProject) -> DashboardRefresh:
         figures.update(_asset_figures(project))
         figures.update(_readiness_figures(project, audiences, per_group))
         figures.update(_cascade_figures(project, per_group))
+        if per_group:
+            figures.update(_readiness_by_talk(project))
         _apply_figures(project, figures)
         today = timezone.localdate()
         _apply_days(project, _daily_totals(project, today, events), today)

@@ -164,3 +164,40 @@ def test_the_skip_level_manager_sees_their_managers_completion_on_their_own_link
     assert "Chef0 Ledare: held" in page and "Chef1 Ledare: <strong>not confirmed yet" in page
     # A manager without managers below them sees no such list.
     assert "team talks</h2>" not in client.get(f"/tt/{TeamTalk.objects.get(manager=bosses[1]).token}/").content.decode()
+
+
+# Readiness by manager ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["individual", "anonymous"])
+def test_readiness_compares_teams_whose_talk_was_held_with_the_others(project, owner, mode):
+    from campaigns.tests.dashboard_helpers import answer
+
+    ChangeProject.objects.filter(pk=project.pk).update(tracking_mode=mode, anonymity_threshold=3)
+    project.refresh_from_db()
+    asset, bosses, reports = briefed(project, owner, managers=2, size=4)
+    confirm(TeamTalk.objects.get(manager=bosses[0]))
+    for person in reports[:4]:  # team 0: talk held
+        answer(project, person, all=(4, 4, 4, 4, 4))
+    for person in reports[4:6]:  # team 1: not held, two answers only (below the threshold of 3)
+        answer(project, person, all=(2, 2, 2, 2, 2))
+    answer(project, None, all=(1, 1, 1, 1, 1))  # the general link: no team, not counted here
+    analytics.analytics_refresh(project=project)
+
+    (held_label, held), (not_label, not_held) = selectors.dashboard(project=project).readiness_by_talk
+
+    assert held_label == "Teams whose talk was held"
+    assert [(c.average, c.answers, c.hidden) for c in held][:2] == [(4.0, 4, False), (4.0, 4, False)]
+    assert all(c.hidden and c.average is None and c.answers == 2 for c in not_held)
+
+
+def test_readiness_by_manager_is_not_shown_in_aggregate_mode(project, owner):
+    ChangeProject.objects.filter(pk=project.pk).update(tracking_mode="aggregate")
+    project.refresh_from_db()
+    briefed(project, owner)
+    analytics.analytics_refresh(project=project)
+
+    board = selectors.dashboard(project=project)
+
+    assert board.cascade is not None and board.readiness_by_talk == []
+    assert board.cascade_departments == [] and board.cascade_sites == []
