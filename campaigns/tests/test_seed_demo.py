@@ -62,3 +62,19 @@ def test_every_demo_email_has_a_preheader_of_its_own(settings):
     assert all(e.preheader not in (e.subject, e.project.lede) for e in emails)  # the inbox line adds something
     atlas = ChangeProject.objects.get(slug="atlas")
     assert atlas.function_mailbox and atlas.assets.filter(reply_to="mailbox").exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_manager_cascade_in_flight(settings):
+    from campaigns.analytics import selectors
+    from campaigns.models import TeamTalk
+
+    call_command("seed_demo", "--employees", "120", stdout=io.StringIO())
+
+    project = ChangeProject.objects.get(slug="atlas")
+    talks = TeamTalk.objects.filter(asset__project=project)
+    assert talks.count() >= 5
+    assert talks.filter(confirmed_at__isnull=False).exists()  # some held
+    assert talks.filter(confirmed_at__isnull=True, reminded_at__isnull=False).exists()  # some late
+    board = selectors.dashboard(project=project)
+    assert board.cascade.held and board.cascade.late and board.cascade_departments
