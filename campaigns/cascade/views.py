@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -35,6 +35,7 @@ def _use_language_of(request, employee) -> None:
 def team_talk_held(request, token):
     talk = _talk(token)
     _use_language_of(request, talk.manager)
+    today = timezone.localdate()
     if request.method == "POST":
         form = TeamTalkHeldForm(request.POST)
         if form.is_valid():
@@ -47,7 +48,8 @@ def team_talk_held(request, token):
             messages.success(request, _("Thank you! Your team talk is recorded."))
             return redirect("cascade:team_talk_held", token=token)
     else:
-        initial = {"held_on": talk.held_on, "attendees": talk.attendees} if talk.is_confirmed else {}
+        # One click: today's date is filled in; a confirmed talk shows what was recorded, to correct.
+        initial = {"held_on": talk.held_on, "attendees": talk.attendees} if talk.is_confirmed else {"held_on": today}
         form = TeamTalkHeldForm(initial=initial)
     status = 400 if request.method == "POST" else 200
     context = {
