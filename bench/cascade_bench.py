@@ -55,11 +55,11 @@ def _fresh_database() -> None:
 
 
 def _directory(people: int, managers: int):
+    from django.contrib.auth import get_user_model
+
     from audiences.models import Audience, Employee
     from campaigns.models import Asset, ChangeProject, Delivery
     from campaigns.projects import services
-
-    from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user("bench", "bench@example.se", "x")
     project = services.project_create(
@@ -179,7 +179,9 @@ def main(people: int, managers: int) -> None:
 
     built = time.perf_counter()
     project, user, bosses = _directory(people, managers)
-    print(f"directory of {people:,} with {managers:,} managers built in {time.perf_counter() - built:.1f} s", flush=True)
+    print(
+        f"directory of {people:,} with {managers:,} managers built in {time.perf_counter() - built:.1f} s", flush=True
+    )
     _analyze()
     everyone = Audience.objects.get(project=project)
     briefing = _asset(project, user, "team_talk", "Teamsamtal", everyone)
