@@ -258,7 +258,10 @@ def test_the_manager_cascade_shows_stored_text_as_text(client, owner, hostile, e
     briefing = Briefing(team=teams[boss.pk], confirm_url="https://launchpad.example/tt/x/")
     message = Composer(talk_asset, _Tracker(talk_asset), briefings={boss.pk: briefing}).message(delivery)
     html = message.alternatives[0].content  # the email's own head has meta tags of its own: look for refresh
-    assert not [raw for raw in RAW if raw != "<meta http-equiv" and raw in html] and '<meta http-equiv="refresh"' not in html
+    assert (
+        not [raw for raw in RAW if raw != "<meta http-equiv" and raw in html]
+        and '<meta http-equiv="refresh"' not in html
+    )
     client.force_login(owner)
     for path in (
         f"/projects/{project.slug}/assets/{talk_asset.pk}/",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, OuterRef, Q, When
 
 from audiences.models import Employee
-from campaigns.models import Asset, Booking, ChangeProject, Channel, Delivery, LandingToken, TeamTalk
+from campaigns.models import Asset, Booking, ChangeProject, Channel, Delivery, LandingToken, PrintRender, TeamTalk
 from lib.converters import is_token
 
 
@@ -127,3 +127,23 @@ def skip_level(*, talk: TeamTalk) -> list[TeamTalk]:
         .select_related("manager")
         .order_by("manager__last_name", "manager__first_name", "pk")
     )
+
+
+SHOWN_STATUSES = (Asset.Status.APPROVED, Asset.Status.SCHEDULED, Asset.Status.DONE)
+
+
+def talk_handout(*, talk: TeamTalk):
+    """The team talk's handout as a ready PDF (PrintRender) in the manager's language when there is one,
+    else in any; None without an approved handout or a finished render. One query."""
+    asset = talk.asset
+    if not asset.handout_id:
+        return None
+    renders = PrintRender.objects.filter(
+        asset_id=asset.handout_id,
+        asset__status__in=SHOWN_STATUSES,
+        status=PrintRender.Status.DONE,
+        site="",
+        print_ready=False,
+    ).exclude(pdf="")
+    language = talk.manager.language if talk.manager else ""
+    return renders.order_by(Case(When(language=language, then=0), default=1), "pk").select_related("asset").first()

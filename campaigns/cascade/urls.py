@@ -8,4 +8,5 @@ app_name = "cascade"
 
 urlpatterns = [
     path("tt/<token:token>/", views.team_talk_held, name="team_talk_held"),
+    path("tt/<token:token>/handout.pdf", views.team_talk_handout, name="team_talk_handout"),
 ]

@@ -2,14 +2,14 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from campaigns.cascade.forms import TeamTalkHeldForm
-from campaigns.cascade.selectors import skip_level, talk_for_token
+from campaigns.cascade.selectors import skip_level, talk_for_token, talk_handout
 from campaigns.cascade.services import team_talk_confirm
 from campaigns.landing.views import public_page
 
@@ -59,5 +59,20 @@ def team_talk_held(request, token):
         "form": form,
         # Skip-level: a manager of managers sees how far their managers have come.
         "managers": skip_level(talk=talk),
+        "handout": talk_handout(talk=talk),
     }
     return render(request, "cascade/team_talk_held.html", context, status=status)
+
+
+@public_page
+@require_safe
+def team_talk_handout(request, token):
+    """The handout to show the team, as a PDF, for the manager's link only."""
+    render = talk_handout(talk=_talk(token))
+    if render is None:
+        raise Http404
+    try:
+        handle = render.pdf.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, content_type="application/pdf", as_attachment=True, filename=render.filename)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audiences.models import Audience
 from campaigns.delivery import merge
-from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, ProjectImage, ReplyTo
+from campaigns.models import PRINT_CHANNELS, Asset, ChangeProject, Channel, MeetingSession, ProjectImage, ReplyTo
 from campaigns.projects.forms import RICH_TEXT_ATTRS
 from lib.images import ImageRejected, process_image
 
@@ -124,7 +124,7 @@ class AssetForm(forms.ModelForm):
             (_("The asset"), ["title", "stage", "audiences"]),
             (_("When"), ["timing", "offset_days", "local_time", "fixed_at", "talk_by_days", "is_milestone"]),
             (_("Sender"), ["sender_kind", "sender_name", "sender_email", "reply_to"]),
-            (_("Words"), ["subject", "preheader", "headline", "body", "button_label", "meeting"]),
+            (_("Words"), ["subject", "preheader", "headline", "body", "button_label", "meeting", "handout"]),
             (_("Film"), ["video_url", "video_upload", "captions_upload"]),
             (_("Image"), ["image", "image_upload", "image_alt"]),
         ]
@@ -231,7 +231,7 @@ class TeamTalkAssetForm(EmailAssetForm):
     team, a "team talk held" link) at the asset's date, and holds the talk by `talk_by_days`."""
 
     class Meta(EmailAssetForm.Meta):
-        fields = [*EmailAssetForm.Meta.fields, "talk_by_days"]
+        fields = [*EmailAssetForm.Meta.fields, "talk_by_days", "handout"]
         labels = EmailAssetForm.Meta.labels | {
             "body": _("Talking points"),
             "offset_days": _("Briefings go out (days from go-live)"),
@@ -244,6 +244,7 @@ class TeamTalkAssetForm(EmailAssetForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["talk_by_days"].required = True
+        self.fields["handout"].queryset = Asset.objects.filter(project=self.project, channel__in=PRINT_CHANNELS)
 
     def clean(self):
         cleaned = super().clean()

@@ -157,6 +157,17 @@ class Asset(models.Model):
     video = models.FileField(_("video file"), upload_to=_film_path, blank=True)
     captions = models.FileField(_("captions (WebVTT)"), upload_to=_film_path, blank=True)
     video_url = models.URLField(_("video link"), blank=True)
+    # Team talk: a handout or poster to show the team, offered as a PDF on each manager's "team talk held" page.
+    handout = models.ForeignKey(
+        "self",
+        verbose_name=_("handout to show"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"channel__in": ["handout", "poster", "flyer"]},
+        help_text=_("A print asset of this project; managers download it from their team talk page."),
+    )
     # Team talk: the day, relative to go-live, by which every briefed manager should have held the talk.
     # The asset's own date (offset_days) is when the briefings go out.
     talk_by_days = models.IntegerField(

@@ -135,3 +135,43 @@ def test_posts_are_rate_limited_per_link(client, talk, settings):
     for _ in range(2):
         client.post(url(talk), {"held_on": today(), "attendees": "1"})
     assert client.post(url(talk), {"held_on": today(), "attendees": "1"}).status_code == 429
+
+
+# The handout to show -------------------------------------------------------------------------
+
+
+def _rendered_handout(project, owner, status=Asset.Status.APPROVED):
+    from django.core.files.base import ContentFile
+
+    from campaigns.models import PrintRender
+    from campaigns.plan import services as plan
+
+    handout = plan.asset_create(
+        project=project, by=owner, channel="handout", stage="knowledge", title="Atlas för oss", offset_days=-12
+    )
+    Asset.objects.filter(pk=handout.pk).update(status=status)
+    render, _created = PrintRender.objects.get_or_create(asset=handout, site="", language="sv", print_ready=False)
+    render.status = PrintRender.Status.DONE
+    render.pdf.save("atlas.pdf", ContentFile(b"%PDF-1.4 handout"), save=True)
+    return handout
+
+
+def test_the_manager_downloads_the_handout_from_their_page(client, talk, project, owner):
+    handout = _rendered_handout(project, owner)
+    Asset.objects.filter(pk=talk.asset_id).update(handout=handout)
+
+    page = client.get(url(talk)).content.decode()
+    response = client.get(f"{url(talk)}handout.pdf")
+
+    assert "Download the handout to show your team: Atlas för oss (PDF)" in page
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_a_handout_not_yet_approved_or_not_rendered_is_not_offered(client, talk, project, owner):
+    handout = _rendered_handout(project, owner, status=Asset.Status.DRAFT)
+    Asset.objects.filter(pk=talk.asset_id).update(handout=handout)
+
+    assert "Download the handout" not in client.get(url(talk)).content.decode()
+    assert client.get(f"{url(talk)}handout.pdf").status_code == 404
+    assert client.get("/tt/unknown-token/handout.pdf").status_code == 404
