@@ -48,6 +48,10 @@ class ManagerPlan:
     # The manager as (id, None) when in the directory already, (None, email in lower case) when new with this
     # file, or (None, None) for no manager.
     targets: dict[int, tuple[int | None, str | None]] = field(default_factory=dict)
+    # The row of a manager who arrives with this file, per report's row (their id is reserved before writing).
+    manager_rows: dict[int, int] = field(default_factory=dict)
+    # Rows of people new to the directory that may be created (ids can be reserved for them).
+    new_rows: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ def plan_managers(
             continue
         named[person.row] = target
 
+    plan.new_rows = [p.row for p in people if p.row not in refused and node_of(p)[0] == "file"]
     stored = _stored_managers(position_of_id)
     by_row = {person.row: person for person in people}
     for _round in range(8):  # a rejected row falls back to its stored manager, which can close another circle
@@ -164,6 +169,7 @@ def plan_managers(
             manager = by_row[target[1]]
             plan.tokens[row], plan.names[row] = "new", manager.name or manager.email
             plan.targets[row] = (None, manager.email)
+            plan.manager_rows[row] = manager.row
     return plan
 
 
@@ -351,3 +357,25 @@ def _refuse_circles(ids: list[int]) -> None:
             raise ImportRefused(_("The managers in the file would go round in a circle; nothing was changed."))
         for member in walk:
             state[member] = 2
+
+
+def reserve_ids(count: int) -> list[int]:
+    """`count` ids from the employee table's sequence (PostgreSQL), so that new people can be written with their
+    manager's id in the same COPY instead of being updated afterwards."""
+    if not count:
+        return []
+    table = Employee._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def refuse_missing(ids: set[int]) -> None:
+    """The safety net of reserved ids: every manager a new person was written with must exist now."""
+    if ids and Employee.objects.filter(id__in=ids).count() != len(ids):
+        raise ImportRefused(_("A manager named in the file could not be imported; nothing was changed."))
+
+
+def refuse_circles(ids: list[int]) -> None:
+    """Refuse the import when a chain above one of `ids` comes back to it (see _refuse_circles)."""
+    _refuse_circles(ids)

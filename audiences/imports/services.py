@@ -39,7 +39,15 @@ from lib.tasks import task_queue_on_commit
 
 from .detection import Detected, Source, directory_import_detect, iter_rows, open_binary, source_name
 from .errors import ImportRefused
-from .managers import ManagerPlan, link_managers, manager_token, plan_managers
+from .managers import (
+    ManagerPlan,
+    link_managers,
+    manager_token,
+    plan_managers,
+    refuse_circles,
+    refuse_missing,
+    reserve_ids,
+)
 from .mapping import FIELDS, Columns, compile_mapping, guess_mapping
 from .validation import DEFAULT_LANGUAGE, field_label, normalise_language, row_problem
 
@@ -152,15 +160,25 @@ _COPY_DEFAULTS = tuple({"employee_number": None, "language": DEFAULT_LANGUAGE}.g
 def _insert_employees(rows: list[dict[str, Any]], now: dt.datetime) -> None:
     """Insert new employees: COPY on PostgreSQL (several times faster than INSERT), bulk_create elsewhere."""
     if connection.vendor == "postgresql":
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {Employee._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for values in rows:
-                extra = values["extra"]
-                copy.write_row(
-                    (*map(values.get, FIELDS, _COPY_DEFAULTS), json.dumps(extra) if extra else "{}", True, now, now)
-                )
+        with_ids = [values for values in rows if "_id" in values]
+        others = [values for values in rows if "_id" not in values]
+        for chunk, columns in ((others, _COPY_COLUMNS), (with_ids, (*_COPY_COLUMNS, "id", "manager_employee_id"))):
+            if not chunk:
+                continue
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(f"COPY {Employee._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
+                for values in chunk:
+                    extra = values["extra"]
+                    row = (
+                        *map(values.get, FIELDS, _COPY_DEFAULTS),
+                        json.dumps(extra) if extra else "{}",
+                        True,
+                        now,
+                        now,
+                    )
+                    copy.write_row((*row, values["_id"], values["_manager_id"]) if "_id" in values else row)
         return
     Employee.objects.bulk_create(
         [
@@ -212,12 +230,19 @@ class _Engine:
         self.managers: ManagerPlan | None = None
         self.manager_at = columns.fields.index("manager") if "manager" in columns.fields else None
         self.links: list[tuple[int, str, int | None, str | None, str]] = []
+        # PostgreSQL: ids reserved for the new people, by row; the managers new people were written with.
+        self.reserved: dict[int, int] = {}
+        self.written_managers: set[int] = set()
+        self.written_with_manager: list[int] = []
 
     def plan_managers(self, rows: Iterator[tuple[int, list[str]]]) -> None:
         """Read the file's manager column before anything is written (see managers.py)."""
         names = ("email", "manager", "employee_number", "first_name", "last_name")
         at = {name: i for name, i in self.field_indexes if name in names}
         self.managers = plan_managers(rows, at=at, existing=self.existing)
+        if self.write and connection.vendor == "postgresql":
+            new_rows = self.managers.new_rows
+            self.reserved = dict(zip(new_rows, reserve_ids(len(new_rows)), strict=True))
 
     def run(self, rows: Iterator[tuple[int, list[str]]]) -> ImportResult:
         result = self.result
@@ -233,6 +258,9 @@ class _Engine:
             raise ImportRefused(_("The file has no rows below the header."))
         if self.write and self.links:
             link_managers(self.links)
+        if self.write and self.written_managers:
+            refuse_missing(self.written_managers)
+            refuse_circles(self.written_with_manager)
         if self.write and result.created:
             self._history_of_created()
         if self.deactivate_missing:
@@ -320,8 +348,19 @@ class _Engine:
             token = values["manager"]
             values["manager"] = managers.names.get(row, "")
             values["_manager_token"] = token
-            if position is None or token != existing_token(existing, position, self.manager_at):
-                manager_id, manager_email = managers.targets.get(row, (None, None))
+            manager_id, manager_email = managers.targets.get(row, (None, None))
+            if position is None and row in self.reserved:
+                # Written with its id and its manager's in the COPY: no update afterwards.
+                if manager_email is not None:
+                    manager_id = self.reserved.get(managers.manager_rows.get(row, 0))
+                if manager_id is not None or manager_email is None:
+                    values["_id"], values["_manager_id"] = self.reserved[row], manager_id
+                    if manager_id is not None:
+                        self.written_managers.add(manager_id)
+                        self.written_with_manager.append(self.reserved[row])
+            if "_id" not in values and (
+                position is None or token != existing_token(existing, position, self.manager_at)
+            ):
                 self.links.append((row, key, manager_id, manager_email, values["manager"]))
 
         if position is None:

@@ -157,9 +157,23 @@ def test_a_file_whose_managers_vanish_after_all_is_refused_whole(monkeypatch):
         plan = real(*args, **kwargs)
         plan.targets[3] = (None, "stranger@norrstrom.se")
         plan.tokens[3] = "new"
+        plan.manager_rows.pop(3, None)
         return plan
 
     monkeypatch.setattr("audiences.imports.services.plan_managers", plan_pointing_at_a_stranger)
     with pytest.raises(ImportRefused):
         directory_import_run(source=excel_cp1252(rows))
     assert not Employee.objects.exists()
+
+
+def test_new_people_are_written_with_their_manager_in_one_pass_on_postgresql(django_assert_max_num_queries):
+    from django.db import connection
+
+    rows = [person("NE1"), *(person(f"NE{i}", manager="NE1") for i in range(2, 40))]
+
+    directory_import_run(source=excel_cp1252(rows))
+
+    boss = Employee.objects.get(employee_number="NE1")
+    assert boss.direct_reports.count() == 38
+    if connection.vendor == "postgresql":  # ids reserved from the sequence: no update of the new rows
+        assert not Employee.objects.filter(manager_employee=boss).exclude(updated_at=boss.updated_at).exists()
