@@ -54,7 +54,7 @@ class ManagerPlan:
     new_rows: list[int] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Row:
     row: int
     email: str  # lower case
