@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audiences', '0003_employee_scim_provisioning'),
-        ('campaigns', '0012_team_notifications'),
+        ('audiences', '0006_employee_language_and_order'),
+        ('campaigns', '0013_content_languages'),
     ]
 
     operations = [
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='dashboardfigure',
             name='scope',
-            field=models.CharField(choices=[('project', 'Project'), ('audience', 'Audience'), ('site', 'Site'), ('asset', 'Asset'), ('readiness', 'Readiness'), ('department', 'Department')], max_length=16),
+            field=models.CharField(choices=[('project', 'Project'), ('audience', 'Audience'), ('site', 'Site'), ('asset', 'Asset'), ('readiness', 'Readiness'), ('language', 'Language'), ('department', 'Department')], max_length=16),
         ),
         migrations.AlterField(
             model_name='plantemplateitem',

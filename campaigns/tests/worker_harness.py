@@ -92,10 +92,12 @@ class SinkHandler:
         self.received: Counter[str] = Counter()
         self.refused = 0
         self.refuse_until = 0.0
+        # Refuse at least this many recipients, however slowly the workers start on a loaded machine.
+        self.refuse_first = 0
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if time.monotonic() < self.refuse_until:
+        if time.monotonic() < self.refuse_until or self.refused < self.refuse_first:
             with self.lock:
                 self.refused += 1
             return "451 4.3.2 System busy, try again later"
