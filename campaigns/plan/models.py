@@ -209,8 +209,9 @@ class Asset(Translatable):
         return self.title
 
     def translated_fields(self) -> tuple[str, ...]:
-        """What readers see of this asset: an email's title is the team's name for it, a film has captions."""
-        if self.channel == Channel.EMAIL:
+        """What readers see of this asset: an email's title is the team's name for it (so is a team talk's,
+        whose briefing email managers read), a film has captions."""
+        if self.channel in EMAIL_CHANNELS:
             return ("subject", "preheader", "headline", "body", "button_label")
         if self.channel == Channel.FILM:
             return ("title", "headline", "body", "captions")
