@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audiences.models import Employee
+from campaigns.delivery.emails import content_language_of
 from campaigns.landing.services import question_ask
 from campaigns.models import Asset, Delivery, TeamTalk
 
@@ -65,7 +66,9 @@ def team_talk_confirm(*, talk: TeamTalk, held_on: datetime.date, attendees: int,
     talk.held_on, talk.attendees = held_on, attendees
     talk.confirmed_at = talk.confirmed_at or now
     talk.save(update_fields=["held_on", "attendees", "confirmed_at"])
-    name = team_name(talk.manager)
+    # Stored once for the project team, so in the project's primary language whatever the manager reads.
+    with translation.override(talk.asset.project.language):
+        name = team_name(talk.manager)
     for text in questions[:MAX_QUESTIONS]:
         question_ask(project=talk.asset.project, text=text, name=name)
     logger.info("team talk %s confirmed (%s questions)", talk.pk, len(questions))
@@ -110,12 +113,13 @@ def team_talks_remind_due(*, now: datetime.datetime | None = None) -> int:
 
 def _send_reminder(talk: TeamTalk, due: datetime.date) -> None:
     manager, project = talk.manager, talk.asset.project
-    language = manager.language if manager.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    # The language of the manager's briefing: theirs where the talk has a version in it, else the primary.
+    language = content_language_of(project, manager, talk.asset)
     with translation.override(language):
         context = {
             "manager": manager,
-            "project": project,
-            "asset": talk.asset,
+            "project": project.in_language(language),
+            "asset": talk.asset.in_language(language),
             "due": date_format(due, "j F"),
             "url": f"{settings.SITE_URL}/tt/{talk.token}/",
         }

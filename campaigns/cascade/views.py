@@ -1,5 +1,7 @@
 """The manager's "team talk held" page: reached by the link in their briefing, no login."""
 
+from types import SimpleNamespace
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from campaigns.cascade.forms import TeamTalkHeldForm
 from campaigns.cascade.selectors import skip_level, talk_for_token, talk_handout
 from campaigns.cascade.services import team_talk_confirm
+from campaigns.delivery.emails import content_language_of
 from campaigns.landing.views import public_page
 
 
@@ -21,20 +24,24 @@ def _talk(token: str):
     return talk
 
 
-def _use_language_of(request, employee) -> None:
-    # The manager's language, unless they chose one with the switcher (the language cookie).
-    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
-        return
-    if employee.language in dict(settings.LANGUAGES):
-        translation.activate(employee.language)
-        request.LANGUAGE_CODE = employee.language
+def _use_talk_language(request, talk) -> str:
+    """Speak the language the manager reads the team talk in, as their briefing did, so the page is
+    never mixed: theirs (or the one they chose with the switcher) where the talk has a version in it,
+    else the project's primary language, the page's own words included."""
+    chosen = settings.LANGUAGE_COOKIE_NAME in request.COOKIES
+    wanted = translation.get_language() if chosen or not talk.manager.language else talk.manager.language
+    language = content_language_of(talk.asset.project, SimpleNamespace(language=wanted), talk.asset)
+    if language != translation.get_language():
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+    return language
 
 
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def team_talk_held(request, token):
     talk = _talk(token)
-    _use_language_of(request, talk.manager)
+    language = _use_talk_language(request, talk)
     today = timezone.localdate()
     if request.method == "POST":
         form = TeamTalkHeldForm(request.POST)
@@ -53,9 +60,10 @@ def team_talk_held(request, token):
         form = TeamTalkHeldForm(initial=initial)
     status = 400 if request.method == "POST" else 200
     context = {
-        "project": talk.asset.project,
+        "project": talk.asset.project.in_language(language),
         "talk": talk,
-        "asset": talk.asset,
+        "asset": talk.asset.in_language(language),
+        "next_path": request.path,
         "form": form,
         # Skip-level: a manager of managers sees how far their managers have come.
         "managers": skip_level(talk=talk),
