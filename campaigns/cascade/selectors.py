@@ -14,6 +14,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, When
 
 from audiences.models import Employee
 from campaigns.models import Asset, Booking, ChangeProject, Channel, Delivery, LandingToken, PrintRender, TeamTalk
+from lib.collation import Alphabetical, people_order
 from lib.converters import is_token
 
 
@@ -65,7 +66,7 @@ def team_lists(*, asset: Asset, manager_ids: list[int]) -> dict[int, TeamList]:
         return lists
     rows = (
         people.annotate(was_reached=reached_q(project))
-        .order_by("manager_employee_id", "last_name", "first_name", "pk")
+        .order_by("manager_employee_id", *people_order())
         .values_list("manager_employee_id", "first_name", "last_name", "email", "was_reached")
     )
     for manager_id, first, last, email, was_reached in rows:
@@ -115,7 +116,7 @@ def talk_progress(*, asset: Asset, today) -> TalkProgress:
         late = list(
             talks.filter(confirmed_at__isnull=True)
             .select_related("manager")
-            .order_by("manager__department", "manager__last_name", "manager__first_name")[:LATE_SHOWN]
+            .order_by(Alphabetical("manager__department").asc(), *people_order("manager__"))[:LATE_SHOWN]
         )
     return TalkProgress(briefed=counts["briefed"], held=counts["held"], late=late, due=due)
 
@@ -125,7 +126,7 @@ def skip_level(*, talk: TeamTalk) -> list[TeamTalk]:
     return list(
         TeamTalk.objects.filter(asset_id=talk.asset_id, manager__manager_employee_id=talk.manager_id)
         .select_related("manager")
-        .order_by("manager__last_name", "manager__first_name", "pk")
+        .order_by(*people_order("manager__"), "pk")
     )
 
 
@@ -133,8 +134,9 @@ SHOWN_STATUSES = (Asset.Status.APPROVED, Asset.Status.SCHEDULED, Asset.Status.DO
 
 
 def talk_handout(*, talk: TeamTalk):
-    """The team talk's handout as a ready PDF (PrintRender) in the manager's language when there is one,
-    else in any; None without an approved handout or a finished render. One query."""
+    """The team talk's handout as a ready PDF (PrintRender) in the language the manager reads the project in
+    when there is one, else in the project's primary language, else any; None without an approved handout
+    or a finished render. One query."""
     asset = talk.asset
     if not asset.handout_id:
         return None
@@ -145,5 +147,7 @@ def talk_handout(*, talk: TeamTalk):
         site="",
         print_ready=False,
     ).exclude(pdf="")
-    language = talk.manager.language if talk.manager else ""
-    return renders.order_by(Case(When(language=language, then=0), default=1), "pk").select_related("asset").first()
+    project = asset.project
+    language = project.content_language(talk.manager.language if talk.manager else "")
+    preference = Case(When(language=language, then=0), When(language=project.language, then=1), default=2)
+    return renders.order_by(preference, "pk").select_related("asset").first()
