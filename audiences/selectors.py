@@ -224,6 +224,31 @@ def audience_readers(*, audiences: list[Audience], languages: list[str]) -> dict
     return {pk: dict(counts) for pk, counts in readers.items()}
 
 
+def audience_manager_readers(*, audiences: list[Audience], languages: list[str]) -> dict[int, dict[str, int]]:
+    """{audience id: {language: managers}} for the managers of the audiences' members (whom a team talk
+    briefs) who read one of `languages`, in one query."""
+    if not audiences or not languages:
+        return {}
+    flags = {
+        f"in_{i}": Exists(reachable_employees().filter(_audience_q(a), manager_employee_id=OuterRef("pk")))
+        for i, a in enumerate(audiences)
+    }
+    groups = (
+        reachable_employees()
+        .filter(Exists(reachable_employees().filter(manager_employee_id=OuterRef("pk"))), language__in=languages)
+        .annotate(**flags)
+        .order_by()
+        .values("language", *flags)
+        .annotate(n=Count("pk"))
+    )
+    readers: dict[int, Counter[str]] = {}
+    for group in groups:
+        for i, audience in enumerate(audiences):
+            if group[f"in_{i}"]:
+                readers.setdefault(audience.pk, Counter())[group["language"]] += group["n"]
+    return {pk: dict(counts) for pk, counts in readers.items()}
+
+
 def employee_audiences(*, employee: Employee, user) -> list[Audience]:
     """The audiences, in the projects `user` is a member of, that `employee` belongs to (two queries)."""
     audiences = list(
