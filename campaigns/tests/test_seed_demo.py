@@ -68,6 +68,7 @@ def test_every_demo_email_has_a_preheader_of_its_own(settings):
 def test_the_demo_has_a_manager_cascade_in_flight(settings):
     from campaigns.analytics import selectors
     from campaigns.models import TeamTalk
+    from campaigns.plan.selectors import plan_coverage
 
     call_command("seed_demo", "--employees", "120", stdout=io.StringIO())
 
@@ -78,6 +79,10 @@ def test_the_demo_has_a_manager_cascade_in_flight(settings):
     assert talks.filter(confirmed_at__isnull=True, reminded_at__isnull=False).exists()  # some late
     board = selectors.dashboard(project=project)
     assert board.cascade.held and board.cascade.late and board.cascade_departments
+    talk = talks.first().asset
+    assert talk.translation_state("en").complete  # managers who read English are briefed in English
+    gaps = [w for w in plan_coverage(project=project)["warnings"] if w.kind == "untranslated"]
+    assert not any(talk.title in w.message for w in gaps)
 
 
 @pytest.mark.django_db

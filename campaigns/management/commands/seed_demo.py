@@ -752,6 +752,22 @@ class Command(BaseCommand):
                 "<p>Fråga gärna: vad oroar er, och vad ser ni fram emot?</p>"
             ),
         )
+        # Managers who read the project in English are briefed in English.
+        asset.set_translation(
+            "en",
+            {
+                "subject": "Your team talk about Atlas",
+                "headline": "Talk Atlas with your team",
+                "body": (
+                    "<p>Your team wants to hear what Atlas means for your own work – from you.</p>"
+                    "<ul><li>Why we are changing: one place for purchasing and invoices.</li>"
+                    "<li>What changes for us: ordering and approval in Atlas from go-live.</li>"
+                    "<li>Where we get help: super users at every site and the information meetings.</li></ul>"
+                    "<p>Do ask: what worries you, and what are you looking forward to?</p>"
+                ),
+            },
+        )
+        asset.save(update_fields=["translations"])
         Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.DONE)
         managers = list(Employee.objects.filter(direct_reports__isnull=False, is_active=True).distinct().order_by("pk"))
         Delivery.objects.bulk_create(
