@@ -1,5 +1,6 @@
-"""The manager cascade as a new user tries it: a directory with managers, a team talk in the plan, the
-briefings sent, one opened by a manager on a phone and confirmed, and the dashboard moving. axe on each page."""
+"""The manager cascade as a new user tries it: a directory with managers, a team talk in the plan with its
+English version, the briefings sent (each manager's in their language), one opened by a manager on a phone and
+confirmed, and the dashboard moving. axe on each page."""
 
 import datetime
 import re
@@ -52,6 +53,8 @@ def test_a_change_manager_runs_a_manager_cascade(
         go_live=datetime.date.today() + datetime.timedelta(days=30),
         tracking_mode="individual",
     )
+    project.other_languages = ["en"]  # written in Swedish and English; Eva reads English
+    project.save(update_fields=["other_languages"])
     Audience.objects.create(project=project, name="Alla medarbetare", kind=Audience.Kind.RULES, rules={"rules": []})
     log_in("sara")
 
@@ -83,6 +86,13 @@ def test_a_change_manager_runs_a_manager_cascade(
     assert_accessible()
     page.get_by_role("button", name="Add to the plan").click()
     expect(page.locator("#talks")).to_contain_text("No manager has been briefed yet")
+    page.get_by_role("link", name="Write English").click()
+    expect(page.get_by_text("Talking points").first).to_be_visible()
+    page.locator("input[name=subject]").fill("Your team talk about Atlas")
+    page.locator("[contenteditable=true]").first.fill("Tell your team what Atlas means for us.")
+    assert_accessible()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
     page.get_by_role("button", name="Ready for approval").click()
     page.get_by_role("button", name="Approve").click()
 
@@ -97,6 +107,13 @@ def test_a_change_manager_runs_a_manager_cascade(
     assert set(messages) == {"ne1@norrstrom.se", "ne5@norrstrom.se"}
     text = messages["ne5@norrstrom.se"].get_body(preferencelist=("plain",)).get_content()
     assert "Per Holm" in text and "Lisa Lund" in text and "Åsa" not in text
+    # Eva reads English: her briefing is English from top to bottom; Göran's is Swedish.
+    assert messages["ne5@norrstrom.se"]["Subject"] == "Your team talk about Atlas"
+    assert "Tell your team what Atlas means for us." in text and "Your team: 2 people" in text
+    assert "Berätta" not in text and "Ditt team" not in text
+    swedish = messages["ne1@norrstrom.se"].get_body(preferencelist=("plain",)).get_content()
+    assert "Berätta vad Atlas betyder för just vårt team." in swedish and "Ditt team: 4 personer" in swedish
+    assert "Your team" not in swedish
     link = re.search(r"https?://\S+/tt/[A-Za-z0-9_-]+/", text).group(0)
 
     # 4. Eva opens her link on a phone and confirms the talk
@@ -114,7 +131,8 @@ def test_a_change_manager_runs_a_manager_cascade(
     assert_accessible()
     talk = TeamTalk.objects.get(manager__employee_number="NE5")
     assert (talk.attendees, talk.held_on) == (2, datetime.date.today())
-    assert Question.objects.get().name == "A team talk (Kundservice, Örebro)"
+    # named for the project team, in the project's language
+    assert Question.objects.get().name == "Ett teamsamtal (Kundservice, Örebro)"
 
     # 5. The dashboard moves
     page.set_viewport_size({"width": 1280, "height": 800})
