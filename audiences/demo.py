@@ -164,15 +164,17 @@ def demo_employee_rows(count: int = 340, seed: int = 2026) -> Iterator[dict[str,
         used.add(email)
         department = rng.choices(departments, dept_weights)[0]
         site = rng.choices(sites, site_weights)[0]
-        manager = managers.setdefault((department, site), f"{first} {last}")
+        number = f"NE{10000 + i}"
+        # The first person of each department and site manages the rest there (the Chef column holds their ID).
+        manager = managers.setdefault((department, site), number)
         yield {
-            "Anställningsnummer": f"NE{10000 + i}",
+            "Anställningsnummer": number,
             "Förnamn": first,
             "Efternamn": last,
             "E-post": email,
             "Avdelning": department,
             "Ort": site,
             "Befattning": rng.choice(titles[department]),
-            "Chef": "" if manager == f"{first} {last}" else manager,
+            "Chef": "" if manager == number else manager,
             "Språk": "en" if rng.random() < 0.08 else "sv",
         }

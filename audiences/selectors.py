@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
+from django.db import connection
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
@@ -41,6 +42,37 @@ EXPORT_FIELDS = (
 def employee_history(*, employee: Employee, limit: int = 20) -> list[EmployeeChange]:
     """The latest changes to a person, newest first, with the token or import that made each."""
     return list(employee.changes.select_related("scim_token", "directory_import")[:limit])
+
+
+# Deeper than any real organisation; a chain that long is a circle or a data error.
+MAX_MANAGER_DEPTH = 64
+
+
+def manager_chain_ids(*, employee_id: int) -> list[int]:
+    """The ids above a person, nearest manager first, following `manager_employee` up (one recursive query).
+
+    A circle in the data is walked once: the query stops at MAX_MANAGER_DEPTH and the repeat is cut here.
+    """
+    table = Employee._meta.db_table
+    sql = (
+        f"WITH RECURSIVE chain(id, depth) AS ("  # noqa: S608 - the table name comes from the model
+        f" SELECT manager_employee_id, 1 FROM {table} WHERE id = %s AND manager_employee_id IS NOT NULL"
+        f" UNION ALL"
+        f" SELECT e.manager_employee_id, c.depth + 1 FROM chain c JOIN {table} e ON e.id = c.id"
+        f" WHERE e.manager_employee_id IS NOT NULL AND c.depth < %s)"
+        f" SELECT id FROM chain ORDER BY depth"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [employee_id, MAX_MANAGER_DEPTH])
+        ids = [row[0] for row in cursor.fetchall()]
+    seen: set[int] = set()
+    chain = []
+    for manager_id in ids:
+        if manager_id in seen:
+            break
+        seen.add(manager_id)
+        chain.append(manager_id)
+    return chain
 
 
 def reachable_employees() -> QuerySet[Employee]:
@@ -179,6 +211,31 @@ def audience_readers(*, audiences: list[Audience], languages: list[str]) -> dict
     groups = (
         reachable_employees()
         .filter(language__in=languages)
+        .annotate(**flags)
+        .order_by()
+        .values("language", *flags)
+        .annotate(n=Count("pk"))
+    )
+    readers: dict[int, Counter[str]] = {}
+    for group in groups:
+        for i, audience in enumerate(audiences):
+            if group[f"in_{i}"]:
+                readers.setdefault(audience.pk, Counter())[group["language"]] += group["n"]
+    return {pk: dict(counts) for pk, counts in readers.items()}
+
+
+def audience_manager_readers(*, audiences: list[Audience], languages: list[str]) -> dict[int, dict[str, int]]:
+    """{audience id: {language: managers}} for the managers of the audiences' members (whom a team talk
+    briefs) who read one of `languages`, in one query."""
+    if not audiences or not languages:
+        return {}
+    flags = {
+        f"in_{i}": Exists(reachable_employees().filter(_audience_q(a), manager_employee_id=OuterRef("pk")))
+        for i, a in enumerate(audiences)
+    }
+    groups = (
+        reachable_employees()
+        .filter(Exists(reachable_employees().filter(manager_employee_id=OuterRef("pk"))), language__in=languages)
         .annotate(**flags)
         .order_by()
         .values("language", *flags)

@@ -6,6 +6,7 @@ The private callables at the end are here because the migrations refer to them b
 """
 
 from campaigns.analytics.models import DashboardDay, DashboardFigure, DashboardRefresh
+from campaigns.cascade.models import TeamTalk, _talk_token
 from campaigns.delivery.models import Delivery, EmailSend, EngagementCounter, TrackedLink, _tracking_token
 from campaigns.landing.models import (
     Booking,
@@ -20,6 +21,7 @@ from campaigns.landing.models import (
     ReadDepthCounter,
 )
 from campaigns.plan.models import (
+    EMAIL_CHANNELS,
     PRINT_CHANNELS,
     Asset,
     AssetEvent,
@@ -36,6 +38,7 @@ from campaigns.printing.models import PrintRender, _print_path, _print_token
 from campaigns.projects.models import ChangeProject, Membership, ProjectImage, _image_path, hex_color_validator
 
 __all__ = [
+    "EMAIL_CHANNELS",
     "PRINT_CHANNELS",
     "Asset",
     "AssetEvent",
@@ -66,6 +69,7 @@ __all__ = [
     "ReplyTo",
     "SenderKind",
     "Stage",
+    "TeamTalk",
     "TrackedLink",
     "hex_color_validator",
     # Referred to by the migrations.
@@ -73,5 +77,6 @@ __all__ = [
     "_image_path",
     "_print_path",
     "_print_token",
+    "_talk_token",
     "_tracking_token",
 ]

@@ -293,6 +293,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "refresh-dashboards": {"task": "campaigns.tasks.dashboards_refresh_due", "schedule": 60.0},
     # Per-person engagement of projects closed longer than their retention: anonymised, counts kept.
     "anonymise-engagement": {"task": "campaigns.tasks.engagement_anonymise_due", "schedule": 3600.0},
+    # Managers whose team talk is past its date get one reminder, then show on the late list.
+    "remind-late-team-talks": {"task": "campaigns.tasks.team_talks_remind", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("t/o/<str:token>.gif", tracking_views.open_pixel, name="track_open"),
     path("t/c/<str:token>/<int:link_id>/", tracking_views.click, name="track_click"),
     path("", include("campaigns.landing.urls")),
+    path("", include("campaigns.cascade.urls")),
     path("projects/", include("campaigns.urls")),
     path("", include("audiences.urls")),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_media, name="media"),

@@ -20,6 +20,7 @@ class Alphabetical(Collate):
         return compiler.compile(self.get_source_expressions()[0])
 
 
-def people_order() -> list:
-    """ORDER BY for lists of employees: last name, first name, then a tie-breaker."""
-    return [Alphabetical("last_name").asc(), Alphabetical("first_name").asc(), "id"]
+def people_order(through: str = "") -> list:
+    """ORDER BY for lists of employees: last name, first name, then a tie-breaker. `through` names the
+    relation from another model ("manager__" orders team talks by their managers)."""
+    return [Alphabetical(f"{through}last_name").asc(), Alphabetical(f"{through}first_name").asc(), f"{through}id"]

@@ -118,6 +118,7 @@ def test_each_capability_keeps_its_own_tables():
     assert owners["PrintRender"] == "campaigns.printing.models"
     assert owners["DashboardFigure"] == "campaigns.analytics.models"
     assert owners["ChangeProject"] == "campaigns.projects.models"
+    assert owners["TeamTalk"] == "campaigns.cascade.models"
     assert {module.split(".")[1] for module in owners.values()} == {
         "projects",
         "plan",
@@ -125,4 +126,5 @@ def test_each_capability_keeps_its_own_tables():
         "landing",
         "printing",
         "analytics",
+        "cascade",
     }

@@ -202,3 +202,74 @@ def test_the_cached_page_replaces_only_its_own_slots(client, project, owner):
 
     assert planted in html  # shown as written
     assert views.MARK not in html
+
+
+def test_the_manager_cascade_shows_stored_text_as_text(client, owner, hostile, english):
+    """The team talk's words, the managers' names and departments: on the manager's page (with the
+    skip-level list), the briefing email, the asset's late list and the dashboard's cascade."""
+    from campaigns.analytics import services as analytics
+    from campaigns.cascade.selectors import team_lists
+    from campaigns.cascade.services import team_talk_confirm, team_talks_create
+    from campaigns.delivery.composer import Composer
+    from campaigns.delivery.emails import Briefing
+    from campaigns.delivery.services import _Tracker
+    from campaigns.models import Delivery, TeamTalk
+
+    project, anna, audience = hostile["project"], hostile["employee"], hostile["audience"]
+    boss = Employee.objects.create(
+        email="boss@example.se", first_name="Chef" + ATTRIBUTE, last_name=SCRIPT, department="Avd" + FORM, language="en"
+    )
+    director = Employee.objects.create(email="dir@example.se", first_name="Dir" + SCRIPT, department=REFRESH)
+    Employee.objects.filter(pk=anna.pk).update(manager_employee=boss)
+    Employee.objects.filter(pk=boss.pk).update(manager_employee=director)
+    audience.members.add(boss)
+    talk_asset = plan.asset_create(
+        project=project,
+        by=owner,
+        audiences=[audience],
+        channel="team_talk",
+        stage="desire",
+        title="Samtal" + ATTRIBUTE,
+        subject="Ämne " + SCRIPT,
+        headline="Rubrik " + FORM,
+        body="<p>Punkter</p>" + PAYLOAD,
+        offset_days=-400,
+        talk_by_days=-390,  # long past: the late list shows
+    )
+    Asset.objects.filter(pk=talk_asset.pk).update(status=Asset.Status.DONE)
+    for person in (boss, director):
+        Delivery.objects.create(asset=talk_asset, employee=person, message_id=f"<{person.pk}@example.se>")
+    team_talks_create(asset=talk_asset)
+    team_talk_confirm(
+        talk=TeamTalk.objects.get(manager=director), held_on=timezone.localdate(), attendees=1, questions=[PAYLOAD]
+    )
+    analytics.analytics_refresh(project=project)
+
+    for who in (boss, director):
+        response = client.get(f"/tt/{TeamTalk.objects.get(manager=who).token}/")
+        assert response.status_code == 200
+        assert "Punkter" in response.content.decode()
+        assert_inert(response.content.decode(), f"team talk page of {who.email}")
+    talk_asset.refresh_from_db()
+    delivery = Delivery.objects.select_related("employee").get(asset=talk_asset, employee=boss)
+    talk_asset.project.tracking_mode = "individual"  # the team list names people: their names as text
+    teams = team_lists(asset=talk_asset, manager_ids=[boss.pk])
+    assert teams[boss.pk].people
+    briefing = Briefing(team=teams[boss.pk], confirm_url="https://launchpad.example/tt/x/")
+    message = Composer(talk_asset, _Tracker(talk_asset), briefings={boss.pk: briefing}).message(delivery)
+    html = message.alternatives[0].content  # the email's own head has meta tags of its own: look for refresh
+    assert (
+        not [raw for raw in RAW if raw != "<meta http-equiv" and raw in html]
+        and '<meta http-equiv="refresh"' not in html
+    )
+    client.force_login(owner)
+    for path in (
+        f"/projects/{project.slug}/assets/{talk_asset.pk}/",
+        f"/projects/{project.slug}/assets/{talk_asset.pk}/preview/",
+        f"/projects/{project.slug}/dashboard/",
+        f"/projects/{project.slug}/questions/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert_inert(response.content.decode(), path)
+    assert 'id="late-list"' in client.get(f"/projects/{project.slug}/assets/{talk_asset.pk}/").content.decode()

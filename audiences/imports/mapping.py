@@ -63,7 +63,23 @@ HEADER_NAMES = {
     "department": ["Department", "Dept", "Avdelning", "Enhet", "Organisationsenhet"],
     "site": ["Site", "Location", "Office", "Ort", "Kontor", "Arbetsort", "Arbetsplats"],
     "title": ["Title", "Job title", "Position", "Role", "Befattning", "Roll", "Titel", "Yrkestitel"],
-    "manager": ["Manager", "Line manager", "Chef", "Närmaste chef"],
+    # The manager by their employee ID or email (see managers.py).
+    "manager": [
+        "Manager",
+        "Line manager",
+        "Manager email",
+        "Manager e-mail",
+        "Manager ID",
+        "Manager employee ID",
+        "Reports to",
+        "Chef",
+        "Närmaste chef",
+        "Chefens e-post",
+        "Chef e-post",
+        "Chefens anställningsnummer",
+        "Chef anst.nr",
+        "Chef anstnr",
+    ],
     "language": ["Language", "Preferred language", "Språk", "Föredraget språk"],
 }
 

@@ -39,6 +39,15 @@ from lib.tasks import task_queue_on_commit
 
 from .detection import Detected, Source, directory_import_detect, iter_rows, open_binary, source_name
 from .errors import ImportRefused
+from .managers import (
+    ManagerPlan,
+    link_managers,
+    manager_token,
+    plan_managers,
+    refuse_circles,
+    refuse_missing,
+    reserve_ids,
+)
 from .mapping import FIELDS, Columns, compile_mapping, guess_mapping
 from .validation import DEFAULT_LANGUAGE, field_label, normalise_language, row_problem
 
@@ -87,8 +96,12 @@ class _Existing:
         self.rows: list[tuple[int, str | None, str, bool, int]] = []
         self.by_number: dict[str, int] = {}
         self.by_email: dict[str, int] = {}
+        # Per position, the stored manager's token (only when the file has a manager column).
+        self.managers: list[str] = []
         extra_keys = [key for _, key in columns.extra]
-        names = ["id", "is_active", *columns.fields]
+        # The manager compares as their id (see managers.py), whatever the file's cell names them by.
+        names = ["id", "is_active", *("manager_employee_id" if f == "manager" else f for f in columns.fields)]
+        manager_at = 2 + columns.fields.index("manager") if "manager" in columns.fields else None
         if "employee_number" not in columns.fields:
             names.append("employee_number")
         if extra_keys:
@@ -103,6 +116,11 @@ class _Existing:
             while chunk := cursor.fetchmany(20_000):
                 for values in chunk:
                     compared = values[2:end]
+                    if manager_at is not None:
+                        compared = list(compared)
+                        compared[manager_at - 2] = manager_token(values[manager_at])
+                        compared = tuple(compared)
+                        self.managers.append(compared[manager_at - 2])
                     if extra_keys:
                         extra = values[-1]
                         extra = (json.loads(extra) if isinstance(extra, str) else extra) or {}
@@ -113,6 +131,11 @@ class _Existing:
                     if number:
                         self.by_number[number] = position
                     self.by_email[email] = position
+
+
+def existing_token(existing: _Existing, position: int, manager_at: int | None) -> str | None:
+    """The stored manager token of an existing person, or None when it was not loaded (no manager column)."""
+    return existing.managers[position] if manager_at is not None else None
 
 
 def _record_rejection(result: ImportResult, row: int, email: str, number: str, reason: str) -> None:
@@ -137,19 +160,29 @@ _COPY_DEFAULTS = tuple({"employee_number": None, "language": DEFAULT_LANGUAGE}.g
 def _insert_employees(rows: list[dict[str, Any]], now: dt.datetime) -> None:
     """Insert new employees: COPY on PostgreSQL (several times faster than INSERT), bulk_create elsewhere."""
     if connection.vendor == "postgresql":
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {Employee._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for values in rows:
-                extra = values["extra"]
-                copy.write_row(
-                    (*map(values.get, FIELDS, _COPY_DEFAULTS), json.dumps(extra) if extra else "{}", True, now, now)
-                )
+        with_ids = [values for values in rows if "_id" in values]
+        others = [values for values in rows if "_id" not in values]
+        for chunk, columns in ((others, _COPY_COLUMNS), (with_ids, (*_COPY_COLUMNS, "id", "manager_employee_id"))):
+            if not chunk:
+                continue
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(f"COPY {Employee._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
+                for values in chunk:
+                    extra = values["extra"]
+                    row = (
+                        *map(values.get, FIELDS, _COPY_DEFAULTS),
+                        json.dumps(extra) if extra else "{}",
+                        True,
+                        now,
+                        now,
+                    )
+                    copy.write_row((*row, values["_id"], values["_manager_id"]) if "_id" in values else row)
         return
     Employee.objects.bulk_create(
         [
-            Employee(**{k: v for k, v in values.items() if k != "_row"}, created_at=now, updated_at=now)
+            Employee(**{k: v for k, v in values.items() if not k.startswith("_")}, created_at=now, updated_at=now)
             for values in rows
         ],
         batch_size=1000,
@@ -193,6 +226,23 @@ class _Engine:
         self.to_create: list[dict[str, Any]] = []
         self.to_update: list[tuple[int, dict[str, Any]]] = []
         self.now = timezone.now()
+        # Set by `plan_managers` when the file has a manager column: each row's manager, or why it is rejected.
+        self.managers: ManagerPlan | None = None
+        self.manager_at = columns.fields.index("manager") if "manager" in columns.fields else None
+        self.links: list[tuple[int, str, int | None, str | None, str]] = []
+        # PostgreSQL: ids reserved for the new people, by row; the managers new people were written with.
+        self.reserved: dict[int, int] = {}
+        self.written_managers: set[int] = set()
+        self.written_with_manager: list[int] = []
+
+    def plan_managers(self, rows: Iterator[tuple[int, list[str]]]) -> None:
+        """Read the file's manager column before anything is written (see managers.py)."""
+        names = ("email", "manager", "employee_number", "first_name", "last_name")
+        at = {name: i for name, i in self.field_indexes if name in names}
+        self.managers = plan_managers(rows, at=at, existing=self.existing)
+        if self.write and connection.vendor == "postgresql":
+            new_rows = self.managers.new_rows
+            self.reserved = dict(zip(new_rows, reserve_ids(len(new_rows)), strict=True))
 
     def run(self, rows: Iterator[tuple[int, list[str]]]) -> ImportResult:
         result = self.result
@@ -206,6 +256,11 @@ class _Engine:
         self._flush()
         if result.total_rows == 0:
             raise ImportRefused(_("The file has no rows below the header."))
+        if self.write and self.links:
+            link_managers(self.links)
+        if self.write and self.written_managers:
+            refuse_missing(self.written_managers)
+            refuse_circles(self.written_with_manager)
         if self.write and result.created:
             self._history_of_created()
         if self.deactivate_missing:
@@ -218,6 +273,12 @@ class _Engine:
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
         compared = self.getter(cells)  # the mapped fields, then the extra columns, as the fingerprint has them
+        if self.managers is not None:
+            if row in self.managers.rejections:
+                return self._check_row(row, cells)
+            compared = list(compared)
+            compared[self.manager_at] = self.managers.tokens.get(row, "")
+            compared = tuple(compared)
         # The fast path of a re-import: a known, active person whose values hash to the stored ones is unchanged.
         # Equal values mean the same email and ID as stored, so no other check can fail for this row.
         number = compared[self.number_at] if self.number_at is not None else ""
@@ -238,6 +299,11 @@ class _Engine:
         email = values["email"]
         number = values.get("employee_number", "")
         key = email.lower()
+        managers = self.managers
+        if managers is not None:
+            if row in managers.rejections:
+                return self._reject(row, values, managers.rejections[row])
+            values["manager"] = managers.tokens.get(row, "")  # compared as the fingerprint has it
 
         position = existing.by_number.get(number) if number else None
         email_owner = existing.by_email.get(key) if email else None
@@ -277,6 +343,25 @@ class _Engine:
 
         if problem := row_problem(values, cells):
             return self._reject(row, values, problem, position)
+
+        if managers is not None:
+            token = values["manager"]
+            values["manager"] = managers.names.get(row, "")
+            values["_manager_token"] = token
+            manager_id, manager_email = managers.targets.get(row, (None, None))
+            if position is None and row in self.reserved:
+                # Written with its id and its manager's in the COPY: no update afterwards.
+                if manager_email is not None:
+                    manager_id = self.reserved.get(managers.manager_rows.get(row, 0))
+                if manager_id is not None or manager_email is None:
+                    values["_id"], values["_manager_id"] = self.reserved[row], manager_id
+                    if manager_id is not None:
+                        self.written_managers.add(manager_id)
+                        self.written_with_manager.append(self.reserved[row])
+            if "_id" not in values and (
+                position is None or token != existing_token(existing, position, self.manager_at)
+            ):
+                self.links.append((row, key, manager_id, manager_email, values["manager"]))
 
         if position is None:
             if "employee_number" in values and not number:
@@ -338,7 +423,9 @@ class _Engine:
         changes = []
         for name in self.columns.fields:
             old, new = getattr(employee, name), values[name]
-            if (old or "") != (new or ""):
+            if name == "manager" and manager_token(employee.manager_employee_id) != values["_manager_token"]:
+                changes.append({"field": name, "label": field_label(name), "old": old or "", "new": new or ""})
+            elif (old or "") != (new or ""):
                 changes.append({"field": name, "label": field_label(name), "old": old or "", "new": new or ""})
         old_extra = employee.extra or {}
         for key, new in values["extra"].items():
@@ -429,14 +516,17 @@ def _execute(
 ) -> ImportResult:
     try:
         columns = compile_mapping(detected.headers, mapping)
+        engine = _Engine(
+            columns=columns,
+            deactivate_missing=deactivate_missing,
+            write=write,
+            progress=progress,
+            directory_import_id=directory_import_id,
+        )
+        if "manager" in columns.fields:  # a first pass: every manager is known before a row is written
+            with open_binary(source) as f:
+                engine.plan_managers(iter_rows(f, detected))
         with open_binary(source) as f:
-            engine = _Engine(
-                columns=columns,
-                deactivate_missing=deactivate_missing,
-                write=write,
-                progress=progress,
-                directory_import_id=directory_import_id,
-            )
             return engine.run(iter_rows(f, detected))
     except ImportRefused as refused:
         logger.warning("Directory import refused: %s: %s", source_name(source), refused.message)

@@ -32,6 +32,13 @@ def scim_employee(scim_id: str) -> Employee | None:
     return scim_employees().filter(pk=int(scim_id)).first()
 
 
+def scim_employee_by_external_id(external_id: str) -> Employee | None:
+    """The employee the identity provider knows by this externalId, or None."""
+    if not external_id or len(external_id) > Employee._meta.get_field("external_id").max_length:
+        return None
+    return scim_employees().filter(external_id=external_id).first()
+
+
 def deprovisioned_employee(email: str) -> Employee | None:
     """The person the identity provider deleted who had this email (a later create brings them back)."""
     return (

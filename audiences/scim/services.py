@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from audiences.models import Employee, EmployeeChange, ScimToken
 from audiences.scim.models import token_hash
+from audiences.selectors import manager_chain_ids
 
 from .schemas import POLICY, ScimUser
-from .selectors import deprovisioned_employee, scim_employee, user_name_q
+from .selectors import deprovisioned_employee, scim_employee, scim_employee_by_external_id, user_name_q
 from .serializers import WRITTEN_FIELDS, Values, employee_resource, resource_values
 
 logger = logging.getLogger(__name__)
@@ -83,15 +84,24 @@ def _check_unique(values: dict[str, Any], changed: set[str], employee_id: int | 
 
 
 def _manager(values: Values, employee: Employee | None) -> Employee | None:
+    """The manager a SCIM payload names by their SCIM id (or, as some providers send it, their externalId).
+
+    Oneself, an unknown person and a manager who reports (at any depth) to this person are refused.
+    """
     if values.manager_id is None:
         return None
     if employee is not None and values.manager_id == str(employee.manager_employee_id):
         return employee.manager_employee  # loaded with the employee: no query
     if employee is not None and values.manager_id == str(employee.pk):
         raise scim.InvalidValueException(detail="a user cannot be their own manager", attribute="manager")
-    manager = scim_employee(values.manager_id)
+    manager = scim_employee(values.manager_id) or scim_employee_by_external_id(values.manager_id)
     if manager is None:
         raise scim.InvalidValueException(detail=f"no user has the id {values.manager_id!r}", attribute="manager")
+    if employee is not None and (manager.pk == employee.pk or employee.pk in manager_chain_ids(employee_id=manager.pk)):
+        raise scim.InvalidValueException(
+            detail="this manager reports to the user (directly or further up): the chain would go round in a circle",
+            attribute="manager",
+        )
     return manager
 
 

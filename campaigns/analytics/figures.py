@@ -19,7 +19,10 @@ PEOPLE_METRICS = (
     "visited",
     "answered",
     "booked",
+    "talked",
 )
+# The manager cascade, per department and site of the briefed managers: briefed, talk held, late.
+CASCADE_METRICS = ("talks_briefed", "talks_held", "talks_late")
 # Engagement counted as events (per audience through which people were reached): not people.
 EVENT_METRICS = ("open_events", "click_events", "visit_events")
 # Visits by how far they read (campaigns.landing.models.ReadDepth), from the page's beacon.

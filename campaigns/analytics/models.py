@@ -35,6 +35,8 @@ class DashboardFigure(models.Model):
         ASSET = "asset", _("Asset")
         READINESS = "readiness", _("Readiness")
         LANGUAGE = "language", _("Language")
+        # The manager cascade per department of the managers; the department's name is kept in `site`.
+        DEPARTMENT = "department", _("Department")
 
     project = models.ForeignKey(ChangeProject, on_delete=models.CASCADE, related_name="dashboard_figures")
     scope = models.CharField(max_length=16, choices=Scope)

@@ -246,6 +246,41 @@ class SeriesDay:
     totals: dict[str, int]  # running total at the end of the day
 
 
+# Readiness by manager: the groups of pulse answers, kept in the figures' `site` column under READINESS.
+TALK_HELD, TALK_NOT_HELD = "talk:held", "talk:not_held"
+
+
+@dataclass(frozen=True)
+class CascadeRow:
+    """Team talks in one group of managers: briefed, held (confirmed), late (due and not confirmed)."""
+
+    name: str
+    briefed: int
+    held: int
+    late: int
+
+    @property
+    def pct_held(self) -> int:
+        return _pct(self.held, self.briefed)
+
+
+def _cascade_rows(values: dict[tuple, int], scope: str) -> list[CascadeRow]:
+    names = sorted({key[3] for key in values if key[0] == scope and key[1] == "talks_briefed"})
+
+    def get(metric: str, name: str) -> int:
+        return values.get((scope, metric, None, name, None, ""), 0)
+
+    return [
+        CascadeRow(
+            name=name or str(_("(none)")),
+            briefed=get("talks_briefed", name),
+            held=get("talks_held", name),
+            late=get("talks_late", name),
+        )
+        for name in names
+    ]
+
+
 @dataclass
 class Dashboard:
     project: ChangeProject
@@ -261,6 +296,13 @@ class Dashboard:
     series: list[SeriesDay] = field(default_factory=list)
     reactions: dict[str, int] = field(default_factory=dict)
     questions: dict = field(default_factory=dict)
+    # The manager cascade: the project's total first, then per department and per site (CascadeRow).
+    cascade: "CascadeRow | None" = None
+    cascade_departments: list["CascadeRow"] = field(default_factory=list)
+    cascade_sites: list["CascadeRow"] = field(default_factory=list)
+    # Readiness by manager: (label, cells) for the teams whose talk was held, then those whose talk was not
+    # (individual and anonymous modes; cells under the anonymity threshold hidden).
+    readiness_by_talk: list[tuple[str, list[Cell]]] = field(default_factory=list)
 
     @property
     def series_metrics(self) -> list[tuple[str, str]]:
@@ -324,11 +366,12 @@ def recommendation_for(stage: str, *, project: ChangeProject, audience_name: str
     return Recommendation(stage=stage, channel=channel, step=str(step), title=(title % names)[:200])
 
 
-def _cells(values: dict[tuple, int], audience_id: int | None, threshold: int, language: str = "") -> list[Cell]:
+def _cells(values: dict[tuple, int], audience_id: int | None, threshold: int, group: str = "") -> list[Cell]:
+    # `group` splits the project's readiness: a language code, or whether the team's talk was held.
     cells = []
     for stage in STAGES:
-        n = values.get((Scope.READINESS, "answers", audience_id, language, None, stage), 0)
-        total = values.get((Scope.READINESS, "sum", audience_id, language, None, stage), 0)
+        n = values.get((Scope.READINESS, "answers", audience_id, group, None, stage), 0)
+        total = values.get((Scope.READINESS, "sum", audience_id, group, None, stage), 0)
         hidden = n < threshold
         average = None if hidden or not n else round(total / n, 1)
         cells.append(Cell(stage=stage, label=str(Stage(stage).label), average=average, answers=n, hidden=hidden))
@@ -396,7 +439,7 @@ def _language_rows(values: dict, *, project: ChangeProject, mode: str, threshold
         reach = Reach(targeted=get("targeted"), reached_once=get("reached_1"), reached_twice=get("reached_2"))
         if not reach.targeted or (mode == Mode.ANONYMOUS and reach.targeted < threshold):
             continue
-        readiness = _cells(values, None, threshold, language=code)
+        readiness = _cells(values, None, threshold, group=code)
         row = Row(
             audience=None,
             name=language_label(code),
@@ -472,6 +515,16 @@ def dashboard(*, project: ChangeProject) -> Dashboard:
         r: values.get((Scope.PROJECT, f"reaction_{r}", None, "", None, ""), 0) for r in PulseResponse.Reaction.values
     }
     board.questions = question_summary(project=project)
+    if (Scope.PROJECT, "talks_briefed", None, "", None, "") in values:
+        (board.cascade,) = _cascade_rows(values, Scope.PROJECT)
+        board.cascade = CascadeRow(_("Everyone briefed"), board.cascade.briefed, board.cascade.held, board.cascade.late)
+        board.cascade_departments = _cascade_rows(values, Scope.DEPARTMENT)
+        board.cascade_sites = _cascade_rows(values, Scope.SITE)
+        if mode != Mode.AGGREGATE:
+            board.readiness_by_talk = [
+                (_("Teams whose talk was held"), _cells(values, None, threshold, TALK_HELD)),
+                (_("Teams whose talk was not held"), _cells(values, None, threshold, TALK_NOT_HELD)),
+            ]
     return board
 
 

@@ -22,13 +22,13 @@ import time
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from audiences.models import Audience
+from audiences.models import Audience, Employee
 from audiences.selectors import audience_flag, reachable_employees
 from campaigns.analytics.figures import (
     EVENT_METRICS,
@@ -38,7 +38,7 @@ from campaigns.analytics.figures import (
     Mode,
     Scope,
 )
-from campaigns.analytics.selectors import Dashboard, dashboard, recommendation_for
+from campaigns.analytics.selectors import TALK_HELD, TALK_NOT_HELD, Dashboard, dashboard, recommendation_for
 from campaigns.models import (
     Asset,
     Booking,
@@ -59,6 +59,7 @@ from campaigns.models import (
     ReadDepthCounter,
     SenderKind,
     Stage,
+    TeamTalk,
 )
 from campaigns.plan import services as plan
 
@@ -91,31 +92,47 @@ def _person_sql(project: ChangeProject) -> tuple[str, list]:
     """SQL of one row per employee with what happened to them in this project (set-based, no loop)."""
     delivery, asset, booking, session = _table(Delivery), _table(Asset), _table(Booking), _table(MeetingSession)
     token, pulse = _table(LandingToken), _table(PulseResponse)
+    employee, talk = _table(Employee), _table(TeamTalk)
     parts = [
         f"""SELECT d.employee_id AS employee_id, COUNT(*) AS sent, COUNT(d.opened_at) AS opened,
-                COUNT(d.clicked_at) AS clicked, 0 AS visited, 0 AS answered, 0 AS booked
+                COUNT(d.clicked_at) AS clicked, 0 AS visited, 0 AS answered, 0 AS booked, 0 AS talked
             FROM {delivery} d INNER JOIN {asset} a ON a.id = d.asset_id
             WHERE a.project_id = %s AND d.status = %s AND d.employee_id IS NOT NULL
             GROUP BY d.employee_id""",
         # A pulse answer through the personal link proves a visit (in every mode).
-        f"""SELECT p.employee_id, 0, 0, 0, 1, MAX(CASE WHEN p.round = %s THEN 1 ELSE 0 END), 0
+        f"""SELECT p.employee_id, 0, 0, 0, 1, MAX(CASE WHEN p.round = %s THEN 1 ELSE 0 END), 0, 0
             FROM {pulse} p WHERE p.project_id = %s AND p.employee_id IS NOT NULL
             GROUP BY p.employee_id""",
-        f"""SELECT b.employee_id, 0, 0, 0, 0, 0, COUNT(*)
+        f"""SELECT b.employee_id, 0, 0, 0, 0, 0, COUNT(*), 0
             FROM {booking} b INNER JOIN {session} s ON s.id = b.session_id INNER JOIN {asset} m ON m.id = s.meeting_id
             WHERE m.project_id = %s AND b.status = %s AND b.employee_id IS NOT NULL
             GROUP BY b.employee_id""",
+        # A confirmed team talk reaches the manager's direct reports: one contact per talk.
+        f"""SELECT e.id, 0, 0, 0, 0, 0, 0, COUNT(*)
+            FROM {employee} e INNER JOIN {talk} t ON t.manager_id = e.manager_employee_id
+            INNER JOIN {asset} ta ON ta.id = t.asset_id
+            WHERE ta.project_id = %s AND ta.status <> %s AND t.confirmed_at IS NOT NULL
+            GROUP BY e.id""",
     ]
-    params = [project.pk, Delivery.Status.SENT, project.pulse_round, project.pk, project.pk, Booking.Status.CONFIRMED]
+    params = [
+        project.pk,
+        Delivery.Status.SENT,
+        project.pulse_round,
+        project.pk,
+        project.pk,
+        Booking.Status.CONFIRMED,
+        project.pk,
+        Asset.Status.CANCELLED,
+    ]
     if project.tracking_mode == Mode.INDIVIDUAL:
         parts.append(
-            f"""SELECT t.employee_id, 0, 0, 0, 1, 0, 0 FROM {token} t
+            f"""SELECT t.employee_id, 0, 0, 0, 1, 0, 0, 0 FROM {token} t
                 WHERE t.project_id = %s AND t.visited_at IS NOT NULL"""
         )
         params.append(project.pk)
     union = " UNION ALL ".join(f"SELECT * FROM ({part}) AS part{i}" for i, part in enumerate(parts))
     sql = f"""SELECT employee_id, SUM(sent) AS sent, SUM(opened) AS opened, SUM(clicked) AS clicked,
-                MAX(visited) AS visited, MAX(answered) AS answered, SUM(booked) AS booked
+                MAX(visited) AS visited, MAX(answered) AS answered, SUM(booked) AS booked, SUM(talked) AS talked
               FROM ({union}) AS facts GROUP BY employee_id"""
     return sql, params
 
@@ -130,6 +147,7 @@ _CONDITIONS = {
     "visited": "x.visited > 0",
     "answered": "x.answered > 0",
     "booked": "x.booked > 0",
+    "talked": "x.talked > 0",
 }
 
 
@@ -152,8 +170,8 @@ def _people_figures(project: ChangeProject, audiences: list[Audience], per_group
             SELECT m.site, m.language{flags},
                 COALESCE(p.sent, 0) AS sent, COALESCE(p.opened, 0) AS opened, COALESCE(p.clicked, 0) AS clicked,
                 COALESCE(p.visited, 0) AS visited, COALESCE(p.answered, 0) AS answered,
-                COALESCE(p.booked, 0) AS booked,
-                COALESCE(p.sent, 0) + COALESCE(p.booked, 0) + COALESCE(p.visited, 0) AS touches
+                COALESCE(p.booked, 0) AS booked, COALESCE(p.talked, 0) AS talked,
+                COALESCE(p.sent, 0) + COALESCE(p.booked, 0) + COALESCE(p.visited, 0) + COALESCE(p.talked, 0) AS touches
             FROM ({members_sql}) AS m LEFT JOIN ({person_sql}) AS p ON p.employee_id = m.id
         ) AS x
         GROUP BY x.site, x.language"""
@@ -413,6 +431,61 @@ def _daily_totals(project: ChangeProject, today: datetime.date, events: dict[tup
     return totals
 
 
+def _cascade_figures(project: ChangeProject, per_group: bool) -> dict[tuple, int]:
+    """The manager cascade: managers briefed, talks held and talks late (due and not confirmed), for the
+    project and per department and site of the managers (not in aggregate mode). One query."""
+    today = timezone.localdate()
+    rows = (
+        TeamTalk.objects.filter(asset__project=project, manager__isnull=False)
+        .exclude(asset__status=Asset.Status.CANCELLED)
+        .values("asset__talk_by_days", "manager__department", "manager__site")
+        .annotate(
+            briefed=Count("pk"),
+            held=Count("pk", filter=Q(confirmed_at__isnull=False)),
+            open=Count("pk", filter=Q(confirmed_at__isnull=True)),
+        )
+        .order_by()
+    )
+    figures: dict[tuple, int] = {}
+    for row in rows:
+        due = row["asset__talk_by_days"]
+        late = row["open"] if due is not None and project.go_live + datetime.timedelta(days=due) < today else 0
+        scopes = [(Scope.PROJECT, "")]
+        if per_group:
+            scopes += [(Scope.DEPARTMENT, row["manager__department"] or ""), (Scope.SITE, row["manager__site"] or "")]
+        for scope, name in scopes:
+            for metric, value in (("talks_briefed", row["briefed"]), ("talks_held", row["held"]), ("talks_late", late)):
+                _add(figures, (scope, metric, None, name, None, ""), value)
+    return figures
+
+
+def _readiness_by_talk(project: ChangeProject) -> dict[tuple, int]:
+    """Readiness by manager: the pulse answers (this round, through personal links) of people whose manager was
+    briefed, split by whether the manager's team talk was held. One query; the reads hide small groups."""
+    talks = TeamTalk.objects.filter(
+        asset__project=project, manager_id=OuterRef("employee__manager_employee_id")
+    ).exclude(asset__status=Asset.Status.CANCELLED)
+    rows = (
+        PulseResponse.objects.filter(project=project, round=project.pulse_round, employee__isnull=False)
+        .filter(Exists(talks))
+        .annotate(held=Exists(talks.filter(confirmed_at__isnull=False)))
+        .values("held")
+        .annotate(**{f"s_{s}": Sum(s) for s in STAGES}, **{f"n_{s}": Count(s) for s in STAGES})
+        .order_by()
+    )
+    figures: dict[tuple, int] = {}
+    for group in (TALK_HELD, TALK_NOT_HELD):
+        for stage in STAGES:
+            figures[(Scope.READINESS, "sum", None, group, None, stage)] = 0
+            figures[(Scope.READINESS, "answers", None, group, None, stage)] = 0
+    for row in rows:
+        group = TALK_HELD if row["held"] else TALK_NOT_HELD
+        for stage in STAGES:
+            figures[(Scope.READINESS, "sum", None, group, None, stage)] = int(row[f"s_{stage}"] or 0)
+            figures[(Scope.READINESS, "answers", None, group, None, stage)] = int(row[f"n_{stage}"] or 0)
+    return figures
+
+
 def _apply_figures(project: ChangeProject, figures: dict[tuple, int]) -> None:
     existing = {
         (f.scope, f.metric, f.audience_id, f.site, f.asset_id, f.stage): f
@@ -488,6 +561,9 @@ def analytics_refresh(*, project: ChangeProject) -> DashboardRefresh:
         figures.update(_understanding_figures(project, {a.pk for a in audiences}, per_group))
         figures.update(_asset_figures(project))
         figures.update(_readiness_figures(project, audiences, per_group))
+        figures.update(_cascade_figures(project, per_group))
+        if per_group:
+            figures.update(_readiness_by_talk(project))
         _apply_figures(project, figures)
         today = timezone.localdate()
         _apply_days(project, _daily_totals(project, today, events), today)

@@ -100,6 +100,10 @@ def dashboard(request, slug):
         "chart": _chart(board),
         "stages": [(value, label) for value, label in Stage.choices],
         "refresh_every": max(1, round(_refresh_seconds() / 60)),
+        "cascade_tables": [
+            (_("Team talks held, per department of the managers"), _("Department"), board.cascade_departments),
+            (_("Team talks held, per site of the managers"), _("Site"), board.cascade_sites),
+        ],
     }
     return render(request, "campaigns/dashboard.html", context)
 

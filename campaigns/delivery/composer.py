@@ -73,11 +73,13 @@ class _Shape:
 class Composer:
     """Builds the message of each delivery of one email asset (see the module docstring)."""
 
-    def __init__(self, asset: Asset, tracker):
+    def __init__(self, asset: Asset, tracker, briefings: dict | None = None):
         self.asset = asset
         self.tracker = tracker
         self.shapes: dict[tuple, _Shape | None] = {}
-        self.fast = True
+        # A team talk's briefings differ per manager (their team, their link): each takes the normal path.
+        self.briefings = briefings
+        self.fast = briefings is None
 
     def message(self, delivery: Delivery, landing_url: str | None = None) -> EmailMultiAlternatives:
         """The email for one delivery; `landing_url` saves looking the personal link up again."""
@@ -159,8 +161,16 @@ class Composer:
 
     def _slow(self, delivery: Delivery, landing_url: str) -> EmailMultiAlternatives:
         employee = delivery.employee
-        rendered = render_campaign_email(asset=self.asset, employee=employee, landing_url=landing_url)
-        html = self.tracker.apply(rendered.html, self.tracker.token_for(delivery), skip=landing_url)
+        briefing = self.briefings.get(employee.pk) if self.briefings is not None else None
+        rendered = render_campaign_email(
+            asset=self.asset, employee=employee, landing_url=landing_url, briefing=briefing
+        )
+        html = self.tracker.apply(
+            rendered.html,
+            self.tracker.token_for(delivery),
+            skip=landing_url,
+            also_skip=briefing.confirm_url if briefing else "",
+        )
         return campaign_message(
             subject=rendered.subject,
             text=rendered.text,

@@ -29,6 +29,14 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Briefing:
+    """What a manager's team talk briefing adds to the email: their team (a cascade TeamList) and their link."""
+
+    team: object
+    confirm_url: str
+
+
+@dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     preheader: str
@@ -241,8 +249,26 @@ def _question_links(asset: Asset, landing_url: str, language: str) -> dict | Non
     }
 
 
-def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> RenderedEmail:
-    """Render an email asset for one employee, in the language they read the project in."""
+def _briefing_card(asset: Asset, briefing: Briefing | None) -> dict | None:
+    if asset.channel != "team_talk":
+        return None
+    due = asset.talk_due_on()
+    team = briefing.team if briefing else None
+    return {
+        "due": date_format(due, "l j F") if due else "",
+        "team": team,
+        "confirm_url": briefing.confirm_url if briefing else "",
+    }
+
+
+def render_campaign_email(
+    *, asset: Asset, employee, landing_url: str, briefing: Briefing | None = None
+) -> RenderedEmail:
+    """Render an email asset for one employee, in the language they read the project in.
+
+    A team talk's briefing (`briefing`) adds the manager's team, who has been reached, and their
+    "team talk held" link; previews show the card without them.
+    """
     language = content_language_of(asset.project, employee, asset)
     asset = asset.in_language(language)
     project = asset.project.in_language(language)
@@ -283,6 +309,7 @@ def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> Render
             "landing_url": landing_url,
             "meeting": _meeting_card(asset, language),
             "question": _question_links(asset, landing_url, language),
+            "briefing": _briefing_card(asset, briefing),
             "signature": _signature(asset, project),
             "go_live": values["go_live"],
             "days_to_go_live": project.days_to_go_live(),

@@ -42,8 +42,12 @@ from django.utils.translation import gettext as _
 
 from audiences.models import Employee
 from audiences.selectors import audience_members, reachable_employees
+from campaigns.cascade.selectors import team_lists
+from campaigns.cascade.services import team_talks_create
 from campaigns.delivery.composer import Composer, send_one
+from campaigns.delivery.emails import Briefing
 from campaigns.models import (
+    EMAIL_CHANNELS,
     Asset,
     AssetEvent,
     Booking,
@@ -55,6 +59,7 @@ from campaigns.models import (
     EngagementCounter,
     LandingToken,
     PulseResponse,
+    TeamTalk,
     TrackedLink,
 )
 from campaigns.plan.services import asset_set_status, asset_update
@@ -130,7 +135,7 @@ def _audit(asset: Asset, by, action: str, **detail) -> None:
 @transaction.atomic
 def email_schedule(*, asset: Asset, by) -> EmailSend:
     """Schedule an email asset to go out at its place on the plan (or at once, if that has passed)."""
-    if asset.channel != Channel.EMAIL:
+    if not asset.is_emailed:
         raise ValidationError(_("Only emails are sent."))
     if not asset.audiences.exists():
         raise ValidationError(_("Choose at least one audience before scheduling."))
@@ -154,7 +159,7 @@ def email_schedule(*, asset: Asset, by) -> EmailSend:
 
 def _sync_scheduled_sends(now: datetime.datetime) -> list[EmailSend]:
     """Scheduled sends of scheduled email assets, due times refreshed from the plan (go-live may move)."""
-    orphans = Asset.objects.filter(channel=Channel.EMAIL, status=Asset.Status.SCHEDULED, email_send__isnull=True)
+    orphans = Asset.objects.filter(channel__in=EMAIL_CHANNELS, status=Asset.Status.SCHEDULED, email_send__isnull=True)
     EmailSend.objects.bulk_create(
         [EmailSend(asset=a, due_at=a.scheduled_for()) for a in orphans.select_related("project")],
         ignore_conflicts=True,
@@ -217,12 +222,15 @@ def reached_by(*, asset: Asset) -> QuerySet:
 
 
 def _recipients(asset: Asset, audience) -> QuerySet:
-    """The members of `audience` this email goes to: all of them, or for a follow-up those its
-    first email did not reach."""
-    members = audience_members(audience=audience)
+    """Who an audience's copy goes to, as a query of ids: its members (for a follow-up, those its
+    first email did not reach), or for a team talk their active managers (a briefing each)."""
+    members = audience_members(audience=audience).order_by()
+    if asset.channel == Channel.TEAM_TALK:
+        managers = members.filter(manager_employee__isnull=False).values("manager_employee_id")
+        return reachable_employees().filter(pk__in=managers).order_by().values("pk")
     if asset.follow_up_of_id:
         members = members.exclude(pk__in=reached_by(asset=asset.follow_up_of).values("pk"))
-    return members
+    return members.values("pk")
 
 
 def _snapshot(asset: Asset, now: datetime.datetime) -> int:
@@ -238,7 +246,7 @@ def _snapshot(asset: Asset, now: datetime.datetime) -> int:
         token_sql, message_id_sql = _RANDOM_SQL[db_connection.vendor]
         with db_connection.cursor() as cursor:
             for audience in asset.audiences.order_by("pk"):
-                members, params = _recipients(asset, audience).order_by().values("pk").query.sql_with_params()
+                members, params = _recipients(asset, audience).query.sql_with_params()
                 cursor.execute(
                     f"INSERT INTO {table} (asset_id, employee_id, audience_id, status, token, message_id,"  # noqa: S608 - names from the model, values as parameters
                     " attempts, last_error, possible_duplicate, created_at, enqueued_at)"
@@ -259,7 +267,7 @@ def _snapshot(asset: Asset, now: datetime.datetime) -> int:
     else:  # any other database: the same rows through the ORM
         first_audience: dict[int, int] = {}
         for audience in asset.audiences.order_by("pk"):
-            for employee_id in _recipients(asset, audience).order_by().values_list("pk", flat=True):
+            for employee_id in _recipients(asset, audience).values_list("pk", flat=True):
                 first_audience.setdefault(employee_id, audience.pk)
         domain = _message_domain()
         rows = (
@@ -287,6 +295,8 @@ def email_start(*, send: EmailSend, now: datetime.datetime | None = None) -> boo
         if claimed != 1:
             return False
         recipients = _snapshot(send.asset, now)
+        if send.asset.channel == Channel.TEAM_TALK:
+            team_talks_create(asset=send.asset)
         if db_connection.vendor == "postgresql" and recipients >= ANALYZE_AFTER_ROWS:
             # Fresh statistics before the batches start claiming: a planner that still thinks the
             # table holds the rows of the last send picks slow plans for the whole send.
@@ -533,12 +543,13 @@ class _Tracker:
             self.links[url] = TrackedLink.objects.get(asset=self.asset, url=url).pk
         return self.links[url]
 
-    def apply(self, html: str, token: str, skip: str = "") -> str:
-        """Links through the click redirect, except `skip`: the personal landing link counts its own visits."""
+    def apply(self, html: str, token: str, skip: str = "", also_skip: str = "") -> str:
+        """Links through the click redirect, except `skip`: the personal landing link counts its own visits
+        (and `also_skip`: a manager's own "team talk held" link, which is never stored as a tracked link)."""
 
         def rewrite(match: re.Match) -> str:
             url = html_lib.unescape(match.group(2))
-            if len(url) > 2000 or url == skip:
+            if len(url) > 2000 or url == skip or (also_skip and url == also_skip):
                 return match.group(0)
             return f"{match.group(1)}{self.site}/t/c/{token}/{self._link_id(url)}/{match.group(3)}"
 
@@ -657,6 +668,23 @@ def _landing_urls(deliveries: list[Delivery]) -> dict[int, str]:
     }
 
 
+def _briefings(asset: Asset, deliveries: list[Delivery]) -> dict[int, Briefing] | None:
+    """For a team talk, each manager's briefing in this batch: their team and their "team talk held" link.
+
+    Two queries for the whole batch (the talks, the teams), never one per manager.
+    """
+    if asset.channel != Channel.TEAM_TALK:
+        return None
+    manager_ids = [d.employee_id for d in deliveries if d.asset_id == asset.pk and d.employee_id]
+    tokens = dict(TeamTalk.objects.filter(asset=asset, manager_id__in=manager_ids).values_list("manager_id", "token"))
+    teams = team_lists(asset=asset, manager_ids=manager_ids)
+    return {
+        manager_id: Briefing(team=teams[manager_id], confirm_url=f"{settings.SITE_URL}/tt/{tokens[manager_id]}/")
+        for manager_id in manager_ids
+        if manager_id in tokens
+    }
+
+
 def send_batch(*, delivery_ids: list[int]) -> BatchResult:
     """Claim, render and send a batch of deliveries over one SMTP connection.
 
@@ -691,7 +719,7 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
                 continue
             if delivery.asset_id not in assets:
                 assets[delivery.asset_id] = asset = _load_asset(delivery.asset_id)
-                composers[delivery.asset_id] = Composer(asset, _Tracker(asset))
+                composers[delivery.asset_id] = Composer(asset, _Tracker(asset), briefings=_briefings(asset, deliveries))
             message = composers[delivery.asset_id].message(delivery, landing_urls.get(delivery.pk))
             handing = True
             try:
@@ -776,11 +804,8 @@ def recipient_count(*, asset: Asset) -> int:
         return 0
     members = Q()
     for audience in audiences:
-        members |= Q(pk__in=audience_members(audience=audience).order_by().values("pk"))
-    people = reachable_employees().filter(members)
-    if asset.follow_up_of_id:  # those the first email has not reached, as far as is known now
-        people = people.exclude(pk__in=reached_by(asset=asset.follow_up_of).values("pk"))
-    return people.count()
+        members |= Q(pk__in=_recipients(asset, audience))
+    return reachable_employees().filter(members).count()
 
 
 def schedule_blocker(*, asset: Asset, send: EmailSend | None) -> str:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audiences.models import Audience
 from campaigns.delivery import merge
-from campaigns.models import Asset, ChangeProject, Channel, MeetingSession, ProjectImage, ReplyTo
+from campaigns.models import PRINT_CHANNELS, Asset, ChangeProject, Channel, MeetingSession, ProjectImage, ReplyTo
 from campaigns.projects.forms import RICH_TEXT_ATTRS
 from lib.images import ImageRejected, process_image
 
@@ -138,9 +138,12 @@ class AssetForm(forms.ModelForm):
         """The form's fields in labelled groups, in the order a writer fills them in."""
         groups = [
             (_("The asset"), ["title", "stage", "audiences"]),
-            (_("When"), ["timing", "offset_days", "local_time", "fixed_at", "is_milestone"]),
+            (_("When"), ["timing", "offset_days", "local_time", "fixed_at", "talk_by_days", "is_milestone"]),
             (_("Sender"), ["sender_kind", "sender_name", "sender_email", "reply_to"]),
-            (_("Words"), ["subject", "preheader", "headline", "body", "button_label", "meeting", "include_question"]),
+            (
+                _("Words"),
+                ["subject", "preheader", "headline", "body", "button_label", "meeting", "handout", "include_question"],
+            ),
             (_("Film"), ["video_url", "video_upload", "captions_upload"]),
             (_("Image"), ["image", "image_upload", "image_alt"]),
         ]
@@ -240,6 +243,39 @@ class EmailAssetForm(ImageFieldsMixin, AssetForm):
         cleaned["reply_to"] = cleaned.get("reply_to") or ReplyTo.SENDER
         if cleaned.get("reply_to") == ReplyTo.MAILBOX and not self.project.function_mailbox:
             self.add_error("reply_to", _("The project has no function mailbox yet. Add one in the project's settings."))
+        return cleaned
+
+
+class TeamTalkAssetForm(EmailAssetForm):
+    """A team talk: each manager of the audiences' members gets a briefing email (the talking points, their
+    team, a "team talk held" link) at the asset's date, and holds the talk by `talk_by_days`."""
+
+    class Meta(EmailAssetForm.Meta):
+        fields = [*EmailAssetForm.Meta.fields, "talk_by_days", "handout"]
+        labels = EmailAssetForm.Meta.labels | {
+            "body": _("Talking points"),
+            "offset_days": _("Briefings go out (days from go-live)"),
+        }
+        help_texts = EmailAssetForm.Meta.help_texts | {
+            "offset_days": _("When the managers get their briefing: -10 is ten days before go-live."),
+            "audiences": _("The managers of these audiences' members are briefed, each about their own team."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["talk_by_days"].required = True
+        self.fields["handout"].queryset = Asset.objects.filter(project=self.project, channel__in=PRINT_CHANNELS)
+
+    def clean(self):
+        cleaned = super().clean()
+        talk_by, offset = cleaned.get("talk_by_days"), cleaned.get("offset_days")
+        if (
+            talk_by is not None
+            and offset is not None
+            and cleaned.get("timing") != self.TIMING_FIXED
+            and talk_by < offset
+        ):
+            self.add_error("talk_by_days", _("The talks are due after the briefings go out, not before."))
         return cleaned
 
 
@@ -362,6 +398,7 @@ FORMS_BY_CHANNEL: dict[str, type[AssetForm]] = {
     Channel.FLYER: PrintAssetForm,
     Channel.FILM: FilmAssetForm,
     Channel.NEWS: NewsAssetForm,
+    Channel.TEAM_TALK: TeamTalkAssetForm,
 }
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from audiences import selectors as audience_selectors
 from audiences.models import Employee
+from campaigns.cascade.selectors import talk_progress
 from campaigns.delivery import emails
 from campaigns.landing.selectors import is_by_invitation, is_public
 from campaigns.models import PRINT_CHANNELS, Asset, Channel, Membership, SenderKind, Stage
@@ -187,6 +188,9 @@ def asset_detail(request, slug, pk):
             "follow_ups": list(asset.follow_ups.exclude(status=Asset.Status.CANCELLED))
             if asset.channel == Channel.EMAIL
             else [],
+            "talks": (
+                talk_progress(asset=asset, today=timezone.localdate()) if asset.channel == Channel.TEAM_TALK else None
+            ),
             "languages": language_rows(project, asset, "campaigns:asset_translate", asset.pk),
         },
     )
@@ -317,7 +321,7 @@ def asset_preview(request, slug, pk):
     project, membership = get_project_for_user(request, slug)
     asset = _get_asset(project, pk)
     context = {"project": project, "membership": membership, "asset": asset, "timing": timing_label(asset)}
-    if asset.channel == Channel.EMAIL:
+    if asset.is_emailed:
         candidates = list(_preview_employees(asset))
         employee = _preview_employee(request, asset, candidates)
         if employee.pk and employee not in candidates:
@@ -350,7 +354,7 @@ def asset_email_html(request, slug, pk):
     """The rendered email alone, to be shown in the preview page's frames."""
     project, _membership = get_project_for_user(request, slug)
     asset = _get_asset(project, pk)
-    if asset.channel != Channel.EMAIL:
+    if not asset.is_emailed:
         raise Http404
     employee = _in_language(request, project, _preview_employee(request, asset, _preview_employees(asset)))
     rendered = emails.render_campaign_email(
@@ -366,7 +370,7 @@ def asset_email_html(request, slug, pk):
 def asset_test_send(request, slug, pk):
     project, _membership = get_project_for_user(request, slug, need="edit")
     asset = _get_asset(project, pk)
-    if asset.channel != Channel.EMAIL:
+    if not asset.is_emailed:
         raise Http404
     data = request.POST.copy()
     data.setdefault("to", request.user.email)  # an older form: the user's own address

@@ -31,9 +31,12 @@ class Channel(models.TextChoices):
     FLYER = "flyer", _("Flyer (A5)")
     FILM = "film", _("Film")
     NEWS = "news", _("Landing-page news")
+    TEAM_TALK = "team_talk", _("Team talk (manager briefing)")
 
 
 PRINT_CHANNELS = (Channel.HANDOUT, Channel.POSTER, Channel.FLYER)
+# Channels that go out as emails through the delivery pipeline (a team talk: each manager's briefing).
+EMAIL_CHANNELS = (Channel.EMAIL, Channel.TEAM_TALK)
 
 
 class SenderKind(models.TextChoices):
@@ -183,6 +186,25 @@ class Asset(Translatable):
     video = models.FileField(_("video file"), upload_to=_film_path, blank=True)
     captions = models.FileField(_("captions (WebVTT)"), upload_to=_film_path, blank=True)
     video_url = models.URLField(_("video link"), blank=True)
+    # Team talk: a handout or poster to show the team, offered as a PDF on each manager's "team talk held" page.
+    handout = models.ForeignKey(
+        "self",
+        verbose_name=_("handout to show"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"channel__in": ["handout", "poster", "flyer"]},
+        help_text=_("A print asset of this project; managers download it from their team talk page."),
+    )
+    # Team talk: the day, relative to go-live, by which every briefed manager should have held the talk.
+    # The asset's own date (offset_days) is when the briefings go out.
+    talk_by_days = models.IntegerField(
+        _("talks held by (days from go-live)"),
+        null=True,
+        blank=True,
+        help_text=_("Negative before go-live: -3 asks managers to hold their talk at the latest three days before."),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -206,8 +228,9 @@ class Asset(Translatable):
         return self.title
 
     def translated_fields(self) -> tuple[str, ...]:
-        """What readers see of this asset: an email's title is the team's name for it, a film has captions."""
-        if self.channel == Channel.EMAIL:
+        """What readers see of this asset: an email's title is the team's name for it (so is a team talk's,
+        whose briefing email managers read), a film has captions."""
+        if self.channel in EMAIL_CHANNELS:
             return ("subject", "preheader", "headline", "body", "button_label")
         if self.channel == Channel.FILM:
             return ("title", "headline", "body", "captions")
@@ -231,6 +254,16 @@ class Asset(Translatable):
     @property
     def is_print(self) -> bool:
         return self.channel in PRINT_CHANNELS
+
+    @property
+    def is_emailed(self) -> bool:
+        return self.channel in EMAIL_CHANNELS
+
+    def talk_due_on(self, go_live: datetime.date | None = None) -> datetime.date | None:
+        """A team talk's last day: go-live + talk_by_days (moves with go-live), or None when not set."""
+        if self.talk_by_days is None:
+            return None
+        return (go_live or self.project.go_live) + datetime.timedelta(days=self.talk_by_days)
 
 
 class MeetingSession(Translatable):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audiences.models import Audience
-from audiences.selectors import audience_readers
+from audiences.selectors import audience_manager_readers, audience_readers
 from campaigns.models import (
     Asset,
     ChangeProject,
@@ -422,40 +422,59 @@ def _understanding_warnings(project: ChangeProject, audiences: list[Audience], a
 def _untranslated(project: ChangeProject, live: list[Asset], audiences: list[Audience], rows: list[dict]) -> list:
     """Assets (and the story) that people in their audiences would read in a further language of the
     project, but that have no version, or an outdated one, in it: gaps in the plan like any other.
-    Each row of the coverage gets the number of its assets missing a language its people read.
-    Two queries (the readers, and the comprehension question when anyone reads another language),
-    none for a project in one language."""
+    A team talk's readers are the managers it briefs. Each row of the coverage gets the number of its
+    assets missing a language its people read. One query for the readers (two with a team talk on the
+    plan) and one for the comprehension question when anyone reads another language; none for a
+    project in one language."""
     if not project.other_languages or not audiences:
         return []
     readers = audience_readers(audiences=audiences, languages=project.other_languages)
+    # A team talk is read by the managers of its audiences' members (one query more, only with one).
+    briefed = (
+        audience_manager_readers(audiences=audiences, languages=project.other_languages)
+        if any(asset.channel == Channel.TEAM_TALK for asset in live)
+        else {}
+    )
     everyone = {a.pk for a in audiences if is_everyone(a)}
     warnings, gaps = [], {}
     for asset in live:
+        talk = asset.channel == Channel.TEAM_TALK
+        asset_readers = briefed if talk else readers
         targets = {a.pk for a in asset.audiences.all()}
         if targets & everyone:
             targets = {a.pk for a in audiences}
         for language in project.other_languages:
-            people = sum(readers.get(pk, {}).get(language, 0) for pk in targets)
+            people = sum(asset_readers.get(pk, {}).get(language, 0) for pk in targets)
             state = asset.translation_state(language)
             if not people or state.complete or not state.needed:
                 continue
             for pk in targets:
-                if readers.get(pk, {}).get(language):
+                if asset_readers.get(pk, {}).get(language):
                     gaps[pk] = gaps.get(pk, 0) + 1
             values = {"title": asset.title, "language": language_label(language, in_sentence=True), "n": people}
+            missing = not state.done and not state.outdated
+            if talk and missing:
+                message = ngettext(
+                    "“%(title)s” has no %(language)s version yet; %(n)d manager it briefs reads %(language)s.",
+                    "“%(title)s” has no %(language)s version yet; %(n)d managers it briefs read %(language)s.",
+                    people,
+                )
+            elif talk:
+                message = ngettext(
+                    "The %(language)s version of “%(title)s” is incomplete or outdated; %(n)d manager it briefs reads it.",
+                    "The %(language)s version of “%(title)s” is incomplete or outdated; %(n)d managers it briefs read it.",
+                    people,
+                )
+            elif missing:
+                message = _(
+                    "“%(title)s” has no %(language)s version yet; %(n)d people in its audiences read %(language)s."
+                )
+            else:
+                message = _("The %(language)s version of “%(title)s” is incomplete or outdated; %(n)d people read it.")
             warnings.append(
                 PlanWarning(
                     kind="untranslated",
-                    message=(
-                        _(
-                            "“%(title)s” has no %(language)s version yet; %(n)d people in its audiences read %(language)s."
-                        )
-                        if not state.done and not state.outdated
-                        else _(
-                            "The %(language)s version of “%(title)s” is incomplete or outdated; %(n)d people read it."
-                        )
-                    )
-                    % values,
+                    message=message % values,
                     url=reverse("campaigns:asset_translate", args=[project.slug, asset.pk, language]),
                     link_label=_("Write the %(language)s version") % values,
                 )

@@ -23,10 +23,16 @@ def asset_translated_fields(asset: Asset) -> list[str]:
     return [name for name in asset.translated_fields() if name in own or name == "captions"]
 
 
+def asset_field_labels(asset: Asset) -> dict[str, str]:
+    """The labels the asset's own form gives its words (a team talk's text is its "Talking points")."""
+    return {name: field.label for name, field in form_for_channel(asset.channel).base_fields.items() if field.label}
+
+
 class TranslationForm(forms.Form):
-    def __init__(self, *args, obj, names, language: str, sessions=(), **kwargs):
+    def __init__(self, *args, obj, names, language: str, sessions=(), labels=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.obj, self.language, self.sessions = obj, language, list(sessions)
+        labels = labels or {}
         stored = obj.translation(language)
         self.state = obj.translation_state(language)
         for name in names:
@@ -45,6 +51,7 @@ class TranslationForm(forms.Form):
                 elif name == "lede":  # two sentences, as in the project's own form
                     field.widget = forms.Textarea(attrs={"rows": 2, "maxlength": field.max_length})
                 field.help_text = ""
+                field.label = labels.get(name, field.label)
             self.fields[name] = field
         for session in self.sessions:
             self.fields[f"place_{session.pk}"] = forms.CharField(

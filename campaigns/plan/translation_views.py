@@ -11,7 +11,12 @@ from django.utils.translation import gettext as _
 from campaigns.landing import services as landing
 from campaigns.models import Asset, Channel, Comprehension
 from campaigns.plan import services as plan
-from campaigns.plan.translation_forms import STORY_FIELDS, TranslationForm, asset_translated_fields
+from campaigns.plan.translation_forms import (
+    STORY_FIELDS,
+    TranslationForm,
+    asset_field_labels,
+    asset_translated_fields,
+)
 from campaigns.projects import services as projects
 from campaigns.projects.permissions import get_project_for_user
 from lib.translations import language_label
@@ -31,7 +36,13 @@ def asset_translate(request, slug, pk, language):
     sessions = asset.sessions.all() if asset.channel == Channel.MEETING else ()
     data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     form = TranslationForm(
-        data, files, obj=asset, names=asset_translated_fields(asset), language=language, sessions=sessions
+        data,
+        files,
+        obj=asset,
+        names=asset_translated_fields(asset),
+        language=language,
+        sessions=sessions,
+        labels=asset_field_labels(asset),
     )
     if form.is_bound and form.is_valid():
         status_before = asset.status

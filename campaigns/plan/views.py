@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from weasyprint import HTML
 
-from campaigns.models import Asset, ChangeProject, Channel, PlanTemplate, SenderKind
+from campaigns.models import EMAIL_CHANNELS, Asset, ChangeProject, PlanTemplate, SenderKind
 from campaigns.plan import selectors
 from campaigns.plan import services as plan
 from campaigns.plan.forms import GoLiveForm, PlanFilterForm, TemplateApplyForm
@@ -148,7 +148,9 @@ def plan_go_live(request, slug):
     now = timezone.now()
     rushed = [
         asset.title
-        for asset in project.assets.filter(channel=Channel.EMAIL, status=Asset.Status.SCHEDULED, fixed_at__isnull=True)
+        for asset in project.assets.filter(
+            channel__in=EMAIL_CHANNELS, status=Asset.Status.SCHEDULED, fixed_at__isnull=True
+        )
         if asset.scheduled_for(old) >= now > asset.scheduled_for(new)
     ]
     if rushed:
@@ -190,7 +192,7 @@ def warn_of_old_date(request, *, project: ChangeProject, old: datetime.date) -> 
 
 
 def _sender(asset: Asset, project: ChangeProject) -> str:
-    if asset.channel != Channel.EMAIL:
+    if not asset.is_emailed:
         return ""
     if asset.sender_kind == SenderKind.SPONSOR:
         return project.sponsor_name or str(SenderKind.SPONSOR.label)

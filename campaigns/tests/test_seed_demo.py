@@ -83,6 +83,27 @@ def test_the_demo_shows_read_depth_a_question_with_answers_and_a_sent_follow_up(
 
 
 @pytest.mark.django_db
+def test_the_demo_has_a_manager_cascade_in_flight(settings):
+    from campaigns.analytics import selectors
+    from campaigns.models import TeamTalk
+    from campaigns.plan.selectors import plan_coverage
+
+    call_command("seed_demo", "--employees", "120", stdout=io.StringIO())
+
+    project = ChangeProject.objects.get(slug="atlas")
+    talks = TeamTalk.objects.filter(asset__project=project)
+    assert talks.count() >= 5
+    assert talks.filter(confirmed_at__isnull=False).exists()  # some held
+    assert talks.filter(confirmed_at__isnull=True, reminded_at__isnull=False).exists()  # some late
+    board = selectors.dashboard(project=project)
+    assert board.cascade.held and board.cascade.late and board.cascade_departments
+    talk = talks.first().asset
+    assert talk.translation_state("en").complete  # managers who read English are briefed in English
+    gaps = [w for w in plan_coverage(project=project)["warnings"] if w.kind == "untranslated"]
+    assert not any(talk.title in w.message for w in gaps)
+
+
+@pytest.mark.django_db
 def test_the_demo_is_bilingual_and_its_key_assets_have_english_versions(settings):
     from campaigns.delivery.emails import landing_url_for, render_campaign_email
     from campaigns.models import Asset

@@ -19,7 +19,7 @@ def person(number: str = "NE1", first: str = "Åsa", last: str = "Öberg", email
         "Avdelning": fields.pop("department", "Drift och underhåll"),
         "Ort": fields.pop("site", "Västerås"),
         "Befattning": fields.pop("title", "Elektriker"),
-        "Chef": fields.pop("manager", "Göran Ström"),
+        "Chef": fields.pop("manager", ""),
         "Språk": fields.pop("language", "sv"),
     }
     row.update(fields)

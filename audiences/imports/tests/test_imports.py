@@ -27,16 +27,32 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 SWEDES = [
     person("NE1", "Åsa", "Öberg", department="Drift och underhåll", site="Västerås"),
-    person("NE2", "Renée", "Åström", department="Försäljning", site="Örebro", title="Säljare"),
-    person("NE3", "Björn", "Sjöberg", department="Kundservice", site="Eskilstuna", language="en"),
+    person("NE2", "Renée", "Åström", department="Försäljning", site="Örebro", title="Säljare", manager="NE1"),
+    person(
+        "NE3",
+        "Björn",
+        "Sjöberg",
+        department="Kundservice",
+        site="Eskilstuna",
+        language="en",
+        manager="ne2@norrstrom.se",
+    ),
 ]
 
 
 def assert_swedes_imported() -> None:
     assert Employee.objects.count() == 3
     asa = Employee.objects.get(employee_number="NE1")
-    assert (asa.first_name, asa.last_name, asa.site, asa.manager) == ("Åsa", "Öberg", "Västerås", "Göran Ström")
+    assert (asa.first_name, asa.last_name, asa.site, asa.manager, asa.manager_employee) == (
+        "Åsa",
+        "Öberg",
+        "Västerås",
+        "",
+        None,
+    )
     renee = Employee.objects.get(employee_number="NE2")
+    assert (renee.manager_employee, renee.manager) == (asa, "Åsa Öberg")  # by employee ID
+    assert Employee.objects.get(employee_number="NE3").manager_employee == renee  # by email
     assert (renee.first_name, renee.last_name, renee.department, renee.site) == (
         "Renée",
         "Åström",
@@ -90,13 +106,13 @@ def test_it_reads_pipe_separated_files():
 
 
 def test_it_reads_quoted_fields_holding_delimiters_and_line_breaks():
-    rows = [person("NE1", title="Arbetsledare; skift 2", manager="Göran Ström\nvia Eva Berg")]
+    rows = [person("NE1", title="Arbetsledare; skift 2", department="Drift\nunderhåll")]
     data = csv_bytes(rows, encoding="cp1252")
     assert b'"Arbetsledare; skift 2"' in data
     directory_import_run(source=data)
     employee = Employee.objects.get()
     assert employee.title == "Arbetsledare; skift 2"
-    assert employee.manager == "Göran Ström\nvia Eva Berg"
+    assert employee.department == "Drift\nunderhåll"
 
 
 def test_it_skips_blank_lines_and_empty_trailing_columns():
@@ -139,10 +155,11 @@ def test_it_reads_numbers_typed_as_numbers_in_a_workbook_as_ids():
 
 def test_it_recognises_english_headers_in_any_case_and_spacing():
     data = b"  EMPLOYEE ID ,first name,Last Name,E-mail,Department,Location,Job title,Manager,Language\n" + (
-        b"7,Anna,Berg,anna.berg@norrstrom.se,IT,Uppsala,Systemutvecklare,Per Holm,English\n"
+        b"7,Anna,Berg,anna.berg@norrstrom.se,IT,Uppsala,Systemutvecklare,per.holm@norrstrom.se,English\n"
+        b"8,Per,Holm,per.holm@norrstrom.se,IT,Uppsala,IT-chef,,English\n"
     )
     directory_import_run(source=data)
-    anna = Employee.objects.get()
+    anna = Employee.objects.get(employee_number="7")
     assert (anna.employee_number, anna.first_name, anna.last_name, anna.email) == (
         "7",
         "Anna",
@@ -481,7 +498,10 @@ def test_an_import_records_each_person_it_creates_changes_and_deactivates():
     assert created.count() == 3 and {c.source for c in created} == {"csv"}
     assert "department" in created.first().fields and "email" in created.first().fields
 
-    changed = [*SWEDES[:1], person("NE2", "Renée", "Åström", department="Ekonomi", site="Örebro", title="Säljare")]
+    changed = [
+        *SWEDES[:1],
+        person("NE2", "Renée", "Åström", department="Ekonomi", site="Örebro", title="Säljare", manager="NE1"),
+    ]
     directory_import_run(source=excel_cp1252(changed), deactivate_missing=True)
 
     renee = Employee.objects.get(employee_number="NE2")

@@ -458,3 +458,49 @@ def test_a_new_user_name_by_patch_changes_the_email_and_a_taken_one_is_a_conflic
     assert taken.status_code == 409 and taken.json()["scimType"] == "uniqueness"
     anna.refresh_from_db()
     assert anna.user_name == "anna.b@norrstrom.se"
+
+
+# The manager chain (the cascade reads it) ---------------------------------------------------
+
+
+def set_manager(scim, employee: Employee, value: str):
+    return scim.patch(
+        f"Users/{employee.pk}", patch({"op": "Replace", "path": f"{ENTERPRISE}:manager", "value": {"value": value}})
+    )
+
+
+def test_a_manager_that_would_close_a_circle_is_refused_and_nothing_changes(scim):
+    ceo = create(scim, "ceo@norrstrom.se", **{ENTERPRISE: {"employeeNumber": "NE1"}})
+    boss = create(
+        scim, "boss@norrstrom.se", **{ENTERPRISE: {"employeeNumber": "NE2", "manager": {"value": str(ceo.pk)}}}
+    )
+    anna = create(scim, **{ENTERPRISE: {"employeeNumber": "NE3", "manager": {"value": str(boss.pk)}}})
+    before = ceo.changes.count()
+
+    direct = set_manager(scim, boss, str(anna.pk))  # anna reports to boss
+    further_up = set_manager(scim, ceo, str(anna.pk))  # anna → boss → ceo
+
+    assert direct.status_code == further_up.status_code == 400
+    assert "circle" in further_up.json()["detail"]
+    ceo.refresh_from_db()
+    boss.refresh_from_db()
+    assert (ceo.manager_employee_id, boss.manager_employee_id) == (None, ceo.pk)
+    assert ceo.changes.count() == before
+
+
+def test_a_manager_can_be_named_by_their_external_id(scim):
+    boss = create(scim, "boss@norrstrom.se", externalId="entra-7f3a", **{ENTERPRISE: {"employeeNumber": "NE1"}})
+
+    anna = create(scim, **{ENTERPRISE: {"employeeNumber": "NE2", "manager": {"value": "entra-7f3a"}}})
+
+    assert anna.manager_employee == boss
+    assert anna.manager == "Anna Andersson"
+
+
+def test_a_hostile_manager_value_is_refused(scim):
+    anna = create(scim)
+    for value in ("1 OR 1=1", "x" * 300, "\u202e42", "-1"):
+        response = set_manager(scim, anna, value)
+        assert response.status_code == 400, value
+    anna.refresh_from_db()
+    assert anna.manager_employee is None

@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from PIL import Image, ImageDraw
 
 from audiences import demo
-from audiences.models import Audience
+from audiences.models import Audience, Employee
 from campaigns.models import ChangeProject, Membership, ReplyTo, SenderKind
 from campaigns.projects import services
 from lib.days_off import day_off
@@ -715,6 +715,7 @@ class Command(BaseCommand):
                 project=project, reaction=reactions[i % 4], scores=scores, employee=employee, audience_id=audience.pk
             )
         self._understanding(project, by, {"buyers": buyers, "floor": floor, "service": service, "everyone": everyone})
+        self._cascade(project, by, everyone)
         state = analytics.analytics_refresh(project=project)
         self.stdout.write(f"Dashboard: figures refreshed in {state.duration_ms} ms")
 
@@ -823,6 +824,102 @@ class Command(BaseCommand):
             finished_at=sent_at + timedelta(minutes=1),
         )
         self.stdout.write(f"Follow-up: {len(rows)} of {Delivery.objects.filter(asset=first).count()} not reached")
+
+    def _cascade(self, project: ChangeProject, by, everyone) -> None:
+        """A manager cascade in flight: every manager was briefed twelve days ago, the talks were due two
+        days ago; about two in three have confirmed theirs (with a few of their teams' questions), the
+        others are late and were reminded yesterday. Recorded as it would stand, without sending mail."""
+        import random
+
+        from campaigns.cascade.services import team_name, team_talks_create
+        from campaigns.models import Asset, Delivery, EmailSend, Question, TeamTalk
+        from campaigns.plan import services as plan
+
+        title = "Teamsamtal: vad Atlas betyder för oss"
+        if project.assets.filter(title=title).exists():
+            return
+        today = timezone.localdate()
+        briefed_at = timezone.make_aware(datetime.combine(today - timedelta(days=12), time(8, 0)))
+        asset = plan.asset_create(
+            project=project,
+            by=by,
+            audiences=[everyone],
+            channel="team_talk",
+            stage="desire",
+            title=title,
+            fixed_at=briefed_at,
+            talk_by_days=(today - timedelta(days=2) - project.go_live).days,
+            subject="Ditt teamsamtal om Atlas",
+            headline="Prata Atlas med ditt team",
+            body=(
+                "<p>Dina medarbetare vill höra vad Atlas betyder för just ert arbete – från dig.</p>"
+                "<ul><li>Varför vi byter: en plats för inköp och fakturor.</li>"
+                "<li>Vad som ändras för oss: beställning och attest i Atlas från driftstarten.</li>"
+                "<li>Var vi får hjälp: superanvändare på varje ort och informationsträffarna.</li></ul>"
+                "<p>Fråga gärna: vad oroar er, och vad ser ni fram emot?</p>"
+            ),
+        )
+        # Managers who read the project in English are briefed in English.
+        asset.set_translation(
+            "en",
+            {
+                "subject": "Your team talk about Atlas",
+                "headline": "Talk Atlas with your team",
+                "body": (
+                    "<p>Your team wants to hear what Atlas means for your own work – from you.</p>"
+                    "<ul><li>Why we are changing: one place for purchasing and invoices.</li>"
+                    "<li>What changes for us: ordering and approval in Atlas from go-live.</li>"
+                    "<li>Where we get help: super users at every site and the information meetings.</li></ul>"
+                    "<p>Do ask: what worries you, and what are you looking forward to?</p>"
+                ),
+            },
+        )
+        asset.save(update_fields=["translations"])
+        Asset.objects.filter(pk=asset.pk).update(status=Asset.Status.DONE)
+        managers = list(Employee.objects.filter(direct_reports__isnull=False, is_active=True).distinct().order_by("pk"))
+        Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    asset=asset,
+                    employee=manager,
+                    audience=everyone,
+                    status=Delivery.Status.SENT,
+                    message_id=f"<demo-{asset.pk}-{manager.pk}@{demo.EMAIL_DOMAIN}>",
+                    attempts=1,
+                    sent_at=briefed_at,
+                )
+                for manager in managers
+            ]
+        )
+        EmailSend.objects.create(
+            asset=asset,
+            state=EmailSend.State.DONE,
+            due_at=briefed_at,
+            recipients=len(managers),
+            scheduled_by=by,
+            started_at=briefed_at,
+            finished_at=briefed_at + timedelta(minutes=1),
+        )
+        team_talks_create(asset=asset)
+        rng = random.Random(2028)
+        questions = [
+            "Hur lång tid tar det att lära sig attestera i Atlas?",
+            "Får vi en superanvändare i vårt team?",
+            "Vad händer med beställningar som ligger ute vid driftstarten?",
+        ]
+        yesterday = timezone.make_aware(datetime.combine(today - timedelta(days=1), time(7, 0)))
+        for talk in TeamTalk.objects.filter(asset=asset).select_related("manager").order_by("pk"):
+            if rng.random() < 0.65:
+                held_on = today - timedelta(days=rng.randint(3, 10))
+                TeamTalk.objects.filter(pk=talk.pk).update(
+                    held_on=held_on,
+                    attendees=max(1, talk.team_size - rng.randint(0, 2)),
+                    confirmed_at=timezone.make_aware(datetime.combine(held_on, time(15, 0))),
+                )
+                if rng.random() < 0.3:
+                    Question.objects.create(project=project, text=rng.choice(questions), name=team_name(talk.manager))
+            else:
+                TeamTalk.objects.filter(pk=talk.pk).update(reminded_at=yesterday)
 
 
 SECOND_SLUG = "flex-tidrapportering"

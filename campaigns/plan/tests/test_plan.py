@@ -206,7 +206,16 @@ def test_the_coverage_matrix_counts_live_assets_by_stage_and_channel(project, ow
     floor_stages = dict(zip(stages, [n for n, _heat in rows["Verkstaden"]["stages"]], strict=True))
     floor_channels = dict(zip(channels, [n for n, _heat in rows["Verkstaden"]["channels"]], strict=True))
     assert floor_stages == {"awareness": 1, "desire": 0, "knowledge": 2, "ability": 0, "reinforcement": 0}
-    assert floor_channels == {"email": 1, "meeting": 1, "handout": 1, "poster": 0, "flyer": 0, "film": 0, "news": 0}
+    assert floor_channels == {
+        "email": 1,
+        "meeting": 1,
+        "handout": 1,
+        "poster": 0,
+        "flyer": 0,
+        "film": 0,
+        "news": 0,
+        "team_talk": 0,
+    }
     assert rows["Verkstaden"]["total"] == 3
     assert rows["Alla"]["total"] == 1
 
