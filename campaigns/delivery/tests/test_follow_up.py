@@ -113,6 +113,7 @@ def test_a_follow_up_day_out_of_range_is_refused(project, owner, days):
     assert not Asset.objects.filter(follow_up_of=first).exists()
 
 
+@pytest.mark.usefixtures("english")
 def test_aggregate_mode_offers_no_follow_up_and_says_why(client, project, owner, editor):
     project.tracking_mode = Mode.AGGREGATE
     project.save()
@@ -141,6 +142,7 @@ def test_an_editor_adds_a_follow_up_and_a_viewer_may_not(client, project, owner,
     assert "Ifall du missade det." in follow_up.body
 
 
+@pytest.mark.usefixtures("english")
 def test_the_reach_twice_rule_warns_and_offers_the_missing_follow_ups(client, project, owner, editor):
     project.reach_twice = True
     project.save()

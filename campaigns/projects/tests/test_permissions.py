@@ -27,6 +27,7 @@ NEEDS = {
     "campaigns:asset_create": "edit",
     "campaigns:asset_translate": "edit",
     "campaigns:story_translate": "edit",
+    "campaigns:question_translate": "edit",
     "campaigns:asset_edit": "edit",
     "campaigns:asset_status": "edit",
     "campaigns:asset_test_send": "edit",
@@ -109,6 +110,15 @@ def _question_id(project: ChangeProject) -> int:
     return question.pk
 
 
+def _further_language_with_a_comprehension_question(project: ChangeProject) -> str:
+    from campaigns.models import Comprehension
+
+    Comprehension.objects.get_or_create(
+        project=project, defaults={"text": "Vad?", "answer_1": "A", "answer_2": "B", "answer_3": "C", "right_answer": 1}
+    )
+    return _further_language(project)
+
+
 def _viewer_membership_id(project: ChangeProject) -> int:
     return project.memberships.get(role=Membership.Role.VIEWER).pk
 
@@ -125,6 +135,7 @@ ID_FILLERS = {
     "campaigns:dashboard_not_reached": {"audience_id": _individual_audience_id},
     "campaigns:dashboard_not_reached_csv": {"audience_id": _individual_audience_id},
     "campaigns:dashboard_not_reached_xlsx": {"audience_id": _individual_audience_id},
+    "campaigns:question_translate": {"language": _further_language_with_a_comprehension_question},
 }
 # Fallbacks by the start of the URL name ("campaigns:asset_edit" -> "campaigns:asset_"), then by argument name.
 ID_FILLERS_BY_PREFIX = {
