@@ -34,8 +34,8 @@ from itertools import islice
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
+from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +43,8 @@ from django.utils.translation import gettext as _
 from audiences.models import Employee
 from audiences.selectors import audience_members, reachable_employees
 from campaigns.delivery.composer import Composer, send_one
+from campaigns.delivery.smtp import ConnectionLost
+from campaigns.delivery.stopping import StopWatch, stop_flag_after_commit
 from campaigns.models import (
     Asset,
     AssetEvent,
@@ -255,6 +257,7 @@ def email_start(*, send: EmailSend, now: datetime.datetime | None = None) -> boo
         )
         if claimed != 1:
             return False
+        stop_flag_after_commit(send.asset_id, EmailSend.State.RUNNING)  # a cancelled earlier start left its flag
         recipients = _snapshot(send.asset, now)
         if db_connection.vendor == "postgresql" and recipients >= ANALYZE_AFTER_ROWS:
             # Fresh statistics before the batches start claiming: a planner that still thinks the
@@ -375,6 +378,7 @@ def email_pause(*, asset: Asset, by) -> EmailSend:
         raise ValidationError(_("Only an email that is going out can be paused."))
     send.state = EmailSend.State.PAUSED
     send.save(update_fields=["state"])
+    stop_flag_after_commit(asset.pk, send.state)
     _audit(asset, by, AssetEvent.Action.STATUS, send=["running", "paused"])
     return send
 
@@ -387,6 +391,7 @@ def email_resume(*, asset: Asset, by) -> EmailSend:
         raise ValidationError(_("Only a paused email can be resumed."))
     send.state = EmailSend.State.RUNNING
     send.save(update_fields=["state"])
+    stop_flag_after_commit(asset.pk, send.state)
     _audit(asset, by, AssetEvent.Action.STATUS, send=["paused", "running"])
     _publish_queued(Delivery.objects.filter(asset=asset, status=Delivery.Status.QUEUED), now=timezone.now())
     return send
@@ -406,6 +411,7 @@ def email_cancel(*, asset: Asset, by) -> EmailSend:
     send.state = EmailSend.State.CANCELLED
     send.finished_at = timezone.now() if started else None
     send.save(update_fields=["state", "finished_at"])
+    stop_flag_after_commit(asset.pk, send.state)
     asset = Asset.objects.select_for_update().get(pk=asset.pk)
     if asset.status == Asset.Status.SCHEDULED:
         asset_set_status(asset=asset, status=Asset.Status.CANCELLED if started else Asset.Status.APPROVED, by=by)
@@ -428,6 +434,7 @@ def email_retry_failed(*, asset: Asset, by) -> int:
             send.state = EmailSend.State.RUNNING
             send.finished_at = None
             send.save(update_fields=["state", "finished_at"])
+            stop_flag_after_commit(asset.pk, send.state)
         _audit(asset, by, AssetEvent.Action.STATUS, send=["failed", "retry"], deliveries=retried)
         _publish_queued(Delivery.objects.filter(asset=asset, status=Delivery.Status.QUEUED), now=now)
     return retried
@@ -443,6 +450,7 @@ class BatchResult:
     deferred: list[int] = field(default_factory=list)
     retry_in: int = 0
     skipped: int = 0
+    handed_back: int = 0
 
 
 def _claim(delivery_ids: list[int], now: datetime.datetime) -> list[int]:
@@ -567,6 +575,27 @@ class _Marker:
             status=Delivery.Status.FAILED, last_error=reason[:500], claimed_at=None
         )
 
+    def hand_back(self, deliveries: list[Delivery], defer: str = "") -> None:
+        """Rows this batch claimed but never handed to the server go back to the queue, no attempt used.
+
+        With `defer` (the connection is gone) they wait a first backoff and are retried by the task;
+        without (the send was paused or cancelled) they wait for a resume.
+        """
+        if not deliveries:
+            return
+        now = timezone.now()
+        delay = _backoff(1)
+        changes = {"status": Delivery.Status.QUEUED, "claimed_at": None, "attempts": F("attempts") - 1}
+        if defer:
+            changes.update(last_error=defer[:500], next_attempt_at=now + datetime.timedelta(seconds=delay))
+        pks = [d.pk for d in deliveries]
+        back = Delivery.objects.filter(pk__in=pks, status=Delivery.Status.SENDING).update(enqueued_at=now, **changes)
+        if defer:
+            self.result.deferred.extend(pks)
+            self.result.retry_in = max(self.result.retry_in, delay)
+        else:
+            self.result.handed_back += back
+
     def temporary(self, deliveries: list[Delivery], reason: str) -> None:
         """Back to queued with a backoff, or failed once the attempts are used up."""
         now = timezone.now()
@@ -626,12 +655,37 @@ def _landing_urls(deliveries: list[Delivery]) -> dict[int, str]:
     }
 
 
+def _reopen(connection) -> bool:
+    """A fresh SMTP connection after the server closed the last one; False when it cannot be had now."""
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - closing a broken connection must not hide the outcome
+        logger.debug("closing the SMTP connection failed", exc_info=True)
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning("SMTP reconnect failed: %s", exc)
+        return False
+    return True
+
+
+def _compose(composers, assets, delivery, landing_url):
+    if delivery.asset_id not in assets:
+        assets[delivery.asset_id] = asset = _load_asset(delivery.asset_id)
+        composers[delivery.asset_id] = Composer(asset, _Tracker(asset))
+    return composers[delivery.asset_id].message(delivery, landing_url)
+
+
 def send_batch(*, delivery_ids: list[int]) -> BatchResult:
     """Claim, render and send a batch of deliveries over one SMTP connection.
 
     Temporary failures (4xx replies, refused connections, timeouts) put rows back in the
     queue with a backoff and are listed in `deferred`; permanent ones (5xx) fail the row
-    with the server's reply.
+    with the server's reply. A row that cannot be composed is tried again like a temporary
+    failure and fails alone after DELIVERY_MAX_ATTEMPTS. A pause or cancel is seen before
+    the next message: the rows not yet sent go back to the queue. A connection the server
+    closes is opened again once; only a message whose body reached the server is recorded
+    as possibly sent twice.
     """
     result = BatchResult()
     now = timezone.now()
@@ -644,6 +698,7 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
     marker = _Marker(result)
     assets: dict[int, Asset] = {}
     composers: dict[int, Composer] = {}
+    watch = StopWatch({d.asset_id for d in deliveries})
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
@@ -651,20 +706,57 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
         marker.temporary(deliveries, _smtp_error(exc, "")[1])
         logger.warning("SMTP connection failed, %s deliveries deferred: %s", len(deliveries), exc)
         return result
-    index, handing = 0, False
+    index, handing, reconnected = 0, False, False
     try:
-        for index, delivery in enumerate(deliveries):
+        while index < len(deliveries):
+            delivery = deliveries[index]
+            if watch.should_stop(delivery.asset_id):
+                end = index
+                while end < len(deliveries) and deliveries[end].asset_id == delivery.asset_id:
+                    end += 1
+                marker.flush()
+                marker.hand_back(deliveries[index:end])
+                index = end
+                continue
             employee = delivery.employee
             if employee is None or not employee.email or employee.erased_at is not None:
                 marker.failed(delivery.pk, _("The recipient was erased from the directory."))
+                index += 1
                 continue
-            if delivery.asset_id not in assets:
-                assets[delivery.asset_id] = asset = _load_asset(delivery.asset_id)
-                composers[delivery.asset_id] = Composer(asset, _Tracker(asset))
-            message = composers[delivery.asset_id].message(delivery, landing_urls.get(delivery.pk))
+            try:
+                message = _compose(composers, assets, delivery, landing_urls.get(delivery.pk))
+            except (OperationalError, InterfaceError):
+                raise  # the database, not this person: the whole batch is retried
+            except Exception as exc:
+                logger.exception("delivery %s could not be composed", delivery.pk)
+                marker.temporary([delivery], _("The email could not be composed: %(error)s") % {"error": exc})
+                index += 1
+                continue
             handing = True
             try:
                 send_one(connection, message)
+            except ConnectionLost as exc:
+                handing = False
+                marker.flush()
+                reason = _smtp_error(exc.cause, employee.email)[1]
+                if exc.may_have_arrived:
+                    # The body reached the server and no answer came: it may have taken it.
+                    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+                        possible_duplicate=True
+                    )
+                    marker.temporary([delivery], reason)
+                    index += 1
+                if not reconnected and _reopen(connection):
+                    reconnected = True
+                    logger.info("SMTP connection lost mid-batch and opened again: %s", exc)
+                    continue
+                rest = deliveries[index:]
+                if rest and not exc.may_have_arrived:
+                    marker.temporary(rest[:1], reason)  # the one the server turned away uses an attempt
+                    rest = rest[1:]
+                marker.hand_back(rest, defer=reason)  # never tried: no attempt used
+                logger.warning("SMTP connection lost mid-batch, %s deliveries wait: %s", len(rest) + 1, exc)
+                break
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 handing = False
                 code, reply = _smtp_error(exc, employee.email)
@@ -673,18 +765,19 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
                     marker.failed(delivery.pk, reason)
                 else:
                     marker.temporary([delivery], reason)
+                index += 1
                 continue
-            except (OSError, smtplib.SMTPException) as exc:
-                # The connection is gone (421, reset, timeout): this one and the rest wait for a retry.
-                # The server may have taken this one before it went, so it is recorded as such.
+            except smtplib.SMTPException as exc:
+                # Any other protocol failure comes before the body: this one and the rest wait, unflagged.
                 handing = False
                 marker.flush()
-                Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(possible_duplicate=True)
-                marker.temporary(deliveries[index:], _smtp_error(exc, employee.email)[1])
-                logger.warning("SMTP connection lost mid-batch: %s", exc)
+                marker.temporary(deliveries[index : index + 1], _smtp_error(exc, employee.email)[1])
+                marker.hand_back(deliveries[index + 1 :], defer=str(exc))
+                logger.warning("SMTP failed mid-batch: %s", exc)
                 break
-            handing = False
+            handing, reconnected = False, False
             marker.sent_one(delivery.pk)
+            index += 1
     except BaseException:
         # A bug, a database error or a time limit: what was never handed to the server goes
         # back to the queue at once instead of waiting for the stuck-row policy.
@@ -763,6 +856,21 @@ def schedule_blocker(*, asset: Asset, send: EmailSend | None) -> str:
     return ""
 
 
+def send_actions(*, asset: Asset, send: EmailSend | None, has_failures: bool) -> set[str]:
+    """The actions the send's state allows now; the panel offers these and the views refuse the rest."""
+    state = send.state if send else ""
+    actions = set() if schedule_blocker(asset=asset, send=send) else {"schedule", "now"}
+    if state == EmailSend.State.RUNNING:
+        actions.add("pause")
+    if state == EmailSend.State.PAUSED:
+        actions.add("resume")
+    if state in (EmailSend.State.SCHEDULED, *ACTIVE_STATES):
+        actions.add("cancel")
+    if has_failures and state in (EmailSend.State.RUNNING, EmailSend.State.DONE):
+        actions.add("retry")
+    return actions
+
+
 @transaction.atomic
 def email_send_now(*, asset: Asset, by) -> EmailSend:
     """Schedule the email for this minute: it moves to now on the plan and the dispatcher starts it at once."""
@@ -786,12 +894,14 @@ def send_panel(*, asset: Asset) -> dict:
     progress = send_progress(asset=asset)
     send = EmailSend.objects.filter(asset=asset).first()
     blocker = schedule_blocker(asset=asset, send=send)
+    failures = list(failures[:FAILURES_SHOWN])
     return {
         "send": send,
+        "actions": send_actions(asset=asset, send=send, has_failures=bool(failures)),
         "schedule_blocker": blocker,
         "recipients": recipient_count(asset=asset) if not send or send.state == EmailSend.State.SCHEDULED else None,
         "progress": progress,
-        "failures": list(failures[:FAILURES_SHOWN]),
+        "failures": failures,
         "possible_duplicates": Delivery.objects.filter(asset=asset, possible_duplicate=True).count(),
     }
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.delivery import services as delivery
 from campaigns.models import Asset, Delivery, EmailSend
@@ -179,3 +180,42 @@ def test_a_finished_send_offers_neither_schedule_nor_cancel(client, running, edi
     for action in ("asset_send_schedule", "asset_send_now", "asset_send_cancel", "asset_send_pause"):
         assert _url(action, running) not in page, action
     assert _url("asset_send", running) in page  # the send page is linked wherever the send is shown
+
+
+@pytest.mark.parametrize("state", ["none", "scheduled", "running", "paused", "done", "cancelled"])
+def test_the_panel_offers_exactly_the_actions_that_succeed(client, email, owner, editor, state):
+    """Every button on the panel works in that state, and every action it hides is refused."""
+    if state != "none":
+        delivery.email_schedule(asset=email, by=owner)
+    if state in ("running", "paused", "done", "cancelled"):
+        delivery.email_start(send=EmailSend.objects.get(asset=email), now=timezone.now())
+    if state == "paused":
+        delivery.email_pause(asset=email, by=owner)
+    if state == "done":
+        EmailSend.objects.filter(asset=email).update(state=EmailSend.State.DONE)
+    if state == "cancelled":
+        delivery.email_cancel(asset=email, by=owner)
+    client.force_login(editor)
+    page = client.get(email.get_absolute_url()).content.decode()
+    names = {
+        "schedule": "asset_send_schedule",
+        "now": "asset_send_now",
+        "pause": "asset_send_pause",
+        "resume": "asset_send_resume",
+        "cancel": "asset_send_cancel",
+    }
+    offered = {action for action, name in names.items() if _url(name, email) in page}
+    expected = {
+        "none": {"schedule", "now"},
+        "scheduled": {"cancel"},
+        "running": {"pause", "cancel"},
+        "paused": {"resume", "cancel"},
+        "done": set(),
+        "cancelled": set(),
+    }[state]
+    assert offered == expected
+    for action in set(names) - offered:
+        before = list(EmailSend.objects.values_list("state", flat=True))
+        response = client.post(_url(names[action], email), follow=True)
+        assert response.status_code == 200
+        assert list(EmailSend.objects.values_list("state", flat=True)) == before, f"{action} must be refused"
