@@ -272,6 +272,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_TIMEZONE = TIME_ZONE
+# Queues by urgency, each with workers of its own (Procfile, README "Production deployment"): mail a
+# person waits for never queues behind a 100 000-recipient campaign, a print render or a dashboard.
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+CELERY_TASK_ROUTES = {
+    "campaigns.tasks.notify": {"queue": "interactive"},  # invitations (with the password link), approvals, answers
+    "campaigns.tasks.dispatch_due": {"queue": "interactive"},  # light: starts sends, recovers rows
+    "campaigns.tasks.send_batch": {"queue": "bulk"},
+    "audiences.tasks.run_directory_import": {"queue": "bulk"},
+    "campaigns.print_tasks.*": {"queue": "print"},
+    "campaigns.tasks.dashboard_refresh": {"queue": "dashboards"},
+    "campaigns.tasks.dashboards_refresh_due": {"queue": "dashboards"},
+}
 # How often the beat starts due emails and recovers a dead worker's rows (campaigns/delivery/services.py).
 DELIVERY_DISPATCH_INTERVAL_SECONDS = env.int("DELIVERY_DISPATCH_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE: dict = {

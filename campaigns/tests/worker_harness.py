@@ -22,6 +22,7 @@ from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
 REDIS_DB = 5
+ALL_QUEUES = "interactive,bulk,print,dashboards"  # settings.CELERY_TASK_ROUTES
 
 
 def free_port() -> int:
@@ -188,8 +189,8 @@ def worker_env(redis: RedisServer, sink: SmtpSink, **extra) -> dict[str, str]:
 class Worker:
     """`celery -A launchpad worker` in its own process group, so SIGKILL takes the pool with it."""
 
-    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 1):
-        self.env, self.log, self.concurrency = env, log, concurrency
+    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 1, queues: str = ALL_QUEUES):
+        self.env, self.log, self.concurrency, self.queues = env, log, concurrency, queues
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
@@ -205,6 +206,7 @@ class Worker:
                 "worker",
                 "--loglevel=INFO",
                 f"--concurrency={self.concurrency}",
+                f"--queues={self.queues}",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

@@ -38,8 +38,8 @@ def sink():
 def workers(tmp_path):
     started: list[Worker] = []
 
-    def start(env, name="worker"):
-        worker = Worker(env, tmp_path / f"{name}-{len(started)}.log").start()
+    def start(env, name="worker", **options):
+        worker = Worker(env, tmp_path / f"{name}-{len(started)}.log", **options).start()
         started.append(worker)
         return worker
 

@@ -137,3 +137,48 @@ def test_a_worker_with_contradictory_settings_refuses_to_start(redis, sink):
     )
     assert process.returncode != 0
     assert "DELIVERY_STUCK_AFTER_SECONDS (60) must be longer than CELERY_TASK_TIME_LIMIT (360)" in process.stderr
+
+
+def _publish_in_workers_broker(env, task: str, *args) -> None:
+    """Queue a task as the web tier does (by name, routed by settings), into the workers' broker."""
+    code = f"from lib.tasks import task_queue; task_queue({task!r}, *{list(args)!r})"
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=BASE_DIR, env=env, check=True, timeout=120)
+
+
+def test_an_invitation_and_a_booking_confirmation_go_out_during_a_large_send(
+    project, owner, redis, sink, workers, settings
+):
+    from campaigns.landing import services as landing
+    from campaigns.models import Membership
+    from campaigns.projects.services import membership_invite
+    from campaigns.tests.landing_helpers import make_meeting
+
+    n = 3000
+    asset = _due_email(project, owner, n)
+    env = worker_env(redis, sink, DELIVERY_BATCH_SIZE=100)
+    workers(env, "bulk", queues="bulk")
+    workers(env, "interactive", queues="interactive")
+    sink.handler.seconds_per_message = 0.004  # the campaign takes a while at the relay
+    dispatch(env)
+    wait_for(lambda: sink.handler.total >= 200, 90, interval=0.05, what="the campaign to be under way")
+
+    # An invitation (with its password link) goes through the interactive queue.
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    membership = Membership.objects.filter(user__email="ny.kollega@example.se")
+    membership_invite(project=project, email="ny.kollega@example.se", role="editor", by=owner)
+    _publish_in_workers_broker(env, "campaigns.tasks.notify", "invite", membership.get().pk, owner.pk)
+    # A booking confirmation is sent by the web process itself, straight to the relay.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    _meeting, [session] = make_meeting(project)
+    landing.booking_create(session=session, email="bokad@example.se", name="Bo Kad", confirmed=False)
+
+    wait_for(
+        lambda: {"ny.kollega@example.se", "bokad@example.se"} <= set(sink.handler.received),
+        20,
+        interval=0.05,
+        what="the invitation and the booking confirmation",
+    )
+    remaining = Delivery.objects.filter(asset=asset).exclude(status=Delivery.Status.SENT).count()
+    assert remaining > n / 3, "both went out while the campaign was still far from done"
+    _until_sent(asset, n, env, timeout=180)
