@@ -309,6 +309,9 @@ DELIVERY_STUCK_AFTER_SECONDS = env.int("DELIVERY_STUCK_AFTER_SECONDS", default=C
 DELIVERY_REQUEUE_AFTER_SECONDS = env.int("DELIVERY_REQUEUE_AFTER_SECONDS", default=900)
 DELIVERY_RETRY_BASE_SECONDS = env.int("DELIVERY_RETRY_BASE_SECONDS", default=30)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
+# The relay's limits, held across every worker on every machine through Redis (lib/pacing.py); unset: no limit.
+DELIVERY_MAX_PER_MINUTE = env.int("DELIVERY_MAX_PER_MINUTE", default=None)
+DELIVERY_MAX_PER_HOUR = env.int("DELIVERY_MAX_PER_HOUR", default=None)
 
 # Security: strict by default, relaxed only where DEBUG needs plain http.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -22,11 +22,13 @@ Policy for rows left in `sending` (written down because it decides what a crash 
 """
 
 import datetime
+import functools
 import html as html_lib
 import logging
 import re
 import secrets
 import smtplib
+import time
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from itertools import islice
@@ -38,6 +40,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audiences.models import Employee
@@ -57,6 +60,7 @@ from campaigns.models import (
     TrackedLink,
 )
 from campaigns.plan.services import asset_set_status, asset_update
+from lib.pacing import Pace
 from lib.tasks import task_queue, task_queue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -575,7 +579,7 @@ class _Marker:
             status=Delivery.Status.FAILED, last_error=reason[:500], claimed_at=None
         )
 
-    def hand_back(self, deliveries: list[Delivery], defer: str = "") -> None:
+    def hand_back(self, deliveries: list[Delivery], defer: str = "", delay: int | None = None) -> None:
         """Rows this batch claimed but never handed to the server go back to the queue, no attempt used.
 
         With `defer` (the connection is gone) they wait a first backoff and are retried by the task;
@@ -584,7 +588,7 @@ class _Marker:
         if not deliveries:
             return
         now = timezone.now()
-        delay = _backoff(1)
+        delay = _backoff(1) if delay is None else delay
         changes = {"status": Delivery.Status.QUEUED, "claimed_at": None, "attempts": F("attempts") - 1}
         if defer:
             changes.update(last_error=defer[:500], next_attempt_at=now + datetime.timedelta(seconds=delay))
@@ -669,6 +673,16 @@ def _reopen(connection) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4)
+def _pace_for(per_minute: int | None, per_hour: int | None, redis_url: str) -> Pace:
+    return Pace("delivery", per_minute=per_minute, per_hour=per_hour, redis_url=redis_url)
+
+
+def delivery_pace() -> Pace:
+    """The organisation's one send rate (DELIVERY_MAX_PER_MINUTE / _PER_HOUR), shared through Redis."""
+    return _pace_for(settings.DELIVERY_MAX_PER_MINUTE, settings.DELIVERY_MAX_PER_HOUR, settings.REDIS_URL)
+
+
 def _compose(composers, assets, delivery, landing_url):
     if delivery.asset_id not in assets:
         assets[delivery.asset_id] = asset = _load_asset(delivery.asset_id)
@@ -699,6 +713,9 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
     assets: dict[int, Asset] = {}
     composers: dict[int, Composer] = {}
     watch = StopWatch({d.asset_id for d in deliveries})
+    pace = delivery_pace()
+    # A slow pace must not run into the task's soft time limit: the rest goes back to the queue first.
+    hand_back_at = time.monotonic() + 0.8 * (settings.CELERY_TASK_SOFT_TIME_LIMIT or 3600)
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
@@ -710,6 +727,12 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
     try:
         while index < len(deliveries):
             delivery = deliveries[index]
+            if pace.limited:
+                pace.wait()  # before the stop check: a pause during the wait still stops this message
+                if time.monotonic() > hand_back_at:
+                    marker.flush()
+                    marker.hand_back(deliveries[index:], defer=_("Paced: continued in a new batch."), delay=0)
+                    break
             if watch.should_stop(delivery.asset_id):
                 end = index
                 while end < len(deliveries) and deliveries[end].asset_id == delivery.asset_id:
@@ -824,6 +847,19 @@ def send_progress(*, asset: Asset) -> dict:
         "percent_failed": round(100 * failed / total, 1) if total else 0,
         "opens": engagement["opens"] or 0,
         "clicks": engagement["clicks"] or 0,
+        "expected_finish": _expected_finish(send, total - sent - failed),
+    }
+
+
+def _expected_finish(send: EmailSend | None, remaining: int) -> str:
+    """When the rest will have gone out at the organisation's send rate ("" without a limit or when done)."""
+    rate = delivery_pace().per_minute()
+    if not rate or not send or send.state != EmailSend.State.RUNNING or not remaining:
+        return ""
+    finish = timezone.localtime(timezone.now() + datetime.timedelta(minutes=remaining / rate))
+    return _("about %(time)s at %(rate)d emails a minute") % {
+        "time": date_format(finish, "H:i" if finish.date() == timezone.localdate() else "D j M H:i"),
+        "rate": rate,
     }
 
 

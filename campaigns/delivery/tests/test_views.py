@@ -1,5 +1,7 @@
 """The send panel in the browser: who may act, what they see, and what each button changes."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -219,3 +221,16 @@ def test_the_panel_offers_exactly_the_actions_that_succeed(client, email, owner,
         response = client.post(_url(names[action], email), follow=True)
         assert response.status_code == 200
         assert list(EmailSend.objects.values_list("state", flat=True)) == before, f"{action} must be refused"
+
+
+def test_the_panel_shows_the_expected_finish_at_the_send_rate(client, running, editor, settings):
+    client.force_login(editor)
+    assert "expected_finish" not in client.get(running.get_absolute_url()).content.decode()
+    assert client.get(_url("asset_send_status", running)).json()["expected_finish"] == ""
+
+    settings.DELIVERY_MAX_PER_MINUTE = 2  # three remaining: a minute and a half from now
+    page = client.get(running.get_absolute_url()).content.decode()
+    status = client.get(_url("asset_send_status", running)).json()
+    finish = timezone.localtime(timezone.now() + datetime.timedelta(minutes=1.5)).strftime("%H:%M")
+    assert finish in status["expected_finish"] and " 2 " in status["expected_finish"]
+    assert 'data-send-field="expected_finish"' in page and finish in page

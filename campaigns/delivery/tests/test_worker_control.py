@@ -182,3 +182,25 @@ def test_an_invitation_and_a_booking_confirmation_go_out_during_a_large_send(
     remaining = Delivery.objects.filter(asset=asset).exclude(status=Delivery.Status.SENT).count()
     assert remaining > n / 3, "both went out while the campaign was still far from done"
     _until_sent(asset, n, env, timeout=180)
+
+
+def test_four_workers_hold_one_send_rate_together(project, owner, redis, sink, workers):
+    # DELIVERY_MAX_PER_MINUTE keeps its per-minute meaning; the test uses a limit that fills a
+    # short window (2 400 a minute = 40 a second) and measures 15 s of steady sending.
+    per_minute, n = 2400, 1000
+    asset = _due_email(project, owner, n)
+    env = worker_env(redis, sink, DELIVERY_BATCH_SIZE=50, DELIVERY_MAX_PER_MINUTE=per_minute)
+    for name in "abcd":
+        workers(env, name, queues="bulk")
+    dispatch(env)
+    wait_for(lambda: sink.handler.total >= 40, 90, interval=0.05, what="the send to be under way")
+
+    start = time.monotonic() + 1
+    window = 15.0
+    wait_for(lambda: time.monotonic() > start + window + 0.5, window + 5, what="the window to pass")
+    with sink.handler.lock:
+        arrived = sum(1 for at, _a in sink.handler.arrivals if start <= at < start + window)
+    expected = per_minute / 60 * window
+    assert abs(arrived - expected) <= 0.05 * expected, f"{arrived} in {window} s, expected {expected:.0f}"
+    _until_sent(asset, n, env, timeout=120)
+    _assert_each_once(asset, sink, n)
