@@ -28,7 +28,7 @@ for i, key in ipairs(KEYS) do
   local interval = tonumber(ARGV[i])
   redis.call('SET', key, slot + interval, 'PX', math.floor((slot - now + interval) / 1000) + 1000)
 end
-return slot - now
+return {slot - now, slot}
 """
 
 
@@ -61,11 +61,16 @@ class Pace:
         """Take the next slot; returns the seconds to wait until it (0 when it is now)."""
         if not self.keys:
             return 0.0
+        return self.reserve_slot()[0]
+
+    def reserve_slot(self) -> tuple[float, int]:
+        """Take the next slot: (seconds to wait until it, the slot in microseconds on the pace's clock)."""
         if self._script is not None:
-            wait_us = int(self._script(keys=self.keys, args=self.intervals_us))
+            wait_us, slot = (int(v) for v in self._script(keys=self.keys, args=self.intervals_us))
         else:
             wait_us = self._reserve_here()
-        return max(wait_us, 0) / 1_000_000
+            slot = time.monotonic_ns() // 1000 + wait_us
+        return max(wait_us, 0) / 1_000_000, slot
 
     def wait(self) -> float:
         """Wait for the next slot; returns the seconds waited."""
