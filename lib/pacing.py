@@ -2,7 +2,7 @@
 
 Each caller reserves the next free slot in Redis and sleeps until it (the generic cell rate
 algorithm: one "theoretical arrival time" per limit, moved forward one interval per
-reservation). Redis's own clock decides, so machines whose clocks differ still share one pace,
+reservation; a caller late for its slot may catch up for at most a second). Redis's own clock decides, so machines whose clocks differ still share one pace,
 and a reservation is one round trip whatever the number of workers. The small Lua script keeps
 the read and the move atomic.
 
@@ -19,7 +19,7 @@ import time
 _RESERVE = """
 local now_t = redis.call('TIME')
 local now = tonumber(now_t[1]) * 1000000 + tonumber(now_t[2])
-local slot = now
+local slot = now - tonumber(ARGV[#KEYS + 1])
 for i, key in ipairs(KEYS) do
   local tat = tonumber(redis.call('GET', key) or '0')
   if tat > slot then slot = tat end
@@ -50,6 +50,9 @@ class Pace:
             import redis
 
             self._script = redis.Redis.from_url(redis_url).register_script(_RESERVE)
+        # A worker late for its slot (a slow message, a busy core) may catch up for at most this long:
+        # the long-run rate stays exact, and a burst is at most one second's worth of messages.
+        self.catch_up_us = min(1_000_000, 10 * min(self.intervals_us)) if self.intervals_us else 0
         self._local_tat = [0] * len(self.keys)
         self._lock = threading.Lock()
 
@@ -66,7 +69,8 @@ class Pace:
     def reserve_slot(self) -> tuple[float, int]:
         """Take the next slot: (seconds to wait until it, the slot in microseconds on the pace's clock)."""
         if self._script is not None:
-            wait_us, slot = (int(v) for v in self._script(keys=self.keys, args=self.intervals_us))
+            args = [*self.intervals_us, self.catch_up_us]
+            wait_us, slot = (int(v) for v in self._script(keys=self.keys, args=args))
         else:
             wait_us = self._reserve_here()
             slot = time.monotonic_ns() // 1000 + wait_us
@@ -82,7 +86,7 @@ class Pace:
     def _reserve_here(self) -> int:
         with self._lock:
             now = time.monotonic_ns() // 1000
-            slot = max(now, *self._local_tat)
+            slot = max(now - self.catch_up_us, *self._local_tat)
             self._local_tat = [slot + interval for interval in self.intervals_us]
             return slot - now
 

@@ -21,10 +21,12 @@ def _paces():
 
 @pytest.mark.parametrize("pace", list(_paces()), ids=lambda p: "redis" if p._script else "local")
 def test_slots_are_spaced_evenly_at_the_limit(pace):
-    waits = [pace.reserve() for _ in range(20)]
-    # 600 a minute is one every 0.1 s: the n-th reservation waits n × 0.1 s (less the time the loop took).
+    waits = [pace.reserve() for _ in range(30)]
+    # 600 a minute is one every 0.1 s; an idle pace lets a second's worth (10) go at once, then the
+    # n-th reservation waits (n - 10) × 0.1 s (less the time the loop took).
     for n, wait in enumerate(waits):
-        assert n * 0.1 - 0.05 <= wait <= n * 0.1 + 0.001
+        expected = max(n - 10, 0) * 0.1
+        assert expected - 0.05 <= wait <= expected + 0.001
 
 
 def test_the_stricter_limit_decides_and_no_limit_never_waits():
@@ -33,7 +35,7 @@ def test_the_stricter_limit_decides_and_no_limit_never_waits():
     hourly = Pace("t-hour", per_minute=6000, per_hour=3600)  # 60 a minute in the long run
     assert hourly.per_minute() == 60
     hourly.reserve()
-    assert 0.9 <= hourly.reserve() <= 1.0
+    assert 0.85 <= hourly.reserve() <= 0.9  # a second an email, less the tenth of a second it may catch up
 
 
 @pytest.mark.skipif(not REDIS_URL and os.environ.get("CI") != "true", reason="needs Redis (set REDIS_URL)")

@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transa
 def shared_cache(settings, redis):
     """This process's cache is the workers' Redis, as the web tier's is in production."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis.url}}
+    settings.REDIS_URL = redis.url
 
 
 def _statuses(asset) -> dict[str, int]:
