@@ -1,9 +1,18 @@
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name such as Europe/Helsinki (or empty for the organisation's)."""
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a time zone (for example Europe/Helsinki)."), params={"value": value})
 
 
 class Employee(models.Model):
@@ -43,6 +52,16 @@ class Employee(models.Model):
     # no longer seen through SCIM; a later SCIM create with their email brings the same row back.
     deprovisioned_at = models.DateTimeField(_("removed by the identity provider"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=2, choices=Language, default=Language.SWEDISH)
+    # Empty: the organisation's zone (settings.TIME_ZONE). Decides when "09:00 local time" is for them.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_time_zone],
+        help_text=_("For example Europe/Helsinki or Europe/London. Empty: the organisation's time zone."),
+    )
     extra = models.JSONField(_("extra attributes"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True)

@@ -29,6 +29,7 @@ import re
 import secrets
 import smtplib
 import time
+import zoneinfo
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from itertools import islice
@@ -130,9 +131,60 @@ def _audit(asset: Asset, by, action: str, **detail) -> None:
     AssetEvent.objects.create(asset=asset, actor=by, action=action, detail=detail)
 
 
+# Local time for each recipient
+
+
+def _zone(name: str) -> datetime.tzinfo:
+    return zoneinfo.ZoneInfo(name) if name else timezone.get_default_timezone()
+
+
+def recipient_zones(*, asset: Asset) -> set[str]:
+    """The time zones of the people the email would reach now ("" for the organisation's). One query."""
+    members = Q()
+    for audience in asset.audiences.all():
+        members |= Q(pk__in=audience_members(audience=audience).order_by().values("pk"))
+    if not members:
+        return set()
+    return set(reachable_employees().filter(members).order_by().values_list("time_zone", flat=True).distinct())
+
+
+def _plan_day(asset: Asset) -> datetime.date:
+    """The day the plan puts the email on, in the organisation's time zone."""
+    return timezone.localtime(asset.scheduled_for(), timezone.get_default_timezone()).date()
+
+
+def _due_at(asset: Asset, local_time: datetime.time | None) -> datetime.datetime:
+    """When the send starts: its place on the plan, or when the first recipient's zone reaches `local_time`."""
+    if local_time is None:
+        return asset.scheduled_for()
+    day = _plan_day(asset)
+    return min(
+        datetime.datetime.combine(day, local_time, tzinfo=_zone(z)) for z in recipient_zones(asset=asset) or {""}
+    )
+
+
+def _hold_until_local_time(send: EmailSend, now: datetime.datetime) -> int:
+    """Rows of people whose local time has not come yet wait for it; the dispatcher publishes them then."""
+    day = _plan_day(send.asset)
+    held = 0
+    rows = Delivery.objects.filter(asset_id=send.asset_id, status=Delivery.Status.QUEUED)
+    for name in set(rows.order_by().values_list("employee__time_zone", flat=True).distinct()):
+        moment = datetime.datetime.combine(day, send.local_time, tzinfo=_zone(name or ""))
+        if moment > now:
+            held += rows.filter(employee__time_zone=name or "").update(next_attempt_at=moment, enqueued_at=None)
+    return held
+
+
+# Scheduling
+
+
 @transaction.atomic
-def email_schedule(*, asset: Asset, by) -> EmailSend:
-    """Schedule an email asset to go out at its place on the plan (or at once, if that has passed)."""
+def email_schedule(*, asset: Asset, by, local_time: bool = False) -> EmailSend:
+    """Schedule an email asset to go out at its place on the plan (or at once, if that has passed).
+
+    With `local_time`, each recipient gets it at the plan's time of day in their own time zone
+    (09:00 in Helsinki and 09:00 in London), on the plan's day.
+    """
     if asset.channel != Channel.EMAIL:
         raise ValidationError(_("Only emails are sent."))
     if not asset.audiences.exists():
@@ -142,11 +194,13 @@ def email_schedule(*, asset: Asset, by) -> EmailSend:
         raise ValidationError(_("This email has already started going out."))
     if asset.status != Asset.Status.SCHEDULED:
         asset = asset_set_status(asset=asset, status=Asset.Status.SCHEDULED, by=by)
+    at = timezone.localtime(asset.scheduled_for(), timezone.get_default_timezone()).time() if local_time else None
     send, _created = EmailSend.objects.update_or_create(
         asset=asset,
         defaults={
             "state": EmailSend.State.SCHEDULED,
-            "due_at": asset.scheduled_for(),
+            "local_time": at,
+            "due_at": _due_at(asset, at),
             "scheduled_by": by,
             "started_at": None,
             "finished_at": None,
@@ -168,7 +222,7 @@ def _sync_scheduled_sends(now: datetime.datetime) -> list[EmailSend]:
         )
     )
     for send in sends:
-        due = send.asset.scheduled_for()
+        due = _due_at(send.asset, send.local_time)
         if due != send.due_at:
             EmailSend.objects.filter(pk=send.pk, state=EmailSend.State.SCHEDULED).update(due_at=due)
             send.due_at = due
@@ -270,7 +324,13 @@ def email_start(*, send: EmailSend, now: datetime.datetime | None = None) -> boo
                 cursor.execute(f"ANALYZE {Delivery._meta.db_table}")
         EmailSend.objects.filter(pk=send.pk).update(recipients=recipients)
         _audit(send.asset, None, AssetEvent.Action.STATUS, send=["scheduled", "running"], recipients=recipients)
-        queued = Delivery.objects.filter(asset_id=send.asset_id, status=Delivery.Status.QUEUED)
+        if send.local_time is not None:
+            _hold_until_local_time(send, now)
+        queued = Delivery.objects.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            asset_id=send.asset_id,
+            status=Delivery.Status.QUEUED,
+        )
         queued.exclude(enqueued_at=now).update(enqueued_at=now)  # rows left by an earlier, cancelled start
         _publish_ids(list(queued.order_by("pk").values_list("pk", flat=True)))
     logger.info("email send %s (asset %s) started: %s recipients", send.pk, send.asset_id, recipients)

@@ -58,7 +58,12 @@ def _act(request, slug: str, pk: int, name: str, action, done: str):
 @require_POST
 @login_required
 def asset_send_schedule(request, slug: str, pk: int):
-    return _act(request, slug, pk, "schedule", delivery.email_schedule, _("The email is scheduled."))
+    local = request.POST.get("local_time") == "1"
+
+    def schedule(*, asset, by):
+        return delivery.email_schedule(asset=asset, by=by, local_time=local)
+
+    return _act(request, slug, pk, "schedule", schedule, _("The email is scheduled."))
 
 
 @require_POST
