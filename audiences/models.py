@@ -8,6 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lib.collation import people_order
+from lib.translations import content_languages
+
 
 def validate_time_zone(value: str) -> None:
     """An IANA time zone name such as Europe/Helsinki (or empty for the organisation's)."""
@@ -51,7 +54,8 @@ class Employee(models.Model):
     # When the identity provider deleted the person (SCIM DELETE): a leaver kept with their history,
     # no longer seen through SCIM; a later SCIM create with their email brings the same row back.
     deprovisioned_at = models.DateTimeField(_("removed by the identity provider"), null=True, blank=True)
-    language = models.CharField(_("language"), max_length=2, choices=Language, default=Language.SWEDISH)
+    # The language the person reads (CONTENT_LANGUAGES: Swedish and English, and any added there).
+    language = models.CharField(_("language"), max_length=2, choices=content_languages, default=Language.SWEDISH)
     # Empty: the organisation's zone (settings.TIME_ZONE). Decides when "09:00 local time" is for them.
     time_zone = models.CharField(
         _("time zone"),
@@ -71,7 +75,7 @@ class Employee(models.Model):
     class Meta:
         verbose_name = _("employee")
         verbose_name_plural = _("employees")
-        ordering = ["last_name", "first_name", "id"]
+        ordering = people_order()  # Swedish alphabetical order: Å, Ä, Ö after Z
         constraints = [
             models.UniqueConstraint(Lower("email"), name="employee_unique_email_ci"),
             models.UniqueConstraint(fields=["employee_number"], name="employee_unique_number"),

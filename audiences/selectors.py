@@ -171,6 +171,27 @@ def audience_sizes_and_overlaps(*, project) -> AudienceOverview:
     return AudienceOverview(audiences=audiences, sizes=dict(sizes), overlaps=dict(overlaps))
 
 
+def audience_readers(*, audiences: list[Audience], languages: list[str]) -> dict[int, dict[str, int]]:
+    """{audience id: {language: people}} for the members who read one of `languages`, in one query."""
+    if not audiences or not languages:
+        return {}
+    flags = {f"in_{i}": _flag(_audience_q(a)) for i, a in enumerate(audiences)}
+    groups = (
+        reachable_employees()
+        .filter(language__in=languages)
+        .annotate(**flags)
+        .order_by()
+        .values("language", *flags)
+        .annotate(n=Count("pk"))
+    )
+    readers: dict[int, Counter[str]] = {}
+    for group in groups:
+        for i, audience in enumerate(audiences):
+            if group[f"in_{i}"]:
+                readers.setdefault(audience.pk, Counter())[group["language"]] += group["n"]
+    return {pk: dict(counts) for pk, counts in readers.items()}
+
+
 def employee_audiences(*, employee: Employee, user) -> list[Audience]:
     """The audiences, in the projects `user` is a member of, that `employee` belongs to (two queries)."""
     audiences = list(

@@ -3,6 +3,8 @@
     python -m bench.email_bench                 # 10 000 and 100 000 recipients
     python -m bench.email_bench --sizes 2000    # a quick look
 
+Half the recipients read English and get the email's English version (the project is bilingual).
+
 Pipeline = dispatch (snapshot into Delivery rows, batches published to Redis) + a real
 `celery -A launchpad worker` processes (--workers, each of concurrency 1, as on separate machines)
 claiming, rendering and sending over SMTP, until the sink has every recipient. Then a paced run
@@ -210,6 +212,7 @@ def _prepare(n: int):
     project.refresh_from_db()
     project.requires_approval = False
     project.tracking_mode = "individual"
+    project.other_languages = ["en"]  # half the recipients read English: a second shape per batch
     project.save()
     departments = ["Ekonomi", "Lager", "IT", "HR", "Sälj"]
     Employee.objects.bulk_create(
@@ -220,7 +223,7 @@ def _prepare(n: int):
                 last_name="Efternamn",
                 department=departments[i % 5],
                 site="Luleå",
-                language="sv" if i % 4 else "en",
+                language="sv" if i % 2 else "en",
             )
             for i in range(n)
         ),
@@ -245,6 +248,17 @@ def _prepare(n: int):
         button_label="Läs mer",
         sender_kind="sponsor",
     )
+    asset.set_translation(
+        "en",
+        {
+            "subject": "Hi {{ first_name }}, why we are changing systems",
+            "preheader": "{{ days_to_go_live }} days to go",
+            "body": "<p>Hi {{ first_name }}!</p><p>On {{ go_live }} we change finance systems in {{ department }}.</p>"
+            '<p>Read more in <a href="https://intranet.example.se/ekonomi/faq">our FAQ</a>.</p>',
+            "button_label": "Read more",
+        },
+    )
+    asset.save()
     asset.audiences.set([audience])
     plan.asset_set_status(asset=asset, status=Asset.Status.SCHEDULED, by=owner)
     return asset

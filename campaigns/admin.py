@@ -379,8 +379,8 @@ class PlanTemplateItemInline(admin.TabularInline):
 
 @admin.register(PlanTemplate)
 class PlanTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_active", "item_count"]
-    list_filter = ["is_active"]
+    list_display = ["name", "slug", "language", "family", "is_active", "item_count"]
+    list_filter = ["is_active", "language"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PlanTemplateItemInline]

@@ -6,7 +6,7 @@ from campaigns.delivery import outbox_views
 from campaigns.delivery import views as send_views
 from campaigns.landing import inbox_views
 from campaigns.landing import views as landing_views
-from campaigns.plan import asset_views
+from campaigns.plan import asset_views, translation_views
 from campaigns.plan import views as plan_views
 from campaigns.printing import views as print_views
 from campaigns.projects import views
@@ -25,6 +25,7 @@ urlpatterns = [
     path("outbox/<str:name>/<int:index>/body.html", outbox_views.outbox_message_html, name="outbox_message_html"),
     path("<slug:slug>/", views.project_detail, name="project_detail"),
     path("<slug:slug>/edit/", views.project_edit, name="project_edit"),
+    path("<slug:slug>/story/<slug:language>/", translation_views.story_translate, name="story_translate"),
     path("<slug:slug>/delete/", views.project_delete, name="project_delete"),
     path("<slug:slug>/team/", views.team, name="team"),
     path("<slug:slug>/team/<int:member_id>/role/", views.member_role, name="member_role"),
@@ -87,6 +88,11 @@ urlpatterns = [
     path("<slug:slug>/assets/<int:pk>/preview/", asset_views.asset_preview, name="asset_preview"),
     path("<slug:slug>/assets/<int:pk>/preview/email.html", asset_views.asset_email_html, name="asset_email_html"),
     path("<slug:slug>/assets/<int:pk>/test-send/", asset_views.asset_test_send, name="asset_test_send"),
+    path(
+        "<slug:slug>/assets/<int:pk>/language/<slug:language>/",
+        translation_views.asset_translate,
+        name="asset_translate",
+    ),
     path("<slug:slug>/assets/<int:pk>/send/", send_views.asset_send, name="asset_send"),
     path("<slug:slug>/assets/<int:pk>/send/status.json", send_views.asset_send_status, name="asset_send_status"),
     path("<slug:slug>/assets/<int:pk>/send/schedule/", send_views.asset_send_schedule, name="asset_send_schedule"),

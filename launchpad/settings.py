@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -189,8 +190,21 @@ elif not LOCAL_LOGIN:
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="sv")
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The languages a project's content (story, emails, meetings, print, film captions) may be written in.
+# The interface itself speaks LANGUAGES; a content language without an interface catalogue (Finnish,
+# say) gets its dates from Django and the words around the body in English.
+CONTENT_LANGUAGES = [code.strip().lower() for code in env.list("CONTENT_LANGUAGES", default=["sv", "en"])]
+if LANGUAGE_CODE not in CONTENT_LANGUAGES:
+    raise ImproperlyConfigured(f"CONTENT_LANGUAGES must include LANGUAGE_CODE ({LANGUAGE_CODE}).")
+# Landing pages and emails speak every content language (Django's own catalogue gives dates and
+# month names; our words fall back to English until locale/<code>/ has a catalogue).
+LANGUAGES += [
+    (code, LANG_INFO.get(code, {}).get("name", code)) for code in CONTENT_LANGUAGES if code not in dict(LANGUAGES)
+]
 USE_I18N = True
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Stockholm")
+# Lists of people sort in this PostgreSQL (ICU) collation: Swedish puts Å, Ä, Ö after Z (lib/collation.py).
+SORT_COLLATION = env.str("SORT_COLLATION", default="sv-SE-x-icu")
 # Public holidays (lib/days_off.py): the organisation's country, and sites abroad ("Helsingfors=FI,London=GB").
 HOLIDAY_COUNTRY = env.str("HOLIDAY_COUNTRY", default="SE").upper()
 SITE_COUNTRIES = {

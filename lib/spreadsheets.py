@@ -9,7 +9,8 @@ zero-width, bidi marks). Full-width and small signs (`＝`, `＋`, `－`, `＠`)
 Only text is touched: numbers, dates and booleans are written as they are, and text that is
 just a number ("-5", "-1,5") is left alone; any other value is written as its text.
 
-    write_csv(rows, headers) -> bytes    # UTF-8 with BOM, so Excel shows å, ä and ö
+    write_csv(rows, headers) -> bytes    # UTF-8 with BOM, so Excel shows å, ä and ö; a semicolon and
+                                         # a decimal comma for a Swedish reader, as Swedish Excel expects
     write_xlsx(rows, headers) -> bytes   # one sheet, streamed by openpyxl's write-only mode
     spreadsheet_response(rows, headers, fmt="csv" | "xlsx", filename="people") -> HttpResponse
 
@@ -31,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal, NamedTuple
 
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 
@@ -88,29 +89,49 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str], *, delimiter: str = ",") -> bytes:
-    """Write `headers` then `rows` as CSV in UTF-8 with a BOM; every text cell is neutralised."""
+# Excel reads a CSV file with the list separator and decimal sign of the reader's regional settings:
+# in Swedish (and most of Europe) a semicolon and a decimal comma, in English a comma and a point.
+SEMICOLON_LANGUAGES = {"sv", "fi", "da", "de", "nb", "no", "nl", "fr", "pl", "es", "it", "pt"}
+
+
+def csv_dialect(language: str | None = None) -> tuple[str, str]:
+    """(delimiter, decimal sign) Excel expects from a reader of `language` (the current one by default)."""
+    language = (language or translation.get_language() or "").split("-")[0]
+    return (";", ",") if language in SEMICOLON_LANGUAGES else (",", ".")
+
+
+def write_csv(rows: Iterable[Sequence[Any]], headers: Sequence[str], *, delimiter: str | None = None) -> bytes:
+    """Write `headers` then `rows` as CSV in UTF-8 with a BOM; every text cell is neutralised.
+    Separator and decimal sign follow the reader's language unless `delimiter` is given."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    _csv_table(writer, headers, rows)
+    default, decimal_sign = csv_dialect()
+    writer = csv.writer(out, delimiter=delimiter or default, lineterminator="\r\n")
+    _csv_table(writer, headers, rows, decimal_sign if (delimiter or default) == ";" else ".")
     return out.getvalue().encode("utf-8-sig")
 
 
-def write_csv_sections(sheets: Iterable[Sheet], *, delimiter: str = ",") -> bytes:
+def write_csv_sections(sheets: Iterable[Sheet], *, delimiter: str | None = None) -> bytes:
     """Write each sheet as a section of one CSV file: its title, headers and rows, then a blank line."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    default, decimal_sign = csv_dialect()
+    writer = csv.writer(out, delimiter=delimiter or default, lineterminator="\r\n")
     for sheet in sheets:
         writer.writerow([neutralise(str(sheet.title))])
-        _csv_table(writer, sheet.headers, sheet.rows)
+        _csv_table(writer, sheet.headers, sheet.rows, decimal_sign if (delimiter or default) == ";" else ".")
         writer.writerow([])
     return out.getvalue().encode("utf-8-sig")
 
 
-def _csv_table(writer, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def _csv_table(writer, headers: Sequence[str], rows: Iterable[Sequence[Any]], decimal_sign: str = ".") -> None:
     writer.writerow([neutralise(str(h)) for h in headers])
     for row in rows:
-        writer.writerow([neutralise(_plain(v)) for v in row])
+        writer.writerow([_csv_cell(v, decimal_sign) for v in row])
+
+
+def _csv_cell(value: Any, decimal_sign: str) -> Any:
+    if decimal_sign != "." and isinstance(value, float | decimal.Decimal) and not isinstance(value, bool):
+        return str(value).replace(".", decimal_sign)
+    return neutralise(_plain(value))
 
 
 def write_xlsx(rows: Iterable[Sequence[Any]], headers: Sequence[str], *, title: str = "Sheet1") -> bytes:

@@ -2,35 +2,42 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import translation
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from audiences.models import Employee
 
 from .mapping import FIELDS
 
-# What HR systems write in a language column, and the language it means.
-LANGUAGES = {
-    "sv": "sv",
-    "se": "sv",
-    "sv-se": "sv",
-    "sv_se": "sv",
-    "svenska": "sv",
-    "swedish": "sv",
-    "swe": "sv",
-    "en": "en",
-    "en-gb": "en",
-    "en-us": "en",
-    "en_gb": "en",
-    "en_us": "en",
-    "engelska": "en",
-    "english": "en",
-    "eng": "en",
-}
+# What HR systems write in a language column, and the language it means: the code in any of its
+# forms ("en", "en-GB", "en_US"), the ISO 639-2 code for the two that ship, and each content
+# language's name in English, in itself and in Swedish ("Finnish", "suomi", "finska").
+LANGUAGES = {"se": "sv", "swe": "sv", "eng": "en"}
+
+
+@functools.cache  # per process: the settings do not change while it runs
+def _known_languages() -> dict[str, str]:
+    known = dict(LANGUAGES)
+    for code in settings.CONTENT_LANGUAGES:
+        known[code] = code
+        try:
+            info = get_language_info(code)
+        except KeyError:
+            continue
+        with translation.override("sv"):
+            swedish = str(info["name_translated"])
+        for name in (info["name"], info["name_local"], swedish):
+            known.setdefault(name.casefold(), code)
+    return known
+
 
 DEFAULT_LANGUAGE = Employee.Language.SWEDISH.value  # a plain str: enums hash and adapt differently
 
@@ -44,7 +51,9 @@ _PLAIN_EMAIL = re.compile(
 
 def normalise_language(text: str) -> str:
     """The Employee language a language cell means; Swedish when it means nothing known."""
-    return LANGUAGES.get(text.casefold(), DEFAULT_LANGUAGE)
+    folded = text.strip().casefold()
+    known = _known_languages()
+    return known.get(folded) or known.get(folded.replace("_", "-").split("-")[0]) or DEFAULT_LANGUAGE
 
 
 def row_problem(values: dict[str, Any], cells: list[str]) -> str | None:

@@ -21,7 +21,7 @@ CONTENT_TYPE = "application/scim+json"
 
 # Attributes a filter may compare, with `eq` only: what identity providers look people up by.
 FILTER_ATTRIBUTES = ("userName", "externalId")
-LANGUAGES = ("sv", "en")
+LANGUAGES = tuple(settings.CONTENT_LANGUAGES)
 
 
 class Manager(scim.Manager):

@@ -156,7 +156,7 @@ def test_the_directory_export_respects_the_filters(client, hr, staff):
     client.force_login(hr)
     response = client.get(reverse("audiences:employee_export_csv"), {"department": "IT"})
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))  # Swedish Excel
     assert sorted(r[3] for r in rows[1:]) == ["cecilia@norrstrom.se", "david@norrstrom.se"]
     assert "'=cmd|' /C calc'!A0" in [r[6] for r in rows]
 
@@ -317,7 +317,7 @@ def test_an_audience_exports_its_members_formula_safe(client, viewer, project):
     client.force_login(viewer)
 
     response = client.get(reverse("audiences:audience_export_csv", args=[project.slug, audience.pk]))
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))  # Swedish Excel
     assert [r[1:3] for r in rows[1:]] == [["'=1+1", "'@SUM(A1)"]]
 
     response = client.get(reverse("audiences:audience_export_xlsx", args=[project.slug, audience.pk]))

@@ -88,6 +88,7 @@ def _reach_sheet(board: selectors.Dashboard) -> Sheet:
 
     rows = [line(_("Audience"), row.name, row.reach) for row in board.audiences]
     rows += [line(_("Site"), site.name, site.reach) for site in board.sites]
+    rows += [line(_("Language"), row.name, row.reach) for row in board.languages]
     rows.append(line(_("Everyone"), board.overall.name, board.overall.reach))
     return Sheet(_("Reach"), headers, rows)
 
@@ -119,7 +120,7 @@ def _readiness_sheet(board: selectors.Dashboard) -> Sheet:
     headers += [_("Barrier"), _("Recommended next step")]
     hidden = _hidden(board)
     rows = []
-    for row in [*board.audiences, board.overall]:
+    for row in [*board.audiences, *board.languages, board.overall]:
         line: list = [_("All answers") if row is board.overall else row.name]
         for cell in row.readiness:
             # A hidden cell says so in both columns: neither its average nor its count is given.

@@ -34,6 +34,7 @@ class DashboardFigure(models.Model):
         SITE = "site", _("Site")
         ASSET = "asset", _("Asset")
         READINESS = "readiness", _("Readiness")
+        LANGUAGE = "language", _("Language")
 
     project = models.ForeignKey(ChangeProject, on_delete=models.CASCADE, related_name="dashboard_figures")
     scope = models.CharField(max_length=16, choices=Scope)
@@ -41,6 +42,7 @@ class DashboardFigure(models.Model):
     audience = models.ForeignKey(
         "audiences.Audience", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # The site of a site's figure; the language code of a language's figure (and of its readiness).
     site = models.CharField(max_length=120, blank=True)
     asset = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     stage = models.CharField(max_length=16, blank=True)

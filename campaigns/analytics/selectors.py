@@ -12,6 +12,8 @@ Reads (only rollup rows, a fixed number of queries whatever the number of recipi
         Dashboard.overall         Row for everyone targeted (audience None)
         Dashboard.audiences       [Row] one per audience (empty in aggregate mode)
         Dashboard.sites           [SiteRow] coverage per employee site (empty in aggregate mode)
+        Dashboard.languages       [Row] reach and readiness per language people read the project in
+                                  (a project in several languages; empty in aggregate mode)
         Dashboard.assets          [AssetRow] per asset: recipients, sent, failed, opens, clicks,
                                   openers/clickers (individual mode), QR scans, meeting seats and
                                   bookings, film plays (uploaded films; None: not measured)
@@ -58,6 +60,8 @@ from campaigns.models import (
     Question,
     Stage,
 )
+from lib.collation import people_order
+from lib.translations import language_label
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,7 @@ class Dashboard:
     overall: Row
     audiences: list[Row] = field(default_factory=list)
     sites: list[SiteRow] = field(default_factory=list)
+    languages: list[Row] = field(default_factory=list)
     assets: list[AssetRow] = field(default_factory=list)
     series: list[SeriesDay] = field(default_factory=list)
     reactions: dict[str, int] = field(default_factory=dict)
@@ -253,11 +258,11 @@ def recommendation_for(stage: str, *, project: ChangeProject, audience_name: str
     return Recommendation(stage=stage, channel=channel, step=str(step), title=(title % names)[:200])
 
 
-def _cells(values: dict[tuple, int], audience_id: int | None, threshold: int) -> list[Cell]:
+def _cells(values: dict[tuple, int], audience_id: int | None, threshold: int, language: str = "") -> list[Cell]:
     cells = []
     for stage in STAGES:
-        n = values.get((Scope.READINESS, "answers", audience_id, "", None, stage), 0)
-        total = values.get((Scope.READINESS, "sum", audience_id, "", None, stage), 0)
+        n = values.get((Scope.READINESS, "answers", audience_id, language, None, stage), 0)
+        total = values.get((Scope.READINESS, "sum", audience_id, language, None, stage), 0)
         hidden = n < threshold
         average = None if hidden or not n else round(total / n, 1)
         cells.append(Cell(stage=stage, label=str(Stage(stage).label), average=average, answers=n, hidden=hidden))
@@ -295,6 +300,35 @@ def _row(values: dict[tuple, int], *, scope: str, audience: Audience | None, nam
     if row.barrier:
         row.recommendation = recommendation_for(row.barrier.stage, project=project, audience_name=name)
     return row
+
+
+def _language_rows(values: dict, *, project: ChangeProject, mode: str, threshold: int) -> list[Row]:
+    """Reach and readiness per language people read the project in (a project in several languages).
+    In anonymous mode a language with fewer targeted people than the threshold is left out."""
+    if not project.other_languages:
+        return []
+    rows = []
+    for code in sorted({key[3] for key in values if key[0] == Scope.LANGUAGE}):
+
+        def get(metric: str, code: str = code) -> int:
+            return values.get((Scope.LANGUAGE, metric, None, code, None, ""), 0)
+
+        reach = Reach(targeted=get("targeted"), reached_once=get("reached_1"), reached_twice=get("reached_2"))
+        if not reach.targeted or (mode == Mode.ANONYMOUS and reach.targeted < threshold):
+            continue
+        readiness = _cells(values, None, threshold, language=code)
+        row = Row(
+            audience=None,
+            name=language_label(code),
+            reach=reach,
+            funnel=[],
+            events={},
+            readiness=readiness,
+            answers=max((c.answers for c in readiness), default=0),
+        )
+        row.barrier = _barrier(readiness)
+        rows.append(row)
+    return rows
 
 
 def _site_rows(values: dict, *, mode: str, threshold: int) -> list[SiteRow]:
@@ -351,6 +385,7 @@ def dashboard(*, project: ChangeProject) -> Dashboard:
             for a in audiences
         ]
         board.sites = _site_rows(values, mode=mode, threshold=threshold)
+        board.languages = _language_rows(values, project=project, mode=mode, threshold=threshold)
     board.assets = _asset_rows(project, values, mode)
     board.series = _series(project)
     board.reactions = {
@@ -446,5 +481,5 @@ def not_reached(*, project: ChangeProject, audience: Audience) -> QuerySet[Emplo
     return (
         audience_members(audience=audience)
         .filter(~Exists(sent), ~Exists(booked), ~Exists(visited), ~Exists(answered))
-        .order_by("last_name", "first_name", "pk")
+        .order_by(*people_order())
     )

@@ -78,7 +78,7 @@ def _members_sql(audiences: list[Audience]) -> tuple[str, list]:
     anyone = Q()
     for name in flags:
         anyone |= Q(**{name: True})
-    members = reachable_employees().annotate(**flags).filter(anyone).order_by().values("id", "site", *flags)
+    members = reachable_employees().annotate(**flags).filter(anyone).order_by().values("id", "site", "language", *flags)
     sql, params = members.query.sql_with_params()
     return sql, list(params)
 
@@ -143,28 +143,30 @@ def _people_figures(project: ChangeProject, audiences: list[Audience], per_group
             names.append((group, metric))
     flags = "".join(f", m.a{i}" for i in range(len(audiences)))
     sql = f"""
-        SELECT x.site, {", ".join(columns)}
+        SELECT x.site, x.language, {", ".join(columns)}
         FROM (
-            SELECT m.site{flags},
+            SELECT m.site, m.language{flags},
                 COALESCE(p.sent, 0) AS sent, COALESCE(p.opened, 0) AS opened, COALESCE(p.clicked, 0) AS clicked,
                 COALESCE(p.visited, 0) AS visited, COALESCE(p.answered, 0) AS answered,
                 COALESCE(p.booked, 0) AS booked,
                 COALESCE(p.sent, 0) + COALESCE(p.booked, 0) + COALESCE(p.visited, 0) AS touches
             FROM ({members_sql}) AS m LEFT JOIN ({person_sql}) AS p ON p.employee_id = m.id
         ) AS x
-        GROUP BY x.site"""
+        GROUP BY x.site, x.language"""
     figures: dict[tuple, int] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, members_params + person_params)
         rows = cursor.fetchall()
     by_index = {f"a{i}": a.pk for i, a in enumerate(audiences)}
-    for site, *values in rows:
+    for site, language, *values in rows:
         for (group, metric), value in zip(names, values, strict=True):
             value = int(value or 0)
             if group == "all":
                 _add(figures, (Scope.PROJECT, metric, None, "", None, ""), value)
                 if per_group:
                     _add(figures, (Scope.SITE, metric, None, site or "", None, ""), value)
+                    # The language scope keeps its language code where a site's figure keeps the site.
+                    _add(figures, (Scope.LANGUAGE, metric, None, language or "", None, ""), value)
             else:
                 _add(figures, (Scope.AUDIENCE, metric, by_index[group], "", None, ""), value)
     return figures
@@ -188,6 +190,18 @@ def _readiness_figures(project: ChangeProject, audiences: list[Audience], per_gr
         figures[(Scope.PROJECT, f"reaction_{reaction}", None, "", None, "")] = n
     if not per_group or not audiences:
         return figures
+    # Per language the people who answered read the project in (answers through personal links).
+    by_language = (
+        answers.filter(employee__isnull=False)
+        .values("employee__language")
+        .annotate(**{f"s_{s}": Sum(s) for s in STAGES}, **{f"n_{s}": Count(s) for s in STAGES})
+        .order_by()
+    )
+    for row in by_language:
+        for stage in STAGES:
+            language = row["employee__language"] or ""
+            figures[(Scope.READINESS, "sum", None, language, None, stage)] = int(row[f"s_{stage}"] or 0)
+            figures[(Scope.READINESS, "answers", None, language, None, stage)] = int(row[f"n_{stage}"] or 0)
     for audience in audiences:
         for stage in STAGES:
             figures[(Scope.READINESS, "sum", audience.pk, "", None, stage)] = 0

@@ -23,7 +23,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.utils.html import escape
 
-from campaigns.delivery.emails import landing_url_for, render_campaign_email
+from campaigns.delivery.emails import content_language_of, landing_url_for, render_campaign_email
 from campaigns.delivery.mime import PrebuiltEmail, build_mime, campaign_message
 from campaigns.delivery.smtp import ConnectionLost, sendmail_tracked
 from campaigns.models import Asset, Delivery
@@ -122,7 +122,8 @@ class Composer:
 
     def _shape(self, employee, values: dict[str, str]) -> _Shape | None:
         empty = frozenset(name for name, value in values.items() if not value)
-        language = getattr(employee, "language", "")
+        # Employees whose language the project has no version in read the primary one: one shape.
+        language = content_language_of(self.asset.project, employee, self.asset)
         key = (language, empty)
         if key not in self.shapes:
             stand_in = SimpleNamespace(

@@ -63,9 +63,10 @@ def absolute_url(url: str) -> str:
     return settings.SITE_URL + (url if url.startswith("/") else f"/{url}")
 
 
-def merge_values(*, project: ChangeProject, employee, landing_url: str) -> dict[str, str]:
-    """The values of every merge field for one employee, dates in the employee's language."""
-    with translation.override(_language_of(employee)):
+def merge_values(*, project: ChangeProject, employee, landing_url: str, language: str = "") -> dict[str, str]:
+    """The values of every merge field for one employee, dates in the language they read it in."""
+    language = language or content_language_of(project, employee)
+    with translation.override(language):
         go_live = date_format(project.go_live, "j F Y")  # "8 January 2027", "8 januari 2027"
     return {
         "first_name": employee.first_name,
@@ -79,7 +80,7 @@ def merge_values(*, project: ChangeProject, employee, landing_url: str) -> dict[
         "go_live": go_live,
         "days_to_go_live": str(project.days_to_go_live()),
         "sponsor_name": project.sponsor_name,
-        "sponsor_title": project.sponsor_title,
+        "sponsor_title": project.in_language(language).sponsor_title,
     }
 
 
@@ -130,8 +131,14 @@ def _one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def _language_of(employee) -> str:
-    return getattr(employee, "language", "") or settings.LANGUAGE_CODE
+def content_language_of(project: ChangeProject, employee, asset: Asset | None = None) -> str:
+    """The language `employee` reads the project (or `asset`) in: theirs where there is a version in
+    it, else the project's primary language. Everything in an email follows it, never mixed: an
+    English reader of an email not yet written in English gets the Swedish one, Swedish dates and all."""
+    language = project.content_language(getattr(employee, "language", "") or settings.LANGUAGE_CODE)
+    if asset is not None and language != project.language and not asset.translation(language):
+        return project.language
+    return language
 
 
 def _image_url(image: ProjectImage | None) -> str:
@@ -197,12 +204,14 @@ def email_body_html(html: str) -> str:
     return _BLOCKQUOTE.sub(lambda match: _QUOTE_CLOSE if match.group(1) else _QUOTE_OPEN, html)
 
 
-def _meeting_card(asset: Asset) -> dict | None:
+def _meeting_card(asset: Asset, language: str) -> dict | None:
     meeting = asset.meeting
     if meeting is None:
         return None
+    meeting = meeting.in_language(language)
     sessions = []
     for session in meeting.sessions.all():
+        session = session.in_language(language)
         starts, ends = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
         sessions.append(
             {
@@ -217,10 +226,12 @@ def _meeting_card(asset: Asset) -> dict | None:
 
 
 def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> RenderedEmail:
-    """Render an email asset for one employee, in the employee's language."""
-    project = asset.project
-    values = merge_values(project=project, employee=employee, landing_url=landing_url)
-    with translation.override(_language_of(employee)):
+    """Render an email asset for one employee, in the language they read the project in."""
+    language = content_language_of(asset.project, employee, asset)
+    asset = asset.in_language(language)
+    project = asset.project.in_language(language)
+    values = merge_values(project=asset.project, employee=employee, landing_url=landing_url, language=language)
+    with translation.override(language):
         subject = _one_line(merge.merge(asset.subject, values, html=False)) or asset.title
         preheader = _one_line(merge.merge(asset.preheader, values, html=False))
         headline = _one_line(merge.merge(asset.headline, values, html=False)) or subject
@@ -254,8 +265,8 @@ def render_campaign_email(*, asset: Asset, employee, landing_url: str) -> Render
             "button_width": _button_width(f"{asset.button_label or _('Read more')} →"),
             "button_height": BUTTON_HEIGHT,
             "landing_url": landing_url,
-            "meeting": _meeting_card(asset),
-            "signature": _signature(asset),
+            "meeting": _meeting_card(asset, language),
+            "signature": _signature(asset, project),
             "go_live": values["go_live"],
             "days_to_go_live": project.days_to_go_live(),
             "department": employee.department,
@@ -279,8 +290,7 @@ def _plain(text: str) -> str:
     return "".join([text])
 
 
-def _signature(asset: Asset) -> dict | None:
-    project = asset.project
+def _signature(asset: Asset, project: ChangeProject) -> dict | None:
     if asset.sender_kind == SenderKind.SPONSOR and project.sponsor_name:
         return {"name": project.sponsor_name, "title": project.sponsor_title}
     if asset.sender_name:

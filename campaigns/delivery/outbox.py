@@ -186,6 +186,14 @@ class OutboxMessage:
     project: str = ""
     asset: str = ""
 
+    @property
+    def date(self) -> datetime | None:
+        """When it was sent, as an aware datetime (shown in the organisation's time zone), or None."""
+        try:
+            return self.message["Date"].datetime if self.message["Date"] else None
+        except (AttributeError, TypeError, ValueError):
+            return None
+
 
 def _content(part) -> str | None:
     if part is None:

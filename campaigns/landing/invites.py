@@ -28,11 +28,13 @@ CANCEL = "CANCEL"
 
 
 def _meeting_title(session: MeetingSession) -> str:
-    meeting = session.meeting
+    """In the language the email is being written in (the caller overrides it), like every part of it."""
+    meeting = session.meeting.in_language(translation.get_language())
     return meeting.headline or meeting.title
 
 
 def _location(session: MeetingSession) -> str:
+    session = session.in_language(translation.get_language())
     parts = [p for p in (session.place, session.site) if p]
     if session.online_url:
         parts.append(session.online_url)
@@ -60,7 +62,7 @@ def booking_ics(*, booking: Booking, method: str) -> bytes:
         event.add("location", location)
     if session.online_url:
         event.add("url", session.online_url)
-    event.add("description", project.lede)
+    event.add("description", project.in_language(translation.get_language()).lede)
     event.add("status", "CANCELLED" if method == CANCEL else "CONFIRMED")
     event.add("transp", "OPAQUE")
     organizer = vCalAddress(f"mailto:{organizer_address}")
@@ -78,9 +80,10 @@ def booking_ics(*, booking: Booking, method: str) -> bytes:
 
 
 def _language_of(booking: Booking) -> str:
-    if booking.employee_id and booking.employee.language:
-        return booking.employee.language
-    return translation.get_language() or settings.LANGUAGE_CODE
+    """The language the booker reads the project in: the employee's, or the page's they booked on,
+    where the project has a version in it; else the project's primary language."""
+    wanted = booking.employee.language if booking.employee_id and booking.employee.language else None
+    return booking.session.meeting.project.content_language(wanted or translation.get_language())
 
 
 def _session_lines(session: MeetingSession) -> dict:
@@ -97,7 +100,7 @@ def _send(*, booking: Booking, template: str, subject: str, method: str | None, 
     project = session.meeting.project
     context = {
         "booking": booking,
-        "project": project,
+        "project": project.in_language(translation.get_language()),
         "meeting_title": _meeting_title(session),
         "when": _session_lines(session),
         "landing_url": f"{settings.SITE_URL}/l/{project.slug}/",

@@ -75,11 +75,12 @@ def _bookable_sessions(project: ChangeProject) -> QuerySet[MeetingSession]:
     )
 
 
-def _info(s: MeetingSession) -> SessionInfo:
+def _info(s: MeetingSession, language: str) -> SessionInfo:
+    meeting, s = s.meeting.in_language(language), s.in_language(language)
     return SessionInfo(
         id=s.pk,
         meeting_id=s.meeting_id,
-        meeting_title=s.meeting.headline or s.meeting.title,
+        meeting_title=meeting.headline or meeting.title,
         starts_at=s.starts_at,
         ends_at=s.ends_at,
         site=s.site,
@@ -89,9 +90,12 @@ def _info(s: MeetingSession) -> SessionInfo:
     )
 
 
-def bookable_sessions(*, project: ChangeProject) -> tuple[list[SessionInfo], dict[int, list[SessionInfo]]]:
+def bookable_sessions(
+    *, project: ChangeProject, language: str = ""
+) -> tuple[list[SessionInfo], dict[int, list[SessionInfo]]]:
     """Future sessions of the project's approved meetings, in one query: those everyone may book,
-    and those of meetings by invitation by meeting id."""
+    and those of meetings by invitation by meeting id; titles and places in `language`."""
+    language = language or project.language
     open_to_all: list[SessionInfo] = []
     invitation: dict[int, list[SessionInfo]] = {}
     flagged = _bookable_sessions(project).annotate(
@@ -99,9 +103,9 @@ def bookable_sessions(*, project: ChangeProject) -> tuple[list[SessionInfo], dic
     )
     for s in flagged:
         if s.by_invitation:
-            invitation.setdefault(s.meeting_id, []).append(_info(s))
+            invitation.setdefault(s.meeting_id, []).append(_info(s, language))
         else:
-            open_to_all.append(_info(s))
+            open_to_all.append(_info(s, language))
     return open_to_all, invitation
 
 
@@ -143,10 +147,12 @@ def may_book(*, session: MeetingSession, employee) -> bool:
     return meeting.pk in invited_meetings(employee=employee, meeting_ids=[meeting.pk])
 
 
-def public_milestones(*, project: ChangeProject) -> list[dict]:
-    """The approved milestones in date order, and go-live: what happens when."""
+def public_milestones(*, project: ChangeProject, language: str = "") -> list[dict]:
+    """The approved milestones in date order, and go-live: what happens when (titles in `language`)."""
     now = timezone.now()
-    assets = public_assets(project=project).filter(is_milestone=True)
+    assets = [
+        a.in_language(language or project.language) for a in public_assets(project=project).filter(is_milestone=True)
+    ]
     items = [{"title": a.headline or a.title, "at": a.scheduled_for(project.go_live)} for a in assets]
     if not any(timezone.localdate(item["at"]) == project.go_live for item in items):
         go_live = timezone.make_aware(datetime.combine(project.go_live, time(8, 0)))

@@ -132,22 +132,38 @@ def public_page(view):
 # The page
 
 
+def _use_content_language(request, project: ChangeProject) -> str:
+    """Speak the language the reader gets the project's content in, so the page is never mixed:
+    theirs (link, switcher or browser) where the project has a version in it, else the primary."""
+    language = project.content_language(translation.get_language())
+    if language != translation.get_language():
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+    return language
+
+
 def _public_part(project: ChangeProject) -> dict:
     """The parts of the page that are the same for everyone, rendered once per language and change."""
-    key = landing.landing_cache_key(project=project, language=translation.get_language())
+    language = translation.get_language()
+    key = landing.landing_cache_key(project=project, language=language)
     part = cache.get(key)
     if part is None:
-        sessions, invitations = selectors.bookable_sessions(project=project)
+        sessions, invitations = selectors.bookable_sessions(project=project, language=language)
         film = selectors.public_film(project=project)
+        tracks = _caption_tracks(project, film, language)
+        film = film.in_language(language) if film else None
         sponsor = selectors.sponsor_message(project=project)
+        sponsor = sponsor.in_language(language) if sponsor else None
+        project = project.in_language(language)
         context = {
             "project": project,
             "film": film,
             "film_type": _video_type(film),
+            "film_tracks": tracks,
             "film_link": film.video_url if film and video_host_allowed(film.video_url) else "",
             "sponsor": sponsor,
             "sponsor_html": _sponsor_html(project, sponsor),
-            "milestones": selectors.public_milestones(project=project),
+            "milestones": selectors.public_milestones(project=project, language=language),
         }
         part = {
             "story_html": render_to_string("landing/_story.html", context),
@@ -163,6 +179,20 @@ def _public_part(project: ChangeProject) -> dict:
 
 
 _GREETING = re.compile(r"^\s*<p>[^<]{0,20}\{\{\s*(first_name|last_name|full_name)\s*\}\}[^<]{0,5}</p>", re.IGNORECASE)
+
+
+def _caption_tracks(project: ChangeProject, film, language: str) -> list[dict]:
+    """A captions track per language the film has captions in; the reader's language is the default."""
+    if film is None or not film.video:
+        return []
+    tracks = []
+    for code, name in project.language_choices:
+        file = film.captions if code == project.language else film.in_language(code).captions
+        if file and (code == project.language or film.translation(code).get("captions")):
+            tracks.append({"url": file.url, "code": code, "label": name, "default": code == language})
+    if tracks and not any(track["default"] for track in tracks):
+        tracks[0]["default"] = True
+    return tracks
 
 
 def _video_type(film) -> str:
@@ -204,7 +234,7 @@ def _render_page(request, project, *, link=None, forms=None, status=200):
     A page without form errors or notices is cached whole per project, language and change
     (and per person once they have booked or answered), so a warm personal page costs no query.
     """
-    language = translation.get_language()
+    language = _use_content_language(request, project)
     employee = link.employee if link else None
     # Right after a form (a notice to show) everything is read from the shared cache; otherwise
     # this process may use its copies for a couple of seconds.
@@ -336,7 +366,7 @@ def _page_context(project, *, link, state, forms, notices) -> dict:
         forms.setdefault("book", GeneralBookForm(sessions=part["sessions"]))
     base = reverse("landing:personal", args=[TOKEN_MARK]) if link else reverse("landing:general", args=[project.slug])
     return {
-        "project": project,
+        "project": project.in_language(translation.get_language()),
         "personal": bool(link),
         "greeting_name": NAME_MARK if link and link.employee.first_name else "",
         "base_url": base,

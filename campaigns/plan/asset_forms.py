@@ -68,6 +68,22 @@ def _read_head(upload, limit: int, size_limit: int) -> bytes:
     return head
 
 
+def checked_captions(upload):
+    """A WebVTT upload checked by its content: UTF-8 text that starts with WEBVTT, within the size limit."""
+    if not upload:
+        return None
+    if not upload.name.lower().endswith(".vtt"):
+        raise forms.ValidationError(_("Captions must be a WebVTT (.vtt) file."), code="captions_type")
+    head = _read_head(upload, CAPTIONS_MAX_BYTES, CAPTIONS_MAX_BYTES)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise forms.ValidationError(_("Captions must be UTF-8 text."), code="captions_encoding") from None
+    if not text.startswith("WEBVTT") or text[6:7] not in ("", " ", "\t", "\n", "\r"):
+        raise forms.ValidationError(_("A WebVTT file starts with the word WEBVTT."), code="captions_content")
+    return upload
+
+
 class AssetForm(forms.ModelForm):
     """What every asset has: a title, a stage, audiences and a time on the plan."""
 
@@ -316,19 +332,7 @@ class FilmAssetForm(ImageFieldsMixin, AssetForm):
         return upload
 
     def clean_captions_upload(self):
-        upload = self.cleaned_data.get("captions_upload")
-        if not upload:
-            return None
-        if not upload.name.lower().endswith(".vtt"):
-            raise forms.ValidationError(_("Captions must be a WebVTT (.vtt) file."), code="captions_type")
-        head = _read_head(upload, CAPTIONS_MAX_BYTES, CAPTIONS_MAX_BYTES)
-        try:
-            text = head.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError(_("Captions must be UTF-8 text."), code="captions_encoding") from None
-        if not text.startswith("WEBVTT") or text[6:7] not in ("", " ", "\t", "\n", "\r"):
-            raise forms.ValidationError(_("A WebVTT file starts with the word WEBVTT."), code="captions_content")
-        return upload
+        return checked_captions(self.cleaned_data.get("captions_upload"))
 
     def clean(self):
         cleaned = super().clean()
@@ -411,9 +415,9 @@ class TestSendForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, languages=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("The person's own")), *settings.LANGUAGES]
+        self.fields["language"].choices = [("", _("The person's own")), *(languages or settings.LANGUAGES)]
 
     def clean_to(self) -> list[str]:
         addresses = [

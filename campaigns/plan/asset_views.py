@@ -27,8 +27,10 @@ from campaigns.models import PRINT_CHANNELS, Asset, Channel, Membership, SenderK
 from campaigns.plan import selectors
 from campaigns.plan import services as plan
 from campaigns.plan.asset_forms import MeetingSessionFormSet, TestSendForm, form_for_channel
+from campaigns.plan.translation_views import language_rows
 from campaigns.projects import services
 from campaigns.projects.permissions import get_project_for_user
+from lib.collation import people_order
 from lib.templatetags.days_off import session_day_off
 from lib.views import id_or_none
 
@@ -181,6 +183,7 @@ def asset_detail(request, slug, pk):
             "is_public": is_public(asset),
             "transitions": _transitions(asset, membership) if membership.can_edit else [],
             "audit": selectors.asset_history(asset=asset),
+            "languages": language_rows(project, asset, "campaigns:asset_translate", asset.pk),
         },
     )
 
@@ -264,7 +267,7 @@ def _preview_employees(asset: Asset):
     chosen = reachable.filter(members)
     if not chosen.exists():
         chosen = reachable
-    return chosen.order_by("last_name", "first_name", "id")[:PREVIEW_EMPLOYEE_LIMIT]
+    return chosen.order_by(*people_order())[:PREVIEW_EMPLOYEE_LIMIT]
 
 
 def _preview_employee(request, asset: Asset, candidates) -> Employee:
@@ -288,6 +291,16 @@ def _stand_in(request) -> Employee:
     )
 
 
+def _in_language(request, project, employee: Employee) -> Employee:
+    """The employee as they would read the email in the language chosen on the preview (`?language=`)."""
+    language = request.GET.get("language", "")
+    if language not in project.languages or language == employee.language:
+        return employee
+    employee = copy.copy(employee)
+    employee.language = language  # this preview only; nothing is saved
+    return employee
+
+
 def _readable_header(value: str) -> str:
     """An address header as a mail program shows it: "Karin Åström <…>", not its encoded form."""
     return str(make_header(decode_header(value))) if value else ""
@@ -306,14 +319,20 @@ def asset_preview(request, slug, pk):
         if employee.pk and employee not in candidates:
             candidates.insert(0, employee)
         rendered = emails.render_campaign_email(
-            asset=asset, employee=employee, landing_url=emails.preview_landing_url(project)
+            asset=asset,
+            employee=_in_language(request, project, employee),
+            landing_url=emails.preview_landing_url(project),
         )
         context |= {
             "employees": candidates,
             "employee": employee,
+            "preview_language": request.GET.get("language", "")
+            if request.GET.get("language") in project.languages
+            else "",
+            "languages": project.language_choices if project.other_languages else [],
             "rendered": rendered,
             "from_display": _readable_header(rendered.from_email),
-            "test_form": TestSendForm(initial={"to": request.user.email}),
+            "test_form": TestSendForm(initial={"to": request.user.email}, languages=project.language_choices),
             "reply_to_display": _readable_header(getattr(rendered, "reply_to", "") or ""),
         }
     return render(request, "campaigns/asset_preview.html", context)
@@ -329,7 +348,7 @@ def asset_email_html(request, slug, pk):
     asset = _get_asset(project, pk)
     if asset.channel != Channel.EMAIL:
         raise Http404
-    employee = _preview_employee(request, asset, _preview_employees(asset))
+    employee = _in_language(request, project, _preview_employee(request, asset, _preview_employees(asset)))
     rendered = emails.render_campaign_email(
         asset=asset, employee=employee, landing_url=emails.preview_landing_url(project)
     )
@@ -347,7 +366,7 @@ def asset_test_send(request, slug, pk):
         raise Http404
     data = request.POST.copy()
     data.setdefault("to", request.user.email)  # an older form: the user's own address
-    form = TestSendForm(data)
+    form = TestSendForm(data, languages=project.language_choices)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.projects.models import ChangeProject, ProjectImage
+from lib.translations import Translatable, content_languages
 
 
 class Stage(models.TextChoices):
@@ -53,6 +54,12 @@ class PlanTemplate(models.Model):
     slug = models.SlugField(unique=True)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("offered to users"), default=True)
+    # A project is offered the templates in its primary language. The same plan written in several
+    # languages shares a family: applying one fills the project's further languages from its siblings.
+    language = models.CharField(_("language"), max_length=8, choices=content_languages, default="sv")
+    family = models.SlugField(
+        _("family"), blank=True, help_text=_("The same plan in other languages has the same family.")
+    )
 
     class Meta:
         verbose_name = _("plan template")
@@ -89,8 +96,11 @@ def _film_path(instance: "Asset", filename: str) -> str:
     return f"projects/{instance.project_id}/films/{uuid.uuid4().hex}{filename[filename.rfind('.') :].lower()}"
 
 
-class Asset(models.Model):
+class Asset(Translatable):
     """One piece of the launch campaign on one channel, placed on the plan relative to go-live."""
+
+    # What employees read, with a version per content language (lib/translations.py).
+    TRANSLATED = ("title", "subject", "preheader", "headline", "body", "button_label", "captions")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -176,6 +186,14 @@ class Asset(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def translated_fields(self) -> tuple[str, ...]:
+        """What readers see of this asset: an email's title is the team's name for it, a film has captions."""
+        if self.channel == Channel.EMAIL:
+            return ("subject", "preheader", "headline", "body", "button_label")
+        if self.channel == Channel.FILM:
+            return ("title", "headline", "body", "captions")
+        return ("title", "headline", "body")
+
     def get_absolute_url(self) -> str:
         return reverse("campaigns:asset_detail", args=[self.project.slug, self.pk])
 
@@ -196,8 +214,10 @@ class Asset(models.Model):
         return self.channel in PRINT_CHANNELS
 
 
-class MeetingSession(models.Model):
+class MeetingSession(Translatable):
     """One occasion of an information meeting: when, where, how many seats."""
+
+    TRANSLATED = ("place",)
 
     meeting = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="sessions")
     starts_at = models.DateTimeField(_("starts"))

@@ -6,7 +6,9 @@ Kept beside `services.py` (projects and teams) because the plan is a workspace o
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from campaigns.landing import services as landing
@@ -20,6 +22,7 @@ from campaigns.models import (
     PlanTemplate,
     PlanTemplateItem,
 )
+from campaigns.plan.models import _film_path
 from campaigns.printing import services as printing
 from lib.richtext import sanitize_html
 from lib.tasks import task_queue_on_commit
@@ -122,6 +125,46 @@ def asset_update(*, asset: Asset, by, audiences=None, **fields) -> Asset:
 
 
 @transaction.atomic
+def asset_translate(*, asset: Asset, language: str, by, values: dict, places: dict[int, str] | None = None) -> Asset:
+    """Store `language`'s version of what employees read in an asset (and of its meeting sessions'
+    places, by session id). Audited like any change; a change of content withdraws an approval."""
+    asset = Asset.objects.select_for_update().select_related("project").get(pk=asset.pk)
+    if language not in asset.project.other_languages:
+        raise ValidationError(_("This project has no version in that language. Add the language to the project first."))
+    values = {name: sanitize_html(value) if name in RICH_FIELDS else value for name, value in values.items()}
+    if "captions" in values and hasattr(values["captions"], "read"):  # a new WebVTT file for this language
+        upload = values["captions"]
+        values["captions"] = default_storage.save(_film_path(asset, f"captions-{language}.vtt"), upload)
+    before = asset.translation(language)
+    asset.set_translation(language, values)
+    after = asset.translation(language)
+    changed = {
+        f"{name} ({language})": [_display(before.get(name)), _display(after.get(name))]
+        for name in asset.TRANSLATED
+        if before.get(name) != after.get(name)
+    }
+    for session in asset.sessions.all() if places else ():
+        if session.pk in places and session.translation(language).get("place", "") != places[session.pk]:
+            changed[f"place ({language}) {session}"] = [
+                session.translation(language).get("place", ""),
+                places[session.pk],
+            ]
+            session.set_translation(language, {"place": places[session.pk]})
+            session.save(update_fields=["translations"])
+    if not changed:
+        return asset
+    content = any(key.split(" ", 1)[0] in CONTENT_FIELDS or key.startswith("place") for key in changed)
+    if content and asset.status in (Asset.Status.APPROVED, Asset.Status.SCHEDULED) and asset.project.requires_approval:
+        changed["status"] = [asset.get_status_display(), str(Asset.Status.READY.label)]
+        asset.status = Asset.Status.READY
+    asset.save()
+    _audit(asset, by, AssetEvent.Action.CHANGED, fields=changed)
+    printing.print_schedule(asset=asset)
+    landing.landing_cache_bump(project_id=asset.project_id)
+    return asset
+
+
+@transaction.atomic
 def asset_set_status(*, asset: Asset, status: str, by) -> Asset:
     """Move an asset along draft → ready → approved → scheduled, or cancel it.
 
@@ -162,32 +205,73 @@ def asset_set_status(*, asset: Asset, status: str, by) -> Asset:
 def plan_apply_template(
     *, project: ChangeProject, template: PlanTemplate, items: list[PlanTemplateItem] | None = None, by, audiences=()
 ) -> list[Asset]:
-    """Add the accepted items of a plan template to the project as draft assets."""
+    """Add the accepted items of a plan template to the project as draft assets.
+
+    The words the template adds (the button, say) are in the project's primary language. Where the
+    same plan exists in one of the project's further languages (a template of the same family), each
+    asset gets that language's version too, from the item in the same place.
+    """
     chosen = list(items) if items is not None else list(template.items.all())
+    siblings = _sibling_items(template, project)
     assets = []
     for item in chosen:
         if item.template_id != template.pk:
             raise ValidationError(_("That item belongs to another template."))
-        assets.append(
-            asset_create(
-                project=project,
-                by=by,
-                audiences=audiences,
-                channel=item.channel,
-                stage=item.stage,
-                title=item.title,
-                offset_days=item.offset_days,
-                subject=item.subject,
-                # The plan's title is the team's name for the item ("Poster for the lunch room"); a
-                # printed piece's headline is written for the wall, and prints the project's name until then.
-                headline=item.title if item.channel not in ("email", *PRINT_CHANNELS) else "",
-                body=item.body,
-                sender_kind=item.sender_kind,
-                button_label=_("Read more") if item.channel == "email" else "",
-                is_milestone=item.channel in ("meeting", "news") or item.offset_days == 0,
-            )
+        with translation.override(project.language):
+            button = _("Read more") if item.channel == "email" else ""
+        asset = asset_create(
+            project=project,
+            by=by,
+            audiences=audiences,
+            channel=item.channel,
+            stage=item.stage,
+            title=item.title,
+            offset_days=item.offset_days,
+            subject=item.subject,
+            # The plan's title is the team's name for the item ("Poster for the lunch room"); a
+            # printed piece's headline is written for the wall, and prints the project's name until then.
+            headline=_template_headline(item),
+            body=item.body,
+            sender_kind=item.sender_kind,
+            button_label=button,
+            is_milestone=item.channel in ("meeting", "news") or item.offset_days == 0,
         )
+        for language, by_order in siblings.items():
+            other = by_order.get(item.order)
+            if other is None or other.channel != item.channel:
+                continue
+            with translation.override(language):
+                button = _("Read more") if other.channel == "email" else ""
+            asset.set_translation(
+                language,
+                {
+                    "title": other.title,
+                    "subject": other.subject,
+                    "headline": _template_headline(other),
+                    "body": sanitize_html(other.body),
+                    "button_label": button,
+                },
+            )
+        if siblings:
+            asset.save(update_fields=["translations"])
+        assets.append(asset)
     return assets
+
+
+def _template_headline(item: PlanTemplateItem) -> str:
+    return item.title if item.channel not in ("email", *PRINT_CHANNELS) else ""
+
+
+def _sibling_items(template: PlanTemplate, project: ChangeProject) -> dict[str, dict[int, PlanTemplateItem]]:
+    """{language: {order: item}} of the same plan in the project's further languages."""
+    if not template.family or not project.other_languages:
+        return {}
+    siblings = (
+        PlanTemplate.objects.filter(family=template.family, language__in=project.other_languages)
+        .exclude(pk=template.pk)
+        .prefetch_related("items")
+    )
+    return {sibling.language: {item.order: item for item in sibling.items.all()} for sibling in siblings}
 
 
 # A change to any of these sends booked people an updated calendar invite.

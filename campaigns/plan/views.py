@@ -84,10 +84,12 @@ def plan_template(request, slug):
         else:  # not a slug: a NUL byte would even be a database error on PostgreSQL
             raise Http404
     if template is None:
+        # The templates written in the project's primary language, whatever the interface speaks.
+        own = [t for t in templates if t.language == project.language]
         return render(
             request,
             "campaigns/plan_template_choose.html",
-            {"project": project, "membership": membership, "templates": templates},
+            {"project": project, "membership": membership, "templates": own or list(templates)},
         )
     form = TemplateApplyForm(request.POST or None, template=template, project=project)
     if request.method == "POST" and form.is_valid():

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.plan.models import Asset
+from lib.translations import content_languages
 
 
 def _print_path(instance: "PrintRender", filename: str) -> str:
@@ -31,14 +32,10 @@ class PrintRender(models.Model):
         DONE = "done", _("Ready")
         FAILED = "failed", _("Failed")
 
-    class Language(models.TextChoices):
-        SWEDISH = "sv", _("Swedish")
-        ENGLISH = "en", _("English")
-
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="print_renders")
     site = models.CharField(_("site"), max_length=120, blank=True, help_text=_("Empty for the general version."))
     print_ready = models.BooleanField(_("print-ready (3 mm bleed and crop marks)"), default=False)
-    language = models.CharField(_("language"), max_length=8, choices=Language)
+    language = models.CharField(_("language"), max_length=8, choices=content_languages)
     # The QR code points at the landing page with this token, so scans are counted per printed piece.
     qr_token = models.CharField(max_length=32, unique=True, default=_print_token, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PENDING)

@@ -31,12 +31,15 @@ from campaigns.projects.permissions import get_project_for_user
 class RenderForm(forms.Form):
     language = forms.ChoiceField(
         label=gettext_lazy("Language"),
-        choices=PrintRender.Language.choices,
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     print_ready = forms.BooleanField(label=gettext_lazy("Print-ready: 3 mm bleed and crop marks"), required=False)
     force = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = project.language_choices  # the project's content languages only
 
 
 FILE_LINK_SALT = "campaigns.print_file"
@@ -103,7 +106,7 @@ def print_asset(request, slug, asset_id):
             "asset": asset,
             "renders": renders,
             "busy": busy,
-            "form": RenderForm(initial={"language": request.LANGUAGE_CODE[:2]}),
+            "form": RenderForm(initial={"language": project.language}, project=project),
         },
     )
 
@@ -113,7 +116,7 @@ def print_asset(request, slug, asset_id):
 def print_render_request(request, slug, asset_id):
     project, _membership = get_project_for_user(request, slug, need="edit")
     asset = _print_asset(project, asset_id)
-    form = RenderForm(request.POST)
+    form = RenderForm(request.POST, project=project)
     if form.is_valid():
         data = form.cleaned_data
         printing.print_request(

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.models import ChangeProject, Membership
 from lib.colors import HEX_COLOR
 from lib.images import ImageRejected, process_image
+from lib.translations import content_languages, language_label
 from lib.uploads import keep_upload, kept_filename, kept_upload
 
 RICH_TEXT_ATTRS = {"rows": 6, "class": "rich-text", "data-rich-text": "1"}
@@ -26,6 +27,16 @@ class ProjectForm(forms.ModelForm):
         help_text=_("What the image shows, for people who cannot see it."),
     )
 
+    other_languages = forms.MultipleChoiceField(
+        label=_("Further languages"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Employees whose language is one of these get the story, emails and meetings in it, once you "
+            "have written that version; the rest read the primary language."
+        ),
+    )
+
     class Meta:
         model = ChangeProject
         fields = [
@@ -41,6 +52,8 @@ class ProjectForm(forms.ModelForm):
             "status",
             "tracking_mode",
             "anonymity_threshold",
+            "language",
+            "other_languages",
             "primary_color",
             "accent_color",
         ]
@@ -61,6 +74,19 @@ class ProjectForm(forms.ModelForm):
             self.fields["hero_alt"].initial = self.instance.hero_image.alt_text
         # Left empty (or missing from an older form), the threshold stays as it is.
         self.fields["anonymity_threshold"].required = False
+        labels = [(code, language_label(code)) for code, _name in content_languages()]
+        self.fields["other_languages"].choices = labels
+        self.fields["language"].choices = labels
+        # A form without the language fields (an older page, a script) leaves the languages as they are.
+        self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.instance.language
+
+    def clean_other_languages(self) -> list[str]:
+        if self.add_prefix("other_languages") not in self.data and self.add_prefix("language") not in self.data:
+            return list(self.instance.other_languages or [])
+        return self.cleaned_data.get("other_languages") or []
 
     def clean_anonymity_threshold(self) -> int:
         value = self.cleaned_data.get("anonymity_threshold")
@@ -97,6 +123,8 @@ class ProjectForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "other_languages" in cleaned:  # the primary language is not a further one
+            cleaned["other_languages"] = [c for c in cleaned["other_languages"] if c != cleaned.get("language")]
         has_hero = cleaned.get("hero_upload") or self.instance.hero_image_id
         if has_hero and not cleaned.get("hero_alt"):
             self.add_error("hero_alt", _("Describe the hero image for people who cannot see it."))

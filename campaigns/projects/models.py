@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -10,12 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lib.colors import HEX_COLOR
+from lib.translations import Translatable, content_languages, language_label, language_name, normalise
 
 hex_color_validator = RegexValidator(HEX_COLOR, _("Enter a colour as #rrggbb."))
 
 
-class ChangeProject(models.Model):
+def _default_language() -> str:
+    return settings.LANGUAGE_CODE
+
+
+class ChangeProject(Translatable):
     """The change being launched internally, and the home of its whole campaign."""
+
+    TRANSLATED = ("lede", "why", "what_changes", "how_it_affects_me", "sponsor_title")
 
     class Status(models.TextChoices):
         PLANNING = "planning", _("Planning")
@@ -38,6 +46,16 @@ class ChangeProject(models.Model):
     how_it_affects_me = models.TextField(_("how it affects me"), blank=True)
     sponsor_name = models.CharField(_("sponsor"), max_length=120, blank=True)
     sponsor_title = models.CharField(_("sponsor's title"), max_length=120, blank=True)
+    # The language the content is written in first; employees whose language the project has no
+    # version in read this one. Further languages: `other_languages` (codes from CONTENT_LANGUAGES).
+    language = models.CharField(
+        _("primary language"),
+        max_length=8,
+        choices=content_languages,
+        default=_default_language,
+        help_text=_("The language the story, emails and print are written in first."),
+    )
+    other_languages = models.JSONField(_("further languages"), default=list, blank=True)
     function_mailbox = models.EmailField(
         _("function mailbox"),
         blank=True,
@@ -91,6 +109,32 @@ class ChangeProject(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("campaigns:project_detail", args=[self.slug])
+
+    def clean(self):
+        known = set(settings.CONTENT_LANGUAGES)
+        if not isinstance(self.other_languages, list) or not set(self.other_languages) <= known:
+            raise ValidationError({"other_languages": _("Choose languages from the list.")})
+        self.other_languages = [code for code in dict.fromkeys(self.other_languages) if code != self.language]
+
+    @property
+    def languages(self) -> list[str]:
+        """Every language the project's content has a version in, the primary one first."""
+        return [self.language, *(code for code in self.other_languages or () if code != self.language)]
+
+    @property
+    def language_choices(self) -> list[tuple[str, str]]:
+        """(code, name in the team's language) of the project's languages, the primary one first."""
+        return [(code, language_label(code)) for code in self.languages]
+
+    @property
+    def language_switch(self) -> list[tuple[str, str]]:
+        """(code, name in its own language) of the project's languages: what a reader chooses from."""
+        return [(code, language_name(code)) for code in self.languages]
+
+    def content_language(self, wanted: str | None) -> str:
+        """The language a reader who wants `wanted` gets: theirs when the project has it, else the primary."""
+        wanted = normalise(wanted)
+        return wanted if wanted in self.languages else self.language
 
     def days_to_go_live(self, today=None) -> int:
         today = today or timezone.localdate()

@@ -64,6 +64,19 @@ def project_update(*, project: ChangeProject, by, **fields) -> ChangeProject:
     return project
 
 
+@transaction.atomic
+def project_translate(*, project: ChangeProject, language: str, values: dict, by) -> ChangeProject:
+    """Store `language`'s version of the project's story (lede, why, what changes, how it affects me)."""
+    project = ChangeProject.objects.select_for_update().get(pk=project.pk)
+    if language not in project.other_languages:
+        raise ValidationError(_("This project has no version in that language. Add the language to the project first."))
+    project.set_translation(language, _sanitize(values))
+    project.save(update_fields=["translations", "updated_at"])  # the landing page's cache follows updated_at
+    printing.print_schedule_project(project=project)
+    logger.info("project %s: %s version changed by user %s", project.slug, language, by.pk)
+    return project
+
+
 def project_delete(*, project: ChangeProject, by) -> None:
     """Delete a project and everything in it."""
     logger.info("project %s deleted by user %s", project.slug, by.pk)

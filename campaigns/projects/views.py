@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.analytics.load import can_see_load
 from campaigns.models import Membership
+from campaigns.plan.translation_views import language_rows
 from campaigns.plan.views import warn_of_old_date
 from campaigns.projects import selectors, services
 from campaigns.projects.forms import InviteForm, ProjectForm, RoleForm
@@ -64,6 +65,7 @@ def project_detail(request, slug):
             "membership": membership,
             "overview": selectors.project_overview(project=project),
             "steps": _unfinished(selectors.getting_started(project=project)),
+            "languages": language_rows(project, project, "campaigns:story_translate"),
         },
     )
 

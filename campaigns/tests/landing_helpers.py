@@ -55,3 +55,11 @@ def clean_cache():
     landing.landing_counters_flush()
     cache.clear()
     landing.local_cache.clear()
+
+
+def bilingual(project, *, language: str = "en"):
+    """The project writes its content in `language` too, so its readers of that language get the page
+    and emails in it (a project without it gives them its primary language, never a mix)."""
+    project.other_languages = [language]
+    project.save(update_fields=["other_languages", "updated_at"])
+    return project

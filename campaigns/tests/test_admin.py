@@ -388,6 +388,8 @@ def test_an_admin_edits_a_plan_template(admin_client):
         {
             "name": "Kort lansering",
             "slug": "kort-lansering",
+            "language": "sv",
+            "family": "",
             "description": "",
             "is_active": "on",
             "items-TOTAL_FORMS": "1",

@@ -62,3 +62,26 @@ def test_every_demo_email_has_a_preheader_of_its_own(settings):
     assert all(e.preheader not in (e.subject, e.project.lede) for e in emails)  # the inbox line adds something
     atlas = ChangeProject.objects.get(slug="atlas")
     assert atlas.function_mailbox and atlas.assets.filter(reply_to="mailbox").exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_is_bilingual_and_its_key_assets_have_english_versions(settings):
+    from campaigns.delivery.emails import landing_url_for, render_campaign_email
+    from campaigns.models import Asset
+    from campaigns.plan.selectors import plan_coverage
+
+    call_command("seed_demo", "--employees", "60", stdout=io.StringIO())
+    atlas = ChangeProject.objects.get(slug="atlas")
+
+    assert (atlas.language, atlas.other_languages) == ("sv", ["en"])
+    assert atlas.translation_state("en").complete
+    teaser = Asset.objects.get(project=atlas, title="Teaser: något nytt är på väg")
+    assert teaser.translation_state("en").complete
+    english_reader = atlas.audiences.get(name="Alla medarbetare")  # someone who reads English in it
+    from audiences.selectors import audience_members
+
+    reader = audience_members(audience=english_reader).filter(language="en").first()
+    rendered = render_campaign_email(asset=teaser, employee=reader, landing_url=landing_url_for(atlas))
+    assert rendered.subject.startswith("Something new is coming") and 'lang="en"' in rendered.html
+    gaps = [w for w in plan_coverage(project=atlas)["warnings"] if w.kind == "untranslated"]
+    assert not any(teaser.title in w.message for w in gaps)

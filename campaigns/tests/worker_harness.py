@@ -90,7 +90,8 @@ class RedisServer:
 class SinkHandler:
     """An aiosmtpd handler that counts messages per recipient and can misbehave like a real relay.
 
-    `refuse_until`: answer 451 to every recipient until then. `close_at_mail_every`: answer every
+    `refuse_until`: answer 451 to every recipient until then (and to the first `refuse_first`
+    recipients, however late the workers start). `close_at_mail_every`: answer every
     n-th MAIL FROM with 421 and close the connection (nothing handed over). `drop_after_data_every`:
     take every n-th message, then close the connection without answering (the sender cannot know).
     `seconds_per_message`: a slow relay. `arrivals` keeps (monotonic time, address) of each message.
@@ -102,6 +103,8 @@ class SinkHandler:
         self.dropped_after_data: set[str] = set()
         self.refused = 0
         self.refuse_until = 0.0
+        # Refuse at least this many recipients, however slowly the workers start on a loaded machine.
+        self.refuse_first = 0
         self.close_at_mail_every = 0
         self.drop_after_data_every = 0
         self.seconds_per_message = 0.0
@@ -120,7 +123,7 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if time.monotonic() < self.refuse_until:
+        if time.monotonic() < self.refuse_until or self.refused < self.refuse_first:
             with self.lock:
                 self.refused += 1
             return "451 4.3.2 System busy, try again later"

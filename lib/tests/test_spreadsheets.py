@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 
 from lib.spreadsheets import (
     Sheet,
+    csv_dialect,
     neutralise,
     sheets_response,
     spreadsheet_response,
@@ -46,7 +47,20 @@ DISGUISED = [
 
 def read_csv(content: bytes) -> list[list[str]]:
     assert content.startswith(b"\xef\xbb\xbf"), "a BOM, so Excel reads UTF-8"
-    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+    text = content.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=csv_dialect()[0]))  # as written, in this language
+
+
+def test_csv_follows_the_readers_excel_semicolons_and_decimal_commas_in_swedish():
+    from django.utils import translation
+
+    rows = [("Åsa", 2.5, 3)]
+    with translation.override("sv"):
+        swedish = write_csv(rows, ["name", "score", "n"]).decode("utf-8-sig")
+    with translation.override("en"):
+        english = write_csv(rows, ["name", "score", "n"]).decode("utf-8-sig")
+    assert swedish == "name;score;n\r\nÅsa;2,5;3\r\n"
+    assert english == "name,score,n\r\nÅsa,2.5,3\r\n"
 
 
 def read_xlsx(content: bytes) -> list[list]:

@@ -41,7 +41,16 @@ def launch(make_user, settings):
         sponsor_title="Ekonomichef",
         primary_color="#13294b",
         accent_color="#b5451b",
+        other_languages=["en"],
     )
+    project.set_translation(
+        "en",
+        {
+            "lede": "On 7 January we move to Atlas. It makes your everyday simpler – and here is how.",
+            "why": "<p>Our systems are <strong>fifteen years</strong> old.</p>",
+        },
+    )
+    project.save()
     services.project_set_image(
         project=project,
         slot="hero_image",
@@ -60,6 +69,8 @@ def launch(make_user, settings):
     )
     film.video.save("atlas.mp4", ContentFile(b"\x00" * 64), save=False)
     film.captions.save("atlas.vtt", ContentFile(b"WEBVTT\n\n00:00.000 --> 00:02.000\nHej!\n"), save=False)
+    english = film.captions.storage.save("atlas-en.vtt", ContentFile(b"WEBVTT\n\n00:00.000 --> 00:02.000\nHi!\n"))
+    film.set_translation("en", {"title": "Atlas in two minutes", "captions": english})
     film.save()
     make_meeting(project, sessions=2, capacity=20, title="Informationsträff")
     Question.objects.create(
@@ -86,10 +97,11 @@ def test_an_employee_books_a_seat_asks_and_answers_the_pulse(page, live_server, 
     page.set_viewport_size(SIZES[size])
     page.goto(f"{live_server.url}/p/{link.token}/")
 
-    expect(page.locator("h1")).to_have_text(project.lede)
+    expect(page.locator("h1")).to_have_text(project.in_language("en").lede)  # Erik reads English
     expect(page.get_by_text("Hello Erik!")).to_be_visible()
     expect(page.get_by_alt_text("Kollegor vid en skärm")).to_be_visible()
-    expect(page.locator("video track[kind=captions]")).to_have_count(1)
+    expect(page.locator("video track[kind=captions]")).to_have_count(2)  # Swedish and English captions
+    expect(page.locator("video track[default]")).to_have_attribute("srclang", "en")
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]  # no sideways scrolling
     assert_accessible()
 
@@ -182,10 +194,11 @@ def test_the_switcher_changes_the_language(page, live_server, launch):
     page.goto(f"{live_server.url}/p/{link.token}/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
-    page.get_by_role("button", name="På svenska").click()
+    page.get_by_role("button", name="Svenska").click()
 
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     expect(page.get_by_text("Jag förstår varför vi gör den här förändringen.")).to_be_visible()
+    expect(page.locator("h1")).to_have_text(project.lede)  # the story in Swedish too, not only the words around it
     assert page.url == f"{live_server.url}/p/{link.token}/"
 
 

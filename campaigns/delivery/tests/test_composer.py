@@ -157,3 +157,30 @@ def test_the_local_outbox_gets_the_same_email(
     assert result.sent == 1
     assert parsed["To"] == "asa@example.se" and parsed["Subject"].startswith("Hej Åsa")
     assert "Hej Åsa!" in parsed.get_body(("html",)).get_content()
+
+
+def test_each_language_is_a_shape_of_its_own_on_the_fast_path(
+    project, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    project.refresh_from_db()
+    project.other_languages = ["en"]
+    project.save()
+    people = [make_employee(**PEOPLE[0]), make_employee(email="john@example.se", first_name="John", language="en")]
+    batches = []
+    monkeypatch.setattr(delivery, "_publish", lambda ids: batches.append(ids))
+    FAST.clear()
+    _record_fast_path(monkeypatch)
+    asset, send = scheduled_email(project, owner, make_audience(project, *people))
+    asset.set_translation("en", {"subject": "Hi {{ first_name }}", "body": "<p>Hi {{ first_name }}!</p>"})
+    asset.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.dispatch_due(now=after_due(send))
+    for ids in batches:
+        delivery.send_batch(delivery_ids=ids)
+
+    outbox = {m.to[0]: m for m in mail.outbox}
+    assert sorted(FAST) == ["asa@example.se", "john@example.se"]  # neither fell back to the renderer
+    assert outbox["john@example.se"].subject == "Hi John"
+    for address in outbox:
+        slow = _slow(asset, address)
+        assert outbox[address].subject == slow.subject and outbox[address].body == slow.body

@@ -11,6 +11,7 @@ from django.urls import reverse
 from campaigns.delivery.emails import html_to_text, landing_url_for, render_campaign_email
 from campaigns.models import Asset, AssetEvent
 from campaigns.tests.asset_helpers import make_email, make_employee, make_image, make_meeting
+from campaigns.tests.landing_helpers import bilingual
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 
@@ -138,17 +139,58 @@ def test_it_shows_the_meeting_card_with_its_sessions(project, owner):
 
 
 @pytest.mark.django_db
-def test_it_renders_in_the_employees_language(project, owner):
-    asset = make_email(project, owner, body="<p>{{ go_live }}</p>")
-    assert "1 mars 2027" in _render(asset, make_employee(language="sv")).text
-    english = _render(asset, make_employee(email="john@example.se", language="en"))
-    assert "1 March 2027" in english.text
-    assert 'lang="en"' in english.html
+def test_it_renders_in_the_employees_language_body_and_everything_around_it(project, owner):
+    bilingual(project)
+    meeting = make_meeting(project, owner)
+    meeting.set_translation("en", {"headline": "Information meeting on the new finance system"})
+    meeting.save()
+    session = meeting.sessions.get()
+    session.set_translation("en", {"place": "The Hall, 1 Main Street"})
+    session.save()
+    asset = make_email(project, owner, body="<p>{{ go_live }}</p>", meeting=meeting)
+    asset.set_translation(
+        "en",
+        {
+            "subject": "Why we are changing, {{ first_name }}",
+            "body": "<p>Live on {{ go_live }}</p>",
+            "button_label": "Read on",
+        },
+    )
+    asset.save()
+
+    swedish = _render(asset, make_employee(language="sv"))
+    english = _render(asset, make_employee(email="john@example.se", first_name="John", language="en"))
+
+    assert "1 mars 2027" in swedish.text and swedish.subject == "Hej Anna, därför byter vi system"
+    assert 'lang="sv"' in swedish.html and "Aulan, Storgatan 1" in swedish.html
+    assert english.subject == "Why we are changing, John"
+    assert "Live on 1 March 2027" in english.text and "Read on" in english.html
+    assert 'lang="en"' in english.html and "Monday 15 February" in english.html  # the meeting card's date
+    assert "Information meeting on the new finance system" in english.html and "The Hall, 1 Main Street" in english.html
+    assert "because Nytt ekonomisystem affects your work in Ekonomi" in english.html  # the footer
+    for swedish_word in ("mars", "Måndag", "Läs mer", "Aulan", "påverkar"):
+        assert swedish_word not in english.html
+
+
+@pytest.mark.django_db
+def test_an_email_not_yet_written_in_the_readers_language_comes_whole_in_the_primary_one(project, owner):
+    bilingual(project)
+    asset = make_email(project, owner, body="<p>{{ go_live }}</p>")  # no English version
+    finnish_reader = make_employee(email="aino@example.se", language="fi")  # a language the project lacks
+
+    for employee in (make_employee(email="john@example.se", language="en"), finnish_reader):
+        rendered = _render(asset, employee)
+        assert 'lang="sv"' in rendered.html and "1 mars 2027" in rendered.text
+        assert "March" not in rendered.html and "because" not in rendered.html  # never a mix
 
 
 @pytest.mark.django_db
 def test_it_says_why_the_employee_gets_it_and_comes_from_the_sponsor(project, owner):
-    rendered = _render(make_email(project, owner), make_employee(language="en"))
+    bilingual(project)
+    asset = make_email(project, owner)
+    asset.set_translation("en", {"subject": "Why we are changing systems", "body": "<p>On {{ go_live }}.</p>"})
+    asset.save()
+    rendered = _render(asset, make_employee(language="en"))
     assert "because Nytt ekonomisystem affects your work in Ekonomi" in rendered.html
     assert "Karin Lind" in rendered.from_email
     assert "Karin Lind" in rendered.html and "CFO" in rendered.html
@@ -227,7 +269,10 @@ def test_previews_and_test_sends_carry_no_working_personal_link(client, project,
 
 @pytest.mark.django_db
 def test_a_test_goes_to_several_addresses_in_the_language_chosen(client, project, editor, smtp_inbox):
+    bilingual(project)
     asset = make_email(project, editor)
+    asset.set_translation("en", {"subject": "Why we are changing systems", "body": "<p>On {{ go_live }}.</p>"})
+    asset.save()
     anna = make_employee()  # Swedish
     client.force_login(editor)
 
@@ -239,7 +284,7 @@ def test_a_test_goes_to_several_addresses_in_the_language_chosen(client, project
     assert sorted(e.rcpt_tos[0] for e in smtp_inbox.envelopes) == ["a@example.se", "b@example.se"]
     message = email.message_from_bytes(smtp_inbox.envelopes[0].content, policy=email.policy.default)
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert '<html lang="en"' in html or 'lang="en"' in html  # rendered in English for this test
+    assert '<html lang="en"' in html and "On 1 March 2027." in html  # rendered in English for this test
     assert asset.events.filter(action=AssetEvent.Action.TEST_SENT).count() == 2
 
 

@@ -117,6 +117,20 @@ def test_test_sends_and_attachments_are_listed_too(client, staff, outbox_dir):
     assert client.get(reverse("campaigns:outbox_message_html", args=[name, 0])).status_code == 404
 
 
+def test_times_are_shown_in_the_organisations_time_zone(client, staff, outbox_dir):
+    message = EmailMultiAlternatives("Inbjudan", "Välkommen", "a@example.se", ["b@example.se"])
+    message.extra_headers["Date"] = "Tue, 12 Jan 2027 08:30:00 +0000"  # 09:30 in Stockholm in winter
+    message.send()
+    client.force_login(staff)
+    name = _only_file(outbox_dir)
+
+    listing = client.get(reverse("campaigns:outbox")).content.decode()
+    page = client.get(reverse("campaigns:outbox_message", args=[name, 0])).content.decode()
+
+    assert "09:30" in listing and "08:30" not in listing
+    assert "09:30" in page  # the raw headers further down keep their own +0000
+
+
 def test_the_list_is_paginated(client, staff, outbox_dir, settings):
     connection = mail.get_connection()
     connection.send_messages([mail.EmailMessage(f"Nr {i}", "x", "a@example.se", ["b@example.se"]) for i in range(30)])

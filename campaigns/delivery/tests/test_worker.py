@@ -143,6 +143,7 @@ def test_an_smtp_server_answering_451_for_a_while_gets_everything_after(project,
     env = worker_env(redis, sink, DELIVERY_BATCH_SIZE=BATCH, DELIVERY_RETRY_BASE_SECONDS=1)
     workers(env)
     sink.handler.refuse_until = time.monotonic() + 6
+    sink.handler.refuse_first = 2 * BATCH  # a spell of refusals even when the workers start late
     dispatch(env)
 
     _until_sent(asset, n, env, timeout=90)

@@ -10,7 +10,7 @@ from icalendar import Calendar
 
 from campaigns.landing import services as landing
 from campaigns.models import Booking, MeetingSession
-from campaigns.tests.landing_helpers import clean_cache, make_employee, make_meeting, personal_link  # noqa: F401
+from campaigns.tests.landing_helpers import bilingual, clean_cache, make_employee, make_meeting, personal_link  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("clean_cache")
 
@@ -32,6 +32,7 @@ def _event(calendar: Calendar):
 def test_booking_on_a_personal_link_is_one_click_and_the_invite_arrives(
     client, project, smtp_inbox, django_capture_on_commit_callbacks
 ):
+    bilingual(project)
     anna = make_employee(language="en")
     link = personal_link(project, anna)
     _meeting, (session,) = make_meeting(project, capacity=3)

@@ -25,7 +25,7 @@ from campaigns.models import (
     SenderKind,
     Stage,
 )
-from campaigns.tests.landing_helpers import clean_cache, make_employee, make_meeting, personal_link  # noqa: F401
+from campaigns.tests.landing_helpers import bilingual, clean_cache, make_employee, make_meeting, personal_link  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_cache")]
 
@@ -77,6 +77,7 @@ def test_the_personal_link_takes_its_audience_from_the_last_delivery(project, ow
 
 
 def test_the_personal_page_greets_the_employee_and_shows_the_lede_first(client, project):
+    bilingual(project)
     link = personal_link(project, make_employee(language="en"))
 
     response = client.get(f"/p/{link.token}/")
@@ -92,6 +93,7 @@ def test_the_personal_page_greets_the_employee_and_shows_the_lede_first(client, 
 
 
 def test_a_personal_link_speaks_the_employees_language(client, project):
+    bilingual(project)
     swede = personal_link(project, make_employee("sven@example.se", language="sv"))
     briton = personal_link(project, make_employee("bob@example.se", language="en"))
 
@@ -103,6 +105,7 @@ def test_a_personal_link_speaks_the_employees_language(client, project):
 
 
 def test_the_general_link_speaks_the_browsers_language(client, project):
+    bilingual(project)
     en = client.get(f"/l/{project.slug}/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9").content.decode()
     sv = Client().get(f"/l/{project.slug}/", HTTP_ACCEPT_LANGUAGE="sv-SE").content.decode()
 
@@ -111,6 +114,7 @@ def test_the_general_link_speaks_the_browsers_language(client, project):
 
 
 def test_the_switcher_overrides_the_employees_language(client, project):
+    bilingual(project)
     link = personal_link(project, make_employee(language="sv"))
 
     response = client.post("/i18n/setlang/", {"language": "en", "next": f"/p/{link.token}/"})
@@ -395,6 +399,7 @@ def test_viewers_read_the_inbox_but_cannot_answer_and_outsiders_see_nothing(clie
 
 
 def test_an_empty_question_is_refused_on_the_page(client, project):
+    bilingual(project)
     response = client.post(f"/l/{project.slug}/ask/", {"text": "  "}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 400
@@ -458,6 +463,7 @@ def test_a_score_outside_one_to_five_or_a_missing_reaction_is_refused(client, pr
 
 
 def test_the_page_shows_film_milestones_sponsor_sessions_and_faq(client, project, owner):
+    bilingual(project)
     from campaigns.tests.asset_helpers import make_image
 
     poster_image = make_image(project, owner, alt="Filmens första bild")
@@ -606,6 +612,7 @@ def test_a_personal_page_shows_the_persons_own_state_not_a_cached_neighbours(cli
 
 
 def test_a_personal_link_never_gets_the_general_links_cached_page(client, project):
+    bilingual(project)
     make_meeting(project)
     anna = make_employee("anna@example.se", first_name="Anna", language="en")
     nameless = make_employee("nn@example.se", first_name="", language="en")

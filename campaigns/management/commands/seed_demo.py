@@ -68,6 +68,26 @@ HOW = (
 )
 
 
+# The story in English, for the colleagues who read English (Atlas is written in Swedish first).
+STORY_EN = {
+    "why": (
+        "<p>Our three finance and purchasing systems are more than fifteen years old. The supplier stops "
+        "supporting them next year, and today a simple order takes <strong>four days</strong> on average "
+        "from need to purchase order.</p><p>Atlas brings purchasing, invoices and follow-up into one place. "
+        "That frees time for work with customers and gives us more reliable figures.</p>"
+    ),
+    "what_changes": (
+        "<ul><li>Orders, approvals and invoices are done in Atlas, in the browser or on your phone.</li>"
+        "<li>The paper purchase form goes away.</li><li>You see the status of your orders at once.</li></ul>"
+    ),
+    "how_it_affects_me": (
+        "<p>If you order materials or approve invoices, you start using Atlas on the day we go live. "
+        "Everyone else gets a simpler everyday: fewer reminders and faster deliveries.</p>"
+        "<p>You get a short training at your site before then, and support on site the first week.</p>"
+    ),
+    "sponsor_title": "Chief Financial Officer",
+}
+
 PRINT_HEADLINES = {
     "Affisch för lunchrum och verkstad": "Snart blir det enklare att beställa",
     "Informationsblad: vad ändras för mig": "Atlas – det här ändras för dig",
@@ -81,6 +101,27 @@ PREHEADERS = {
     "Driftstart: så kommer du igång": "Logga in, hitta dina beställningar och få hjälp – på fem minuter.",
     "Pulsmätning": "Fem påståenden, en minut: säg hur redo du känner dig.",
     "Ni frågade, vi svarar": "Svaren på era vanligaste frågor, och hur en kollega kom igång.",
+}
+
+PREHEADERS_EN = {
+    "Teaser: något nytt är på väg": "A first look at Atlas – and why we are changing.",
+    "Sponsorns varför": "Karin Åström on what the change means for us, and what stays the same.",
+    "Driftstart: så kommer du igång": "Sign in, find your orders and get help – in five minutes.",
+    "Pulsmätning": "Five statements, one minute: tell us how ready you feel.",
+    "Ni frågade, vi svarar": "The answers to your most common questions, and how a colleague got started.",
+}
+PRINT_HEADLINES_EN = {
+    "Affisch för lunchrum och verkstad": "Ordering is about to get easier",
+    "Informationsblad: vad ändras för mig": "Atlas – what changes for you",
+}
+PLACES_EN = {
+    "Verkstadens lunchrum, hall B": "The workshop's lunch room, hall B",
+    "Lagrets fikarum": "The warehouse coffee room",
+    "Konferensrum Hjälmaren": "Conference room Hjälmaren",
+    "Stora mötesrummet, Kungsgatan 7": "The large meeting room, Kungsgatan 7",
+    "Kafeterian": "The cafeteria",
+    "Konferensrum Mälaren, Kopparbergsvägen 10": "Conference room Mälaren, Kopparbergsvägen 10",
+    "Aulan, Sveavägen 44": "The auditorium, Sveavägen 44",
 }
 
 FLEX_PREHEADERS = {
@@ -221,7 +262,20 @@ class Command(BaseCommand):
                 tracking_mode=ChangeProject.TrackingMode.ANONYMOUS,
                 primary_color="#13294b",
                 accent_color="#b5451b",
+                language="sv",
+                other_languages=["en"],
             )
+            with translation.override("en"):
+                day_month_en = date_format(go_live, "j F")
+            project.set_translation(
+                "en",
+                {
+                    "lede": f"On {day_month_en} we move to Atlas, one system for purchasing and invoices. "
+                    "It makes your everyday simpler – and here is how.",
+                    **STORY_EN,
+                },
+            )
+            project.save(update_fields=["translations"])
             Membership.objects.create(project=project, user=editor, role=Membership.Role.EDITOR, invited_by=manager)
             Membership.objects.create(project=project, user=sponsor, role=Membership.Role.VIEWER, invited_by=manager)
         if project.hero_image_id is None:
@@ -335,6 +389,12 @@ class Command(BaseCommand):
                 # Questions after the sponsor's why and the answers go to the team's shared mailbox.
                 reply_to = ReplyTo.MAILBOX if assets[title].sender_kind == SenderKind.SPONSOR else ReplyTo.SENDER
                 Asset.objects.filter(pk=assets[title].pk).update(preheader=preheader, reply_to=reply_to)
+        # The English versions came with the template (its English sibling); the grey lines are the demo's own.
+        for title, asset in assets.items():
+            asset.refresh_from_db()
+            if title in PREHEADERS_EN:
+                asset.set_translation("en", {"preheader": PREHEADERS_EN[title]})
+                asset.save(update_fields=["translations"])
         plan.asset_create(
             project=project,
             by=by,
@@ -354,9 +414,10 @@ class Command(BaseCommand):
         def session(meeting: Asset, offset_days: int, hour: int, minute: int, **fields) -> None:
             day = _weekday(project.go_live + timedelta(days=offset_days))
             starts = timezone.make_aware(datetime.combine(day, time(hour, minute)))
-            MeetingSession.objects.create(
-                meeting=meeting, starts_at=starts, ends_at=starts + timedelta(hours=1), **fields
-            )
+            made = MeetingSession(meeting=meeting, starts_at=starts, ends_at=starts + timedelta(hours=1), **fields)
+            if fields.get("place") in PLACES_EN:
+                made.set_translation("en", {"place": PLACES_EN[fields["place"]]})
+            made.save()
 
         session(workshop, -42, 13, 0, site="Västerås", place="Konferensrum Mälaren, Kopparbergsvägen 10", capacity=14)
         session(meetings, -21, 6, 45, site="Västerås", place="Verkstadens lunchrum, hall B", capacity=60)
@@ -385,6 +446,11 @@ class Command(BaseCommand):
         # The plan template titles its assets for the plan; print needs words written for the wall.
         for title, headline in PRINT_HEADLINES.items():
             Asset.objects.filter(project=project, title=title, headline__in=("", title)).update(headline=headline)
+            for asset in Asset.objects.filter(project=project, title=title):
+                asset.set_translation(
+                    "en", {"headline": PRINT_HEADLINES_EN[title]}
+                )  # made from the headline as it is now
+                asset.save(update_fields=["translations"])
         # The poster advertises the information meetings: one version per site, with that site's sessions.
         meetings = Asset.objects.filter(project=project, title="Informationsträffar", channel="meeting").first()
         Asset.objects.filter(project=project, channel="poster", meeting=None).update(meeting=meetings)

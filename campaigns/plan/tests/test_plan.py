@@ -291,7 +291,7 @@ def test_the_csv_export_reads_back_and_is_formula_safe(client, project, viewer, 
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))  # Swedish Excel
     assert len(rows) == 3
     first = rows[1]
     assert first[1] == "-35"

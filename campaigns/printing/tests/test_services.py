@@ -212,14 +212,31 @@ def test_a_print_ready_poster_has_bleed_and_crop_marks(branded, owner):
     assert top - bottom == pytest.approx(A3_POINTS[1], abs=0.5)
 
 
-def test_an_english_version_is_a_variant_of_its_own(branded, owner):
+def test_an_english_version_is_a_variant_of_its_own_in_english_from_top_to_bottom(branded, owner):
+    branded.other_languages = ["en"]
+    branded.set_translation("en", {"why": "<p>The old system is worn out.</p>"})
+    branded.save()
+    handout = make_print(branded, owner, channel="handout", title="Handout")
+    handout.set_translation("en", {"headline": "A new finance system", "body": "<p>What changes for you.</p>"})
+    handout.save()
+
+    renders = render_now(handout, print_ready=False)  # the English version comes by itself
+
+    assert {r.language for r in renders} == {"sv", "en"}
+    english = text_of(next(r for r in renders if r.language == "en"))
+    assert "Why are we doing this?" in english and "The old system is worn out." in english
+    assert "A new finance system" in english and "uttjänt" not in english and "Skanna" not in english
+
+
+def test_a_version_in_a_language_the_piece_is_not_written_in_is_the_primary_one_whole(branded, owner):
+    branded.other_languages = ["en"]
+    branded.save()
     handout = make_print(branded, owner, channel="handout", title="Handout")
 
     renders = render_now(handout, language="en", print_ready=False)
 
-    assert {r.language for r in renders} == {"sv", "en"}
-    english = next(r for r in renders if r.language == "en")
-    assert "Why are we doing this?" in text_of(english)
+    english = text_of(next(r for r in renders if r.language == "en"))
+    assert "Varför gör vi det här?" in english and "Why are we doing this?" not in english  # never a mix
 
 
 def test_the_print_pack_holds_every_current_pdf(branded, owner):

@@ -106,7 +106,11 @@ def test_an_editor_renders_and_the_worker_is_queued_after_commit(
 
 
 def test_an_editor_adds_a_print_ready_english_version(client, editor, project, poster, queued):
+    project.other_languages = ["en"]
+    project.save()
     client.force_login(editor)
+    client.post(reverse("campaigns:print_render", args=[project.slug, poster.pk]), {"language": "de"})
+    assert not PrintRender.objects.filter(asset=poster, language="de").exists()  # not one of the project's
 
     client.post(
         reverse("campaigns:print_render", args=[project.slug, poster.pk]), {"language": "en", "print_ready": "on"}

@@ -25,6 +25,8 @@ NEEDS = {
     "campaigns:member_role": "own",
     "campaigns:member_remove": "own",
     "campaigns:asset_create": "edit",
+    "campaigns:asset_translate": "edit",
+    "campaigns:story_translate": "edit",
     "campaigns:asset_edit": "edit",
     "campaigns:asset_status": "edit",
     "campaigns:asset_test_send": "edit",
@@ -75,6 +77,12 @@ def _asset(project: ChangeProject, channel: str):
 
 def _email_asset_id(project: ChangeProject) -> int:
     return _asset(project, "email").pk
+
+
+def _further_language(project: ChangeProject) -> str:
+    """A language the project writes content in besides its primary one (its translation pages exist)."""
+    ChangeProject.objects.filter(pk=project.pk).update(other_languages=["en"])
+    return "en"
 
 
 def _print_asset_id(project: ChangeProject) -> int:
@@ -132,6 +140,7 @@ ID_FILLERS_BY_ARGUMENT = {
     "asset_id": _print_asset_id,
     "render_id": _print_render_id,
     "page": lambda project: 1,
+    "language": _further_language,
 }
 
 
@@ -177,7 +186,7 @@ def _kwargs(url_name: str, converters: dict, project: ChangeProject) -> dict:
             )
             or ID_FILLERS_BY_ARGUMENT.get(argument)
         )
-        if filler is None or converter != "IntConverter":
+        if filler is None or converter not in ("IntConverter", "SlugConverter"):
             pytest.fail(
                 f"{url_name} takes <{converter}:{argument}> and the permission walker cannot fill it: "
                 f"add a filler to ID_FILLERS in {__name__} (or a reason to NOT_WALKED)."

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audiences", "0003_employee_scim_provisioning"),
+        ("audiences", "0006_employee_language_and_order"),
     ]
 
     operations = [

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0012_team_notifications"),
+        ("campaigns", "0013_content_languages"),
     ]
 
     operations = [
