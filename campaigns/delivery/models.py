@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.delivery.reasons import reason_text
 from campaigns.plan.models import Asset
 
 
@@ -114,6 +115,11 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset_id} → {self.employee_id} ({self.status})"
+
+    @property
+    def reason(self) -> str:
+        """Why it waits or failed, in the reader's language (`last_error` keeps it in none)."""
+        return reason_text(self.last_error)
 
 
 class TrackedLink(models.Model):

@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from audiences.models import Employee
 from audiences.selectors import audience_members, reachable_employees
+from campaigns.delivery import reasons
 from campaigns.delivery.composer import Composer, send_one
 from campaigns.delivery.smtp import ConnectionLost
 from campaigns.delivery.stopping import StopWatch, stop_flag_after_commit
@@ -665,10 +666,7 @@ class _Marker:
         now = timezone.now()
         for delivery in deliveries:
             if delivery.attempts >= _setting("DELIVERY_MAX_ATTEMPTS"):
-                self.failed(
-                    delivery.pk,
-                    _("Gave up after %(n)d attempts: %(reason)s") % {"n": delivery.attempts, "reason": reason},
-                )
+                self.failed(delivery.pk, reasons.gave_up(delivery.attempts, reason))
                 continue
             delay = _backoff(delivery.attempts)
             updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
@@ -791,7 +789,7 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
                 pace.wait()  # before the stop check: a pause during the wait still stops this message
                 if time.monotonic() > hand_back_at:
                     marker.flush()
-                    marker.hand_back(deliveries[index:], defer=_("Paced: continued in a new batch."), delay=0)
+                    marker.hand_back(deliveries[index:], defer=reasons.paced(), delay=0)
                     break
             if watch.should_stop(delivery.asset_id):
                 end = index
@@ -803,7 +801,7 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
                 continue
             employee = delivery.employee
             if employee is None or not employee.email or employee.erased_at is not None:
-                marker.failed(delivery.pk, _("The recipient was erased from the directory."))
+                marker.failed(delivery.pk, reasons.erased())
                 index += 1
                 continue
             try:
@@ -812,7 +810,7 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
                 raise  # the database, not this person: the whole batch is retried
             except Exception as exc:
                 logger.exception("delivery %s could not be composed", delivery.pk)
-                marker.temporary([delivery], _("The email could not be composed: %(error)s") % {"error": exc})
+                marker.temporary([delivery], reasons.could_not_compose(exc))
                 index += 1
                 continue
             handing = True

@@ -105,6 +105,26 @@ def test_a_viewer_sees_progress_and_failures_but_no_buttons(client, running, vie
     assert (status.json()["sent"], status.json()["failed"], status.json()["remaining"]) == (2, 1, 0)
 
 
+def test_a_reason_written_by_a_swedish_worker_reads_in_each_viewers_language(client, running, viewer):
+    from django.utils import translation
+
+    from campaigns.delivery import reasons
+
+    with translation.override("sv"):  # the worker runs in the organisation's language
+        stored = reasons.gave_up(5, reasons.could_not_compose("bad header"))
+    Delivery.objects.filter(pk=Delivery.objects.order_by("pk")[1].pk).update(
+        status=Delivery.Status.FAILED, last_error=stored, attempts=5
+    )
+    client.force_login(viewer)
+
+    english = client.get(running.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    swedish = client.get(running.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+
+    assert "Gave up after 5 attempts: The email could not be composed: bad header" in english
+    assert "Gav upp efter 5 försök: E-postmeddelandet kunde inte sättas ihop: bad header" in swedish
+    assert "code&quot;" not in english and "code&quot;" not in swedish  # never the stored form
+
+
 def test_an_editor_retries_failed_from_the_panel(client, running, editor, settings, monkeypatch):
     settings.EMAIL_BACKEND = "campaigns.tests.delivery_helpers.RefusingBackend"
     RefusingBackend.replies = {"person1@example.se": (550, b"5.1.1 No such user here")}

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from django.utils import translation
 
 from audiences.models import AudienceMember, Employee
 from campaigns.delivery import services as delivery
@@ -121,7 +122,11 @@ def test_a_row_that_cannot_be_composed_fails_alone_with_a_reason(project, owner,
 
     bad = Delivery.objects.get(asset=asset, employee=poison)
     assert bad.status == Delivery.Status.FAILED and bad.attempts == 2
-    assert "could not be composed" in bad.last_error  # (new msgid; the worker speaks the default language)
+    # The worker speaks the organisation's language; the reason is stored in none and read in the reader's.
+    with translation.override("en"):
+        assert bad.reason.startswith("Gave up after 2 attempts: The email could not be composed: ")
+    with translation.override("sv"):
+        assert bad.reason.startswith("Gav upp efter 2 försök: E-postmeddelandet kunde inte sättas ihop: ")
     assert _sent(asset) == n and sink.handler.total == n
     assert "everyone@example.se" not in sink.handler.received
 
