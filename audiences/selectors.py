@@ -34,6 +34,7 @@ EXPORT_FIELDS = (
     "title",
     "manager",
     "language",
+    "time_zone",
     "is_active",
 )
 

@@ -23,6 +23,7 @@ FIELDS = (
     "title",
     "manager",
     "language",
+    "time_zone",
 )
 EXTRA = "extra"  # the column goes to Employee.extra under its header
 IGNORE = ""  # the column is not imported
@@ -65,6 +66,7 @@ HEADER_NAMES = {
     "title": ["Title", "Job title", "Position", "Role", "Befattning", "Roll", "Titel", "Yrkestitel"],
     "manager": ["Manager", "Line manager", "Chef", "Närmaste chef"],
     "language": ["Language", "Preferred language", "Språk", "Föredraget språk"],
+    "time_zone": ["Time zone", "Timezone", "TZ", "Tidszon", "Tidzon"],
 }
 
 
