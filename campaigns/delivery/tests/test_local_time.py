@@ -5,6 +5,7 @@ import zoneinfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from audiences.models import Employee, validate_time_zone
 from campaigns.delivery import services as delivery
@@ -81,3 +82,51 @@ def test_the_schedule_form_offers_local_time(client, email, editor):
     url = reverse("campaigns:asset_send_schedule", args=[email.project.slug, email.pk])
     client.post(url, {"local_time": "1"})
     assert EmailSend.objects.get().local_time == datetime.time(9, 0)
+
+
+def test_each_reader_gets_it_in_their_language_at_nine_in_their_zone(
+    project, owner, published, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from campaigns.tests.landing_helpers import bilingual
+
+    bilingual(project)
+    people = [
+        make_employee(email="anna@example.se", language="sv"),  # Stockholm, the organisation's zone
+        make_employee(email="amy@example.co.uk", first_name="Amy", language="en", time_zone="Europe/London"),
+        make_employee(email="aino@example.fi", first_name="Aino", language="en", time_zone="Europe/Helsinki"),
+        make_employee(email="axel@example.fi", first_name="Axel", language="sv", time_zone="Europe/Helsinki"),
+    ]
+    project.refresh_from_db()
+    # Yesterday, so that the batches (which claim by the real clock) may send what each 09:00 releases.
+    day = timezone.localdate() - datetime.timedelta(days=1)
+
+    def nine_in(zone: str) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time(9), tzinfo=zoneinfo.ZoneInfo(zone))
+
+    email = approved_email(project, owner, make_audience(project, *people), fixed_at=nine_in("Europe/Stockholm"))
+    email.set_translation("en", {"subject": "Why we are changing, {{ first_name }}", "body": "<p>Hello!</p>"})
+    email.save()
+    send = delivery.email_schedule(asset=email, by=owner, local_time=True)
+    assert send.due_at == nine_in("Europe/Helsinki")
+
+    def run_at(moment: datetime.datetime) -> dict[str, str]:
+        published.clear()
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            delivery.dispatch_due(now=moment)
+        for batch in list(published):
+            delivery.send_batch(delivery_ids=batch)
+        return {message.to[0]: message.subject for message in mail.outbox}
+
+    # One batch, two languages: each composed in its reader's.
+    assert run_at(nine_in("Europe/Helsinki")) == {
+        "aino@example.fi": "Why we are changing, Aino",
+        "axel@example.fi": "Hej Axel, därför byter vi system",
+    }
+    assert run_at(nine_in("Europe/Stockholm")) == {"anna@example.se": "Hej Anna, därför byter vi system"}
+    assert run_at(nine_in("Europe/London")) == {"amy@example.co.uk": "Why we are changing, Amy"}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SENT}
+    send.refresh_from_db()
+    assert send.state == EmailSend.State.DONE
