@@ -34,9 +34,10 @@ class EmployeeAdmin(admin.ModelAdmin):
         "department",
         "site",
         "language",
+        "time_zone",
         "is_active",
     ]
-    list_filter = ["is_active", "language", "department", "site"]
+    list_filter = ["is_active", "language", "time_zone", "department", "site"]
     search_fields = ["email", "first_name", "last_name", "employee_number", "title", "external_id", "user_name"]
     # The identity provider owns its ids; an edit here would break the link SCIM keeps.
     readonly_fields = ["created_at", "updated_at", "erased_at", "external_id", "user_name", "deprovisioned_at"]

@@ -137,7 +137,21 @@ SITES = [("Västerås", 0.38), ("Stockholm", 0.22), ("Eskilstuna", 0.16), ("Upps
 EMAIL_DOMAIN = "norrstromenergi.se"
 ORGANISATION = "Norrström Energi AB"
 
-HEADERS = ["Anställningsnummer", "Förnamn", "Efternamn", "E-post", "Avdelning", "Ort", "Befattning", "Chef", "Språk"]
+# Offices abroad, each with its time zone; at home the column is empty (the organisation's zone).
+OFFICES_ABROAD = {"Helsingfors": "Europe/Helsinki", "London": "Europe/London"}
+
+HEADERS = [
+    "Anställningsnummer",
+    "Förnamn",
+    "Efternamn",
+    "E-post",
+    "Avdelning",
+    "Ort",
+    "Befattning",
+    "Chef",
+    "Språk",
+    "Tidszon",
+]
 
 
 def _ascii_local_part(text: str) -> str:
@@ -165,6 +179,14 @@ def demo_employee_rows(count: int = 340, seed: int = 2026) -> Iterator[dict[str,
         department = rng.choices(departments, dept_weights)[0]
         site = rng.choices(sites, site_weights)[0]
         number = f"NE{10000 + i}"
+        title = rng.choice(titles[department])
+        language = "en" if rng.random() < 0.08 else "sv"
+        # Without drawing again (the same people every time): half the English readers work in the
+        # London office, and every twentieth person in the Helsinki one (a Finland-Swede reads Swedish).
+        if language == "en" and i % 2 == 0:
+            site = "London"
+        elif i % 20 == 7:
+            site = "Helsingfors"
         # The first person of each department and site manages the rest there (the Chef column holds their ID).
         manager = managers.setdefault((department, site), number)
         yield {
@@ -174,7 +196,8 @@ def demo_employee_rows(count: int = 340, seed: int = 2026) -> Iterator[dict[str,
             "E-post": email,
             "Avdelning": department,
             "Ort": site,
-            "Befattning": rng.choice(titles[department]),
+            "Befattning": title,
             "Chef": "" if manager == number else manager,
-            "Språk": "en" if rng.random() < 0.08 else "sv",
+            "Språk": language,
+            "Tidszon": OFFICES_ABROAD.get(site, ""),
         }

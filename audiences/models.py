@@ -1,4 +1,7 @@
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -7,6 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from lib.collation import people_order
 from lib.translations import content_languages
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name such as Europe/Helsinki (or empty for the organisation's)."""
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a time zone (for example Europe/Helsinki)."), params={"value": value})
 
 
 class Employee(models.Model):
@@ -47,6 +56,16 @@ class Employee(models.Model):
     deprovisioned_at = models.DateTimeField(_("removed by the identity provider"), null=True, blank=True)
     # The language the person reads (CONTENT_LANGUAGES: Swedish and English, and any added there).
     language = models.CharField(_("language"), max_length=2, choices=content_languages, default=Language.SWEDISH)
+    # Empty: the organisation's zone (settings.TIME_ZONE). Decides when "09:00 local time" is for them.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_time_zone],
+        help_text=_("For example Europe/Helsinki or Europe/London. Empty: the organisation's time zone."),
+    )
     extra = models.JSONField(_("extra attributes"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True)

@@ -35,6 +35,7 @@ EXPORT_FIELDS = (
     "title",
     "manager",
     "language",
+    "time_zone",
     "is_active",
 )
 

@@ -38,7 +38,7 @@ EXPORT_FORMATS = ("csv", "xlsx")
 def _export_headers() -> list[str]:
     return [
         _("Employee ID"), _("First name"), _("Last name"), _("Email"), _("Department"), _("Site"),
-        _("Title"), _("Manager"), _("Language"), _("Active"),
+        _("Title"), _("Manager"), _("Language"), _("Time zone"), _("Active"),
     ]  # fmt: skip
 
 

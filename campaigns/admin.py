@@ -353,7 +353,8 @@ class EngagementCounterAdmin(ReadOnlyProjectAdmin):
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnly, PeopleTrackedAdmin):
     project_path = "asset__project"
-    exclude = ["token"]
+    exclude = ["token", "last_error"]
+    readonly_fields = ["reason"]
     list_display = [
         "employee",
         "asset",
@@ -368,6 +369,10 @@ class DeliveryAdmin(ReadOnly, PeopleTrackedAdmin):
     list_select_related = ["employee", "asset"]
     search_fields = ["employee__email", "asset__title", "message_id", "last_error"]
     show_full_result_count = False  # a send may have 100 000 rows; counting them twice per page is waste
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj: Delivery) -> str:
+        return obj.reason  # the stored reason, in the reader's language
 
 
 @admin.register(EmailSend)

@@ -286,9 +286,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_TIMEZONE = TIME_ZONE
+# Queues by urgency, each with workers of its own (Procfile, README "Production deployment"): mail a
+# person waits for never queues behind a 100 000-recipient campaign, a print render or a dashboard.
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+CELERY_TASK_ROUTES = {
+    "campaigns.tasks.notify": {"queue": "interactive"},  # invitations (with the password link), approvals, answers
+    "campaigns.tasks.dispatch_due": {"queue": "interactive"},  # light: starts sends, recovers rows
+    "campaigns.tasks.send_batch": {"queue": "bulk"},
+    "campaigns.tasks.team_talks_remind": {"queue": "bulk"},  # up to one email per late manager
+    "audiences.tasks.run_directory_import": {"queue": "bulk"},
+    "campaigns.print_tasks.*": {"queue": "print"},
+    "campaigns.tasks.dashboard_refresh": {"queue": "dashboards"},
+    "campaigns.tasks.dashboards_refresh_due": {"queue": "dashboards"},
+}
+# How often the beat starts due emails and recovers a dead worker's rows (campaigns/delivery/services.py).
+DELIVERY_DISPATCH_INTERVAL_SECONDS = env.int("DELIVERY_DISPATCH_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE: dict = {
     # The due time of every email lives in the database; this finds what has come due.
-    "dispatch-due-emails": {"task": "campaigns.tasks.dispatch_due", "schedule": 60.0},
+    "dispatch-due-emails": {
+        "task": "campaigns.tasks.dispatch_due",
+        "schedule": float(DELIVERY_DISPATCH_INTERVAL_SECONDS),
+    },
     # Dashboard rollups of active projects: figures are at most this old (editors can refresh at once).
     "refresh-dashboards": {"task": "campaigns.tasks.dashboards_refresh_due", "schedule": 60.0},
     # Per-person engagement of projects closed longer than their retention: anonymised, counts kept.
@@ -303,12 +321,16 @@ DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=300)
 
 # Email delivery (campaigns/delivery.py): recipients per task, and the recovery policy's clocks.
 DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=250)
-# A row claimed longer ago than this belongs to a dead worker (longer than the task's hard time limit).
+# A row claimed longer ago than this belongs to a dead worker: it must be longer than the task's hard
+# time limit (a system check stops start-up otherwise); recovery follows within one dispatcher interval.
 DELIVERY_STUCK_AFTER_SECONDS = env.int("DELIVERY_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT + 240)
 # A queued row whose batch message was published longer ago than this is published again (lost broker).
 DELIVERY_REQUEUE_AFTER_SECONDS = env.int("DELIVERY_REQUEUE_AFTER_SECONDS", default=900)
 DELIVERY_RETRY_BASE_SECONDS = env.int("DELIVERY_RETRY_BASE_SECONDS", default=30)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
+# The relay's limits, held across every worker on every machine through Redis (lib/pacing.py); unset: no limit.
+DELIVERY_MAX_PER_MINUTE = env.int("DELIVERY_MAX_PER_MINUTE", default=None)
+DELIVERY_MAX_PER_HOUR = env.int("DELIVERY_MAX_PER_HOUR", default=None)
 
 # Security: strict by default, relaxed only where DEBUG needs plain http.
 SECURE_CONTENT_TYPE_NOSNIFF = True

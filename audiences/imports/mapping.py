@@ -23,6 +23,7 @@ FIELDS = (
     "title",
     "manager",
     "language",
+    "time_zone",
 )
 EXTRA = "extra"  # the column goes to Employee.extra under its header
 IGNORE = ""  # the column is not imported
@@ -81,6 +82,7 @@ HEADER_NAMES = {
         "Chef anstnr",
     ],
     "language": ["Language", "Preferred language", "Språk", "Föredraget språk"],
+    "time_zone": ["Time zone", "Timezone", "TZ", "Tidszon", "Tidzon"],
 }
 
 

@@ -49,7 +49,14 @@ from .managers import (
     reserve_ids,
 )
 from .mapping import FIELDS, Columns, compile_mapping, guess_mapping
-from .validation import DEFAULT_LANGUAGE, field_label, normalise_language, row_problem
+from .validation import (
+    DEFAULT_LANGUAGE,
+    field_label,
+    normalise_language,
+    normalise_time_zone,
+    row_problem,
+    time_zone_problem,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -330,6 +337,11 @@ class _Engine:
 
         if "language" in values:
             values["language"] = normalise_language(values["language"])
+        if "time_zone" in values:
+            zone = normalise_time_zone(values["time_zone"])
+            if zone is None:
+                return self._reject(row, values, time_zone_problem(values["time_zone"]), position)
+            values["time_zone"] = zone
         extra = {key_: cells[i] for i, key_ in columns.extra}
         if position is not None:
             employee_id, old_number, old_email, is_active, fingerprint = existing.rows[position]

@@ -1,9 +1,10 @@
-"""Checking the values of one row of an HR export: languages, emails, lengths; each problem a reason for the person who uploaded it."""
+"""Checking the values of one row of an HR export: languages, time zones, emails, lengths; each problem a reason for the person who uploaded it."""
 
 from __future__ import annotations
 
 import functools
 import re
+import zoneinfo
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +43,8 @@ def _known_languages() -> dict[str, str]:
 DEFAULT_LANGUAGE = Employee.Language.SWEDISH.value  # a plain str: enums hash and adapt differently
 
 _MAX_LENGTHS = {name: Employee._meta.get_field(name).max_length for name in FIELDS}
-_SHORTEST_LIMIT = min(length for name, length in _MAX_LENGTHS.items() if name != "language")  # language: normalised
+# Language and time zone are normalised (a time zone that is no zone is refused before the lengths are looked at).
+_SHORTEST_LIMIT = min(length for name, length in _MAX_LENGTHS.items() if name not in ("language", "time_zone"))
 # A common shape of address that Django's EmailValidator always accepts; anything else goes to the validator.
 _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
@@ -54,6 +56,25 @@ def normalise_language(text: str) -> str:
     folded = text.strip().casefold()
     known = _known_languages()
     return known.get(folded) or known.get(folded.replace("_", "-").split("-")[0]) or DEFAULT_LANGUAGE
+
+
+@functools.cache
+def _time_zones() -> dict[str, str]:
+    return {name.casefold(): name for name in zoneinfo.available_timezones()}
+
+
+def normalise_time_zone(text: str) -> str | None:
+    """The IANA name a time zone cell means, in its own spelling ("europe/helsinki" is Europe/Helsinki);
+    "" for an empty cell (the organisation's zone), None for something that is no time zone."""
+    folded = text.strip().replace(" ", "_").casefold()
+    if not folded:
+        return ""
+    return _time_zones().get(folded)
+
+
+def time_zone_problem(text: str) -> str:
+    """Why a time zone cell cannot be stored, in the words of the directory's own check."""
+    return _("%(value)s is not a time zone (for example Europe/Helsinki).") % {"value": text.strip()}
 
 
 def row_problem(values: dict[str, Any], cells: list[str]) -> str | None:

@@ -8,6 +8,7 @@ publishes only the attributes Launchpad keeps, with the characteristics they rea
 
 from __future__ import annotations
 
+import zoneinfo
 from functools import cache
 from typing import Annotated
 
@@ -60,6 +61,7 @@ _USER_ATTRIBUTES = {
     "displayName": None,
     "title": None,
     "preferredLanguage": None,
+    "timezone": None,
     "active": None,
     "emails": ("value", "type"),
     "addresses": ("locality", "type"),
@@ -87,6 +89,8 @@ def _trimmed(attribute: scim.Attribute, kept: tuple[str, ...] | None, parent: st
         update["mutability"] = scim.Mutability.read_only
     if name in _CANONICAL:
         update["canonical_values"] = _CANONICAL[name]
+    if name == "timezone":  # what the directory accepts: the IANA database's names (read when first asked)
+        update["canonical_values"] = sorted(zoneinfo.available_timezones())
     if name == "manager.$ref":
         update["required"] = scim.Required.false
     return attribute.model_copy(update=update)

@@ -6,7 +6,8 @@
 | emails (primary, else work, else first) | email; userName when no email is sent and it is one |
 | name.givenName, name.familyName | first_name, last_name |
 | title | title |
-| preferredLanguage, else locale | language (sv or en, as the CSV import reads it) |
+| preferredLanguage, else locale | language (any content language, as the CSV import reads it) |
+| timezone | time_zone (an IANA name, as the CSV import reads it; none: the organisation's) |
 | addresses (work, else primary, else first).locality | site |
 | active | is_active |
 | externalId | external_id |
@@ -21,7 +22,7 @@ from typing import Any
 
 import scim2_models as scim
 
-from audiences.imports.validation import normalise_language, valid_email
+from audiences.imports.validation import normalise_language, normalise_time_zone, valid_email
 from audiences.models import Employee
 
 from .schemas import EnterpriseUser, Manager, ScimUser
@@ -34,6 +35,7 @@ WRITTEN_FIELDS = (
     "last_name",
     "title",
     "language",
+    "time_zone",
     "site",
     "external_id",
     "employee_number",
@@ -73,6 +75,7 @@ def employee_resource(employee: Employee, *, base_url: str) -> ScimUser:
         display_name=employee.full_name or None,
         title=employee.title or None,
         preferred_language=employee.language,
+        timezone=employee.time_zone or None,
         active=employee.is_active,
         emails=[scim.Email(value=employee.email, type="work")],
         addresses=[scim.Address(locality=employee.site, type="work")] if employee.site else None,
@@ -126,6 +129,11 @@ def resource_values(user: ScimUser) -> Values:
         )
     address = _pick(user.addresses, "work")
     language = user.preferred_language or user.locale
+    time_zone = normalise_time_zone(_text(user.timezone))
+    if time_zone is None:
+        raise scim.InvalidValueException(
+            detail="timezone must be a time zone of the IANA database, such as Europe/Helsinki", attribute="timezone"
+        )
     enterprise = user[EnterpriseUser]
     manager = enterprise.manager if enterprise else None
     fields = {
@@ -135,6 +143,7 @@ def resource_values(user: ScimUser) -> Values:
         "last_name": _text(user.name.family_name if user.name else None),
         "title": _text(user.title),
         "language": normalise_language(_text(language)),
+        "time_zone": time_zone,
         "site": _text(address.locality if address else None),
         "external_id": _text(user.external_id) or None,
         "employee_number": _text(enterprise.employee_number if enterprise else None) or None,

@@ -161,6 +161,22 @@ def test_the_directory_export_respects_the_filters(client, hr, staff):
     assert "'=cmd|' /C calc'!A0" in [r[6] for r in rows]
 
 
+def test_the_directory_export_carries_the_time_zone_and_imports_again_as_it_was(client, hr, staff):
+    from audiences.imports import directory_import_plan
+
+    Employee.objects.filter(pk=staff["cecilia"].pk).update(time_zone="Europe/Helsinki", language="en")
+    client.force_login(hr)
+    exported = client.get(reverse("audiences:employee_export_csv"), HTTP_ACCEPT_LANGUAGE="sv").content
+
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig")), delimiter=";"))
+    assert "Tidszon" in rows[0] and "Europe/Helsinki" in [r[rows[0].index("Tidszon")] for r in rows[1:]]
+    page = client.get(reverse("audiences:employee_detail", args=[staff["cecilia"].pk])).content.decode()
+    assert "Europe/Helsinki" in page
+    again = directory_import_plan(source=exported)
+    assert again.rejected == 0 and again.created == 0
+    assert not [c for p in again.changed for c in p["changes"] if c["field"] in ("language", "time_zone")]
+
+
 # A project's audiences
 
 

@@ -398,7 +398,7 @@ def _asset_figures(project: ChangeProject) -> dict[tuple, int]:
 
 def _daily_totals(project: ChangeProject, today: datetime.date, events: dict[tuple, int]) -> dict[tuple, int]:
     """Running totals per day: from timestamps where rows have them, today's counter values otherwise."""
-    tz = timezone.get_current_timezone()
+    tz = timezone.get_default_timezone()  # the organisation's days, whoever looks and from wherever
     per_day: dict[str, dict[datetime.date, int]] = {}
 
     def by_day(metric: str, queryset: QuerySet, stamp: str) -> None:

@@ -15,6 +15,7 @@ the normal path; a difference switches the shortcut off for that email and is lo
 import html as html_lib
 import logging
 import re
+import smtplib
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -24,6 +25,7 @@ from django.utils.html import escape
 
 from campaigns.delivery.emails import content_language_of, landing_url_for, render_campaign_email
 from campaigns.delivery.mime import PrebuiltEmail, build_mime, campaign_message
+from campaigns.delivery.smtp import ConnectionLost, sendmail_tracked
 from campaigns.models import Asset, Delivery
 
 __all__ = ["Composer", "PrebuiltEmail", "build_mime", "send_one"]
@@ -49,12 +51,18 @@ def send_one(connection, message: EmailMultiAlternatives) -> None:
 
     A prebuilt email over Django's SMTP backend goes straight to smtplib: the backend would
     only re-parse both addresses (a third of the time per message on a fast relay).
+    A lost connection raises `smtp.ConnectionLost`, which says whether the message may have arrived.
     """
     smtp = getattr(connection, "connection", None)
     if isinstance(message, PrebuiltEmail) and isinstance(connection, SmtpBackend) and smtp is not None:
-        smtp.sendmail(message.envelope_from, message.envelope_to, message.raw)
-    else:
+        sendmail_tracked(smtp, message.envelope_from, message.envelope_to, message.raw)
+        return
+    try:
         connection.send_messages([message])
+    except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+        raise
+    except OSError as exc:  # another backend cannot tell how far it got
+        raise ConnectionLost(exc, may_have_arrived=True) from exc
 
 
 # The composer

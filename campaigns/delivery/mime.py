@@ -133,7 +133,9 @@ def campaign_message(
 ) -> PrebuiltEmail:
     """A campaign email ready to send: the same bytes for a recipient's copy and a test send."""
     from_header = address_header(from_email)
-    to_header = to if to.isascii() else address_header(to)
+    # A line break in an address would add headers of its own: the sanitiser refuses it.
+    plain = to.isascii() and "\r" not in to and "\n" not in to
+    to_header = to if plain else address_header(to)
     raw = build_mime(
         from_header=from_header,
         to=to_header,

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.delivery.reasons import reason_text
 from campaigns.plan.models import Asset
 
 
@@ -33,6 +34,9 @@ class EmailSend(models.Model):
     state = models.CharField(_("state"), max_length=16, choices=State, default=State.SCHEDULED)
     due_at = models.DateTimeField(_("due"))
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    # Set: each recipient gets the email at this time of day in their own time zone, on the day of `due_at`'s
+    # plan (the send starts when the first zone reaches it). Empty: everyone at `due_at`.
+    local_time = models.TimeField(_("local time for each recipient"), null=True, blank=True)
     scheduled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -111,6 +115,11 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset_id} → {self.employee_id} ({self.status})"
+
+    @property
+    def reason(self) -> str:
+        """Why it waits or failed, in the reader's language (`last_error` keeps it in none)."""
+        return reason_text(self.last_error)
 
 
 class TrackedLink(models.Model):

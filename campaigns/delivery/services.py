@@ -22,11 +22,14 @@ Policy for rows left in `sending` (written down because it decides what a crash 
 """
 
 import datetime
+import functools
 import html as html_lib
 import logging
 import re
 import secrets
 import smtplib
+import time
+import zoneinfo
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from itertools import islice
@@ -34,18 +37,22 @@ from itertools import islice
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
+from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audiences.models import Employee
 from audiences.selectors import audience_members, reachable_employees
 from campaigns.cascade.selectors import team_lists
 from campaigns.cascade.services import team_talks_create
+from campaigns.delivery import reasons
 from campaigns.delivery.composer import Composer, send_one
 from campaigns.delivery.emails import Briefing
+from campaigns.delivery.smtp import ConnectionLost
+from campaigns.delivery.stopping import StopWatch, stop_flag_after_commit
 from campaigns.models import (
     EMAIL_CHANNELS,
     Asset,
@@ -63,6 +70,7 @@ from campaigns.models import (
     TrackedLink,
 )
 from campaigns.plan.services import asset_set_status, asset_update
+from lib.pacing import Pace
 from lib.tasks import task_queue, task_queue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -132,9 +140,60 @@ def _audit(asset: Asset, by, action: str, **detail) -> None:
     AssetEvent.objects.create(asset=asset, actor=by, action=action, detail=detail)
 
 
+# Local time for each recipient
+
+
+def _zone(name: str) -> datetime.tzinfo:
+    return zoneinfo.ZoneInfo(name) if name else timezone.get_default_timezone()
+
+
+def recipient_zones(*, asset: Asset) -> set[str]:
+    """The time zones of the people the email would reach now ("" for the organisation's). One query."""
+    members = Q()
+    for audience in asset.audiences.all():
+        members |= Q(pk__in=audience_members(audience=audience).order_by().values("pk"))
+    if not members:
+        return set()
+    return set(reachable_employees().filter(members).order_by().values_list("time_zone", flat=True).distinct())
+
+
+def _plan_day(asset: Asset) -> datetime.date:
+    """The day the plan puts the email on, in the organisation's time zone."""
+    return timezone.localtime(asset.scheduled_for(), timezone.get_default_timezone()).date()
+
+
+def _due_at(asset: Asset, local_time: datetime.time | None) -> datetime.datetime:
+    """When the send starts: its place on the plan, or when the first recipient's zone reaches `local_time`."""
+    if local_time is None:
+        return asset.scheduled_for()
+    day = _plan_day(asset)
+    return min(
+        datetime.datetime.combine(day, local_time, tzinfo=_zone(z)) for z in recipient_zones(asset=asset) or {""}
+    )
+
+
+def _hold_until_local_time(send: EmailSend, now: datetime.datetime) -> int:
+    """Rows of people whose local time has not come yet wait for it; the dispatcher publishes them then."""
+    day = _plan_day(send.asset)
+    held = 0
+    rows = Delivery.objects.filter(asset_id=send.asset_id, status=Delivery.Status.QUEUED)
+    for name in set(rows.order_by().values_list("employee__time_zone", flat=True).distinct()):
+        moment = datetime.datetime.combine(day, send.local_time, tzinfo=_zone(name or ""))
+        if moment > now:
+            held += rows.filter(employee__time_zone=name or "").update(next_attempt_at=moment, enqueued_at=None)
+    return held
+
+
+# Scheduling
+
+
 @transaction.atomic
-def email_schedule(*, asset: Asset, by) -> EmailSend:
-    """Schedule an email asset to go out at its place on the plan (or at once, if that has passed)."""
+def email_schedule(*, asset: Asset, by, local_time: bool = False) -> EmailSend:
+    """Schedule an email asset to go out at its place on the plan (or at once, if that has passed).
+
+    With `local_time`, each recipient gets it at the plan's time of day in their own time zone
+    (09:00 in Helsinki and 09:00 in London), on the plan's day.
+    """
     if not asset.is_emailed:
         raise ValidationError(_("Only emails are sent."))
     if not asset.audiences.exists():
@@ -144,11 +203,13 @@ def email_schedule(*, asset: Asset, by) -> EmailSend:
         raise ValidationError(_("This email has already started going out."))
     if asset.status != Asset.Status.SCHEDULED:
         asset = asset_set_status(asset=asset, status=Asset.Status.SCHEDULED, by=by)
+    at = timezone.localtime(asset.scheduled_for(), timezone.get_default_timezone()).time() if local_time else None
     send, _created = EmailSend.objects.update_or_create(
         asset=asset,
         defaults={
             "state": EmailSend.State.SCHEDULED,
-            "due_at": asset.scheduled_for(),
+            "local_time": at,
+            "due_at": _due_at(asset, at),
             "scheduled_by": by,
             "started_at": None,
             "finished_at": None,
@@ -170,7 +231,7 @@ def _sync_scheduled_sends(now: datetime.datetime) -> list[EmailSend]:
         )
     )
     for send in sends:
-        due = send.asset.scheduled_for()
+        due = _due_at(send.asset, send.local_time)
         if due != send.due_at:
             EmailSend.objects.filter(pk=send.pk, state=EmailSend.State.SCHEDULED).update(due_at=due)
             send.due_at = due
@@ -294,6 +355,7 @@ def email_start(*, send: EmailSend, now: datetime.datetime | None = None) -> boo
         )
         if claimed != 1:
             return False
+        stop_flag_after_commit(send.asset_id, EmailSend.State.RUNNING)  # a cancelled earlier start left its flag
         recipients = _snapshot(send.asset, now)
         if send.asset.channel == Channel.TEAM_TALK:
             team_talks_create(asset=send.asset)
@@ -304,7 +366,13 @@ def email_start(*, send: EmailSend, now: datetime.datetime | None = None) -> boo
                 cursor.execute(f"ANALYZE {Delivery._meta.db_table}")
         EmailSend.objects.filter(pk=send.pk).update(recipients=recipients)
         _audit(send.asset, None, AssetEvent.Action.STATUS, send=["scheduled", "running"], recipients=recipients)
-        queued = Delivery.objects.filter(asset_id=send.asset_id, status=Delivery.Status.QUEUED)
+        if send.local_time is not None:
+            _hold_until_local_time(send, now)
+        queued = Delivery.objects.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            asset_id=send.asset_id,
+            status=Delivery.Status.QUEUED,
+        )
         queued.exclude(enqueued_at=now).update(enqueued_at=now)  # rows left by an earlier, cancelled start
         _publish_ids(list(queued.order_by("pk").values_list("pk", flat=True)))
     logger.info("email send %s (asset %s) started: %s recipients", send.pk, send.asset_id, recipients)
@@ -416,6 +484,7 @@ def email_pause(*, asset: Asset, by) -> EmailSend:
         raise ValidationError(_("Only an email that is going out can be paused."))
     send.state = EmailSend.State.PAUSED
     send.save(update_fields=["state"])
+    stop_flag_after_commit(asset.pk, send.state)
     _audit(asset, by, AssetEvent.Action.STATUS, send=["running", "paused"])
     return send
 
@@ -428,6 +497,7 @@ def email_resume(*, asset: Asset, by) -> EmailSend:
         raise ValidationError(_("Only a paused email can be resumed."))
     send.state = EmailSend.State.RUNNING
     send.save(update_fields=["state"])
+    stop_flag_after_commit(asset.pk, send.state)
     _audit(asset, by, AssetEvent.Action.STATUS, send=["paused", "running"])
     _publish_queued(Delivery.objects.filter(asset=asset, status=Delivery.Status.QUEUED), now=timezone.now())
     return send
@@ -447,6 +517,7 @@ def email_cancel(*, asset: Asset, by) -> EmailSend:
     send.state = EmailSend.State.CANCELLED
     send.finished_at = timezone.now() if started else None
     send.save(update_fields=["state", "finished_at"])
+    stop_flag_after_commit(asset.pk, send.state)
     asset = Asset.objects.select_for_update().get(pk=asset.pk)
     if asset.status == Asset.Status.SCHEDULED:
         asset_set_status(asset=asset, status=Asset.Status.CANCELLED if started else Asset.Status.APPROVED, by=by)
@@ -469,6 +540,7 @@ def email_retry_failed(*, asset: Asset, by) -> int:
             send.state = EmailSend.State.RUNNING
             send.finished_at = None
             send.save(update_fields=["state", "finished_at"])
+            stop_flag_after_commit(asset.pk, send.state)
         _audit(asset, by, AssetEvent.Action.STATUS, send=["failed", "retry"], deliveries=retried)
         _publish_queued(Delivery.objects.filter(asset=asset, status=Delivery.Status.QUEUED), now=now)
     return retried
@@ -484,6 +556,7 @@ class BatchResult:
     deferred: list[int] = field(default_factory=list)
     retry_in: int = 0
     skipped: int = 0
+    handed_back: int = 0
 
 
 def _claim(delivery_ids: list[int], now: datetime.datetime) -> list[int]:
@@ -609,15 +682,33 @@ class _Marker:
             status=Delivery.Status.FAILED, last_error=reason[:500], claimed_at=None
         )
 
+    def hand_back(self, deliveries: list[Delivery], defer: str = "", delay: int | None = None) -> None:
+        """Rows this batch claimed but never handed to the server go back to the queue, no attempt used.
+
+        With `defer` (the connection is gone) they wait a first backoff and are retried by the task;
+        without (the send was paused or cancelled) they wait for a resume.
+        """
+        if not deliveries:
+            return
+        now = timezone.now()
+        delay = _backoff(1) if delay is None else delay
+        changes = {"status": Delivery.Status.QUEUED, "claimed_at": None, "attempts": F("attempts") - 1}
+        if defer:
+            changes.update(last_error=defer[:500], next_attempt_at=now + datetime.timedelta(seconds=delay))
+        pks = [d.pk for d in deliveries]
+        back = Delivery.objects.filter(pk__in=pks, status=Delivery.Status.SENDING).update(enqueued_at=now, **changes)
+        if defer:
+            self.result.deferred.extend(pks)
+            self.result.retry_in = max(self.result.retry_in, delay)
+        else:
+            self.result.handed_back += back
+
     def temporary(self, deliveries: list[Delivery], reason: str) -> None:
         """Back to queued with a backoff, or failed once the attempts are used up."""
         now = timezone.now()
         for delivery in deliveries:
             if delivery.attempts >= _setting("DELIVERY_MAX_ATTEMPTS"):
-                self.failed(
-                    delivery.pk,
-                    _("Gave up after %(n)d attempts: %(reason)s") % {"n": delivery.attempts, "reason": reason},
-                )
+                self.failed(delivery.pk, reasons.gave_up(delivery.attempts, reason))
                 continue
             delay = _backoff(delivery.attempts)
             updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
@@ -685,12 +776,49 @@ def _briefings(asset: Asset, deliveries: list[Delivery]) -> dict[int, Briefing] 
     }
 
 
+def _reopen(connection) -> bool:
+    """A fresh SMTP connection after the server closed the last one; False when it cannot be had now."""
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - closing a broken connection must not hide the outcome
+        logger.debug("closing the SMTP connection failed", exc_info=True)
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning("SMTP reconnect failed: %s", exc)
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=4)
+def _pace_for(per_minute: int | None, per_hour: int | None, redis_url: str) -> Pace:
+    return Pace("delivery", per_minute=per_minute, per_hour=per_hour, redis_url=redis_url)
+
+
+def delivery_pace() -> Pace:
+    """The organisation's one send rate (DELIVERY_MAX_PER_MINUTE / _PER_HOUR), shared through Redis."""
+    return _pace_for(settings.DELIVERY_MAX_PER_MINUTE, settings.DELIVERY_MAX_PER_HOUR, settings.REDIS_URL)
+
+
+def _compose(composers, assets, delivery, landing_url, batch):
+    """The message for one delivery; each asset's composer is made once per batch (a team talk's
+    with the briefings of the batch's managers)."""
+    if delivery.asset_id not in assets:
+        assets[delivery.asset_id] = asset = _load_asset(delivery.asset_id)
+        composers[delivery.asset_id] = Composer(asset, _Tracker(asset), briefings=_briefings(asset, batch))
+    return composers[delivery.asset_id].message(delivery, landing_url)
+
+
 def send_batch(*, delivery_ids: list[int]) -> BatchResult:
     """Claim, render and send a batch of deliveries over one SMTP connection.
 
     Temporary failures (4xx replies, refused connections, timeouts) put rows back in the
     queue with a backoff and are listed in `deferred`; permanent ones (5xx) fail the row
-    with the server's reply.
+    with the server's reply. A row that cannot be composed is tried again like a temporary
+    failure and fails alone after DELIVERY_MAX_ATTEMPTS. A pause or cancel is seen before
+    the next message: the rows not yet sent go back to the queue. A connection the server
+    closes is opened again once; only a message whose body reached the server is recorded
+    as possibly sent twice.
     """
     result = BatchResult()
     now = timezone.now()
@@ -703,6 +831,10 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
     marker = _Marker(result)
     assets: dict[int, Asset] = {}
     composers: dict[int, Composer] = {}
+    watch = StopWatch({d.asset_id for d in deliveries})
+    pace = delivery_pace()
+    # A slow pace must not run into the task's soft time limit: the rest goes back to the queue first.
+    hand_back_at = time.monotonic() + 0.8 * (settings.CELERY_TASK_SOFT_TIME_LIMIT or 3600)
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
@@ -710,20 +842,63 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
         marker.temporary(deliveries, _smtp_error(exc, "")[1])
         logger.warning("SMTP connection failed, %s deliveries deferred: %s", len(deliveries), exc)
         return result
-    index, handing = 0, False
+    index, handing, reconnected = 0, False, False
     try:
-        for index, delivery in enumerate(deliveries):
+        while index < len(deliveries):
+            delivery = deliveries[index]
+            if pace.limited:
+                pace.wait()  # before the stop check: a pause during the wait still stops this message
+                if time.monotonic() > hand_back_at:
+                    marker.flush()
+                    marker.hand_back(deliveries[index:], defer=reasons.paced(), delay=0)
+                    break
+            if watch.should_stop(delivery.asset_id):
+                end = index
+                while end < len(deliveries) and deliveries[end].asset_id == delivery.asset_id:
+                    end += 1
+                marker.flush()
+                marker.hand_back(deliveries[index:end])
+                index = end
+                continue
             employee = delivery.employee
             if employee is None or not employee.email or employee.erased_at is not None:
-                marker.failed(delivery.pk, _("The recipient was erased from the directory."))
+                marker.failed(delivery.pk, reasons.erased())
+                index += 1
                 continue
-            if delivery.asset_id not in assets:
-                assets[delivery.asset_id] = asset = _load_asset(delivery.asset_id)
-                composers[delivery.asset_id] = Composer(asset, _Tracker(asset), briefings=_briefings(asset, deliveries))
-            message = composers[delivery.asset_id].message(delivery, landing_urls.get(delivery.pk))
+            try:
+                message = _compose(composers, assets, delivery, landing_urls.get(delivery.pk), deliveries)
+            except (OperationalError, InterfaceError):
+                raise  # the database, not this person: the whole batch is retried
+            except Exception as exc:
+                logger.exception("delivery %s could not be composed", delivery.pk)
+                marker.temporary([delivery], reasons.could_not_compose(exc))
+                index += 1
+                continue
             handing = True
             try:
                 send_one(connection, message)
+            except ConnectionLost as exc:
+                handing = False
+                marker.flush()
+                reason = _smtp_error(exc.cause, employee.email)[1]
+                if exc.may_have_arrived:
+                    # The body reached the server and no answer came: it may have taken it.
+                    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+                        possible_duplicate=True
+                    )
+                    marker.temporary([delivery], reason)
+                    index += 1
+                if not reconnected and _reopen(connection):
+                    reconnected = True
+                    logger.info("SMTP connection lost mid-batch and opened again: %s", exc)
+                    continue
+                rest = deliveries[index:]
+                if rest and not exc.may_have_arrived:
+                    marker.temporary(rest[:1], reason)  # the one the server turned away uses an attempt
+                    rest = rest[1:]
+                marker.hand_back(rest, defer=reason)  # never tried: no attempt used
+                logger.warning("SMTP connection lost mid-batch, %s deliveries wait: %s", len(rest) + 1, exc)
+                break
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 handing = False
                 code, reply = _smtp_error(exc, employee.email)
@@ -732,18 +907,19 @@ def send_batch(*, delivery_ids: list[int]) -> BatchResult:
                     marker.failed(delivery.pk, reason)
                 else:
                     marker.temporary([delivery], reason)
+                index += 1
                 continue
-            except (OSError, smtplib.SMTPException) as exc:
-                # The connection is gone (421, reset, timeout): this one and the rest wait for a retry.
-                # The server may have taken this one before it went, so it is recorded as such.
+            except smtplib.SMTPException as exc:
+                # Any other protocol failure comes before the body: this one and the rest wait, unflagged.
                 handing = False
                 marker.flush()
-                Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(possible_duplicate=True)
-                marker.temporary(deliveries[index:], _smtp_error(exc, employee.email)[1])
-                logger.warning("SMTP connection lost mid-batch: %s", exc)
+                marker.temporary(deliveries[index : index + 1], _smtp_error(exc, employee.email)[1])
+                marker.hand_back(deliveries[index + 1 :], defer=str(exc))
+                logger.warning("SMTP failed mid-batch: %s", exc)
                 break
-            handing = False
+            handing, reconnected = False, False
             marker.sent_one(delivery.pk)
+            index += 1
     except BaseException:
         # A bug, a database error or a time limit: what was never handed to the server goes
         # back to the queue at once instead of waiting for the stuck-row policy.
@@ -790,6 +966,19 @@ def send_progress(*, asset: Asset) -> dict:
         "percent_failed": round(100 * failed / total, 1) if total else 0,
         "opens": engagement["opens"] or 0,
         "clicks": engagement["clicks"] or 0,
+        "expected_finish": _expected_finish(send, total - sent - failed),
+    }
+
+
+def _expected_finish(send: EmailSend | None, remaining: int) -> str:
+    """When the rest will have gone out at the organisation's send rate ("" without a limit or when done)."""
+    rate = delivery_pace().per_minute()
+    if not rate or not send or send.state != EmailSend.State.RUNNING or not remaining:
+        return ""
+    finish = timezone.localtime(timezone.now() + datetime.timedelta(minutes=remaining / rate))
+    return _("about %(time)s at %(rate)d emails a minute") % {
+        "time": date_format(finish, "H:i" if finish.date() == timezone.localdate() else "D j M H:i"),
+        "rate": rate,
     }
 
 
@@ -822,6 +1011,21 @@ def schedule_blocker(*, asset: Asset, send: EmailSend | None) -> str:
     return ""
 
 
+def send_actions(*, asset: Asset, send: EmailSend | None, has_failures: bool) -> set[str]:
+    """The actions the send's state allows now; the panel offers these and the views refuse the rest."""
+    state = send.state if send else ""
+    actions = set() if schedule_blocker(asset=asset, send=send) else {"schedule", "now"}
+    if state == EmailSend.State.RUNNING:
+        actions.add("pause")
+    if state == EmailSend.State.PAUSED:
+        actions.add("resume")
+    if state in (EmailSend.State.SCHEDULED, *ACTIVE_STATES):
+        actions.add("cancel")
+    if has_failures and state in (EmailSend.State.RUNNING, EmailSend.State.DONE):
+        actions.add("retry")
+    return actions
+
+
 @transaction.atomic
 def email_send_now(*, asset: Asset, by) -> EmailSend:
     """Schedule the email for this minute: it moves to now on the plan and the dispatcher starts it at once."""
@@ -845,12 +1049,14 @@ def send_panel(*, asset: Asset) -> dict:
     progress = send_progress(asset=asset)
     send = EmailSend.objects.filter(asset=asset).first()
     blocker = schedule_blocker(asset=asset, send=send)
+    failures = list(failures[:FAILURES_SHOWN])
     return {
         "send": send,
+        "actions": send_actions(asset=asset, send=send, has_failures=bool(failures)),
         "schedule_blocker": blocker,
         "recipients": recipient_count(asset=asset) if not send or send.state == EmailSend.State.SCHEDULED else None,
         "progress": progress,
-        "failures": list(failures[:FAILURES_SHOWN]),
+        "failures": failures,
         "possible_duplicates": Delivery.objects.filter(asset=asset, possible_duplicate=True).count(),
     }
 

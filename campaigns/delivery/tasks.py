@@ -4,13 +4,15 @@ import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from campaigns.delivery import services as delivery
 
 logger = logging.getLogger(__name__)
 
-# The database going away for a moment is transient; anything else is a bug to see in the logs.
-TRANSIENT = (OperationalError, InterfaceError)
+# The database or Redis (the shared send rate) going away for a moment is transient; anything else is
+# a bug to see in the logs.
+TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError)
 
 
 @shared_task(name="campaigns.tasks.dispatch_due", bind=True, max_retries=5, default_retry_delay=30)

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.delivery import services as delivery
-from campaigns.models import Asset
+from campaigns.models import Asset, EmailSend
 from campaigns.projects.permissions import get_project_for_user
 
 
@@ -38,9 +38,14 @@ def asset_send_status(request, slug: str, pk: int):
     return JsonResponse(delivery.send_progress(asset=_asset(project, pk)))
 
 
-def _act(request, slug: str, pk: int, action, done: str):
+def _act(request, slug: str, pk: int, name: str, action, done: str):
     project, _membership = get_project_for_user(request, slug, need="edit")
     asset = _asset(project, pk)
+    if name == "schedule":  # the service alone would also re-schedule what the panel does not offer
+        blocker = delivery.schedule_blocker(asset=asset, send=EmailSend.objects.filter(asset=asset).first())
+        if blocker:
+            messages.error(request, blocker)
+            return redirect(asset.get_absolute_url())
     try:
         outcome = action(asset=asset, by=request.user)
     except ValidationError as exc:
@@ -53,34 +58,39 @@ def _act(request, slug: str, pk: int, action, done: str):
 @require_POST
 @login_required
 def asset_send_schedule(request, slug: str, pk: int):
-    return _act(request, slug, pk, delivery.email_schedule, _("The email is scheduled."))
+    local = request.POST.get("local_time") == "1"
+
+    def schedule(*, asset, by):
+        return delivery.email_schedule(asset=asset, by=by, local_time=local)
+
+    return _act(request, slug, pk, "schedule", schedule, _("The email is scheduled."))
 
 
 @require_POST
 @login_required
 def asset_send_now(request, slug: str, pk: int):
-    return _act(request, slug, pk, delivery.email_send_now, _("The email goes out now."))
+    return _act(request, slug, pk, "now", delivery.email_send_now, _("The email goes out now."))
 
 
 @require_POST
 @login_required
 def asset_send_pause(request, slug: str, pk: int):
-    return _act(request, slug, pk, delivery.email_pause, _("Sending is paused."))
+    return _act(request, slug, pk, "pause", delivery.email_pause, _("Sending is paused."))
 
 
 @require_POST
 @login_required
 def asset_send_resume(request, slug: str, pk: int):
-    return _act(request, slug, pk, delivery.email_resume, _("Sending continues."))
+    return _act(request, slug, pk, "resume", delivery.email_resume, _("Sending continues."))
 
 
 @require_POST
 @login_required
 def asset_send_cancel(request, slug: str, pk: int):
-    return _act(request, slug, pk, delivery.email_cancel, _("The send is cancelled."))
+    return _act(request, slug, pk, "cancel", delivery.email_cancel, _("The send is cancelled."))
 
 
 @require_POST
 @login_required
 def asset_send_retry(request, slug: str, pk: int):
-    return _act(request, slug, pk, delivery.email_retry_failed, _("%(n)d failed emails will be sent again."))
+    return _act(request, slug, pk, "retry", delivery.email_retry_failed, _("%(n)d failed emails will be sent again."))

@@ -1,4 +1,5 @@
 import io
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -6,6 +7,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.models import ChangeProject
 
@@ -125,3 +127,22 @@ def test_the_demo_is_bilingual_and_its_key_assets_have_english_versions(settings
     assert rendered.subject.startswith("Something new is coming") and 'lang="en"' in rendered.html
     gaps = [w for w in plan_coverage(project=atlas)["warnings"] if w.kind == "untranslated"]
     assert not any(teaser.title in w.message for w in gaps)
+
+
+@pytest.mark.django_db
+def test_the_demo_has_offices_abroad_and_sends_go_live_at_each_ones_local_time(settings):
+    from audiences.models import Employee
+    from campaigns.models import EmailSend
+
+    call_command("seed_demo", "--employees", "120", stdout=io.StringIO())
+
+    zones = set(Employee.objects.values_list("site", "time_zone", "language").distinct())
+    assert ("London", "Europe/London", "en") in zones and ("Helsingfors", "Europe/Helsinki", "sv") in zones
+    assert {(site, zone) for site, zone, _language in zones if zone} == {
+        ("London", "Europe/London"),
+        ("Helsingfors", "Europe/Helsinki"),
+    }
+    go_live = EmailSend.objects.get(asset__title="Driftstart: så kommer du igång")
+    assert go_live.local_time is not None
+    helsinki = timezone.localtime(go_live.due_at, zoneinfo.ZoneInfo("Europe/Helsinki"))
+    assert helsinki.time() == go_live.local_time  # the first zone to reach the plan's time of day

@@ -5,6 +5,7 @@ cannot disturb anybody else, nor another test run on the same machine; the worke
 the test's PostgreSQL database.
 """
 
+import asyncio
 import os
 import shutil
 import signal
@@ -21,6 +22,7 @@ from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
 REDIS_DB = 5
+ALL_QUEUES = "interactive,bulk,print,dashboards"  # settings.CELERY_TASK_ROUTES
 
 
 def free_port() -> int:
@@ -86,15 +88,39 @@ class RedisServer:
 
 
 class SinkHandler:
-    """An aiosmtpd handler that counts messages per recipient and can answer 451 for a while."""
+    """An aiosmtpd handler that counts messages per recipient and can misbehave like a real relay.
+
+    `refuse_until`: answer 451 to every recipient until then (and to the first `refuse_first`
+    recipients, however late the workers start). `close_at_mail_every`: answer every
+    n-th MAIL FROM with 421 and close the connection (nothing handed over). `drop_after_data_every`:
+    take every n-th message, then close the connection without answering (the sender cannot know).
+    `seconds_per_message`: a slow relay. `arrivals` keeps (monotonic time, address) of each message.
+    """
 
     def __init__(self):
         self.received: Counter[str] = Counter()
+        self.arrivals: list[tuple[float, str]] = []
+        self.dropped_after_data: set[str] = set()
         self.refused = 0
         self.refuse_until = 0.0
         # Refuse at least this many recipients, however slowly the workers start on a loaded machine.
         self.refuse_first = 0
+        self.close_at_mail_every = 0
+        self.drop_after_data_every = 0
+        self.seconds_per_message = 0.0
+        self.mails = 0
         self.lock = threading.Lock()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        with self.lock:
+            self.mails += 1
+            closing = self.close_at_mail_every and self.mails % self.close_at_mail_every == 0
+        if closing:
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return "421 4.7.0 Too many messages on this connection, closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if time.monotonic() < self.refuse_until or self.refused < self.refuse_first:
@@ -105,10 +131,22 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.seconds_per_message:
+            await asyncio.sleep(self.seconds_per_message)
         with self.lock:
             for address in envelope.rcpt_tos:
                 self.received[address.lower()] += 1
+                self.arrivals.append((time.monotonic(), address.lower()))
+            dropping = self.drop_after_data_every and len(self.arrivals) % self.drop_after_data_every == 0
+            if dropping:
+                self.dropped_after_data.update(a.lower() for a in envelope.rcpt_tos)
+        if dropping:
+            server.transport.abort()  # taken, and the answer never leaves
         return "250 2.0.0 Message accepted"
+
+    def arrived_after(self, moment: float) -> int:
+        with self.lock:
+            return sum(1 for at, _address in self.arrivals if at > moment)
 
     @property
     def total(self) -> int:
@@ -154,8 +192,8 @@ def worker_env(redis: RedisServer, sink: SmtpSink, **extra) -> dict[str, str]:
 class Worker:
     """`celery -A launchpad worker` in its own process group, so SIGKILL takes the pool with it."""
 
-    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 1):
-        self.env, self.log, self.concurrency = env, log, concurrency
+    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 1, queues: str = ALL_QUEUES):
+        self.env, self.log, self.concurrency, self.queues = env, log, concurrency, queues
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
@@ -171,6 +209,7 @@ class Worker:
                 "worker",
                 "--loglevel=INFO",
                 f"--concurrency={self.concurrency}",
+                f"--queues={self.queues}",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

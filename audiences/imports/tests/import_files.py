@@ -7,7 +7,9 @@ import openpyxl
 
 from audiences import demo
 
-HEADERS = demo.HEADERS  # Anställningsnummer, Förnamn, Efternamn, E-post, Avdelning, Ort, Befattning, Chef, Språk
+HEADERS = (
+    demo.HEADERS
+)  # Anställningsnummer, Förnamn, Efternamn, E-post, Avdelning, Ort, Befattning, Chef, Språk, Tidszon
 
 
 def person(number: str = "NE1", first: str = "Åsa", last: str = "Öberg", email: str = "", **fields) -> dict:

@@ -422,6 +422,39 @@ def test_an_unknown_language_falls_back_to_swedish_and_reimports_unchanged():
     assert directory_import_run(source=data).unchanged == 2
 
 
+@pytest.mark.parametrize("header", ["Time zone", "Timezone", "TZ", "Tidszon", "time_zone"])
+def test_a_time_zone_column_is_recognised_by_any_common_header(header):
+    assert guess_mapping(["E-post", "Språk", header]) == {"0": "email", "1": "language", "2": "time_zone"}
+
+
+def test_the_import_reads_both_the_language_and_the_time_zone_of_each_person():
+    rows = [
+        person("NE1", language="Engelska", Tidszon="europe/london"),
+        person("NE2", language="sv", Tidszon=" Europe/Helsinki "),
+        person("NE3", language="English", Tidszon=""),  # empty: the organisation's zone
+    ]
+    data = excel_cp1252(rows)
+    result = directory_import_run(source=data)
+
+    assert result.created == 3
+    people = {e.employee_number: (e.language, e.time_zone) for e in Employee.objects.all()}
+    assert people == {"NE1": ("en", "Europe/London"), "NE2": ("sv", "Europe/Helsinki"), "NE3": ("en", "")}
+    assert directory_import_run(source=data).unchanged == 3
+
+
+def test_a_time_zone_that_is_no_time_zone_rejects_the_row_with_a_reason():
+    directory_import_run(source=excel_cp1252([person("NE1", Tidszon="Europe/Helsinki")]))
+    rows = [person("NE1", Tidszon="Helsingfors"), person("NE2", Tidszon="Europe/London")]
+
+    result = directory_import_run(source=excel_cp1252(rows), deactivate_missing=True)
+
+    assert (result.created, result.rejected, result.deactivated) == (1, 1, 0)
+    assert result.row_errors[0]["row"] == 2
+    assert result.row_errors[0]["reason"] == "Helsingfors is not a time zone (for example Europe/Helsinki)."
+    assert Employee.objects.get(employee_number="NE1").time_zone == "Europe/Helsinki"  # unchanged, still active
+    assert Employee.objects.get(employee_number="NE1").is_active
+
+
 def test_it_rejects_a_known_person_named_twice_in_one_file():
     directory_import_run(source=excel_cp1252(SWEDES))
     rows = [*SWEDES, SWEDES[0] | {"Ort": "Örebro"}]

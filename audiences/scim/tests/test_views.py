@@ -58,6 +58,7 @@ def test_the_schemas_publish_only_the_attributes_launchpad_keeps(scim):
         "displayName",
         "title",
         "preferredLanguage",
+        "timezone",
         "active",
         "emails",
         "addresses",
@@ -132,6 +133,30 @@ def test_a_user_without_an_email_is_refused(scim):
 
     assert response.status_code == 400
     assert response.json()["scimType"] == "invalidValue"
+    assert not Employee.objects.exists()
+
+
+def test_a_user_brings_both_a_language_and_a_time_zone(scim):
+    aino = create(scim, "aino@norrstrom.fi", preferredLanguage="en-GB", timezone="europe/helsinki")
+
+    assert (aino.language, aino.time_zone) == ("en", "Europe/Helsinki")
+    data = scim.get(f"Users/{aino.pk}").json()
+    assert (data["preferredLanguage"], data["timezone"]) == ("en", "Europe/Helsinki")
+
+    scim.patch(f"Users/{aino.pk}", patch({"op": "replace", "path": "timezone", "value": "Europe/London"}))
+    aino.refresh_from_db()
+    assert (aino.language, aino.time_zone) == ("en", "Europe/London")
+    scim.patch(f"Users/{aino.pk}", patch({"op": "remove", "path": "timezone"}))
+    aino.refresh_from_db()
+    assert aino.time_zone == ""  # the organisation's
+    assert "timezone" not in scim.get(f"Users/{aino.pk}").json()
+
+
+def test_a_time_zone_that_is_no_time_zone_is_refused_and_nothing_is_written(scim):
+    response = scim.post("Users", user_payload("aino@norrstrom.fi", timezone="Helsingfors"))
+
+    assert response.status_code == 400
+    assert response.json()["scimType"] == "invalidValue" and "timezone" in response.json()["detail"]
     assert not Employee.objects.exists()
 
 

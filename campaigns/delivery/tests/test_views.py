@@ -1,7 +1,10 @@
 """The send panel in the browser: who may act, what they see, and what each button changes."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.delivery import services as delivery
 from campaigns.models import Asset, Delivery, EmailSend
@@ -102,6 +105,26 @@ def test_a_viewer_sees_progress_and_failures_but_no_buttons(client, running, vie
     assert (status.json()["sent"], status.json()["failed"], status.json()["remaining"]) == (2, 1, 0)
 
 
+def test_a_reason_written_by_a_swedish_worker_reads_in_each_viewers_language(client, running, viewer):
+    from django.utils import translation
+
+    from campaigns.delivery import reasons
+
+    with translation.override("sv"):  # the worker runs in the organisation's language
+        stored = reasons.gave_up(5, reasons.could_not_compose("bad header"))
+    Delivery.objects.filter(pk=Delivery.objects.order_by("pk")[1].pk).update(
+        status=Delivery.Status.FAILED, last_error=stored, attempts=5
+    )
+    client.force_login(viewer)
+
+    english = client.get(running.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    swedish = client.get(running.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+
+    assert "Gave up after 5 attempts: The email could not be composed: bad header" in english
+    assert "Gav upp efter 5 försök: E-postmeddelandet kunde inte sättas ihop: bad header" in swedish
+    assert "code&quot;" not in english and "code&quot;" not in swedish  # never the stored form
+
+
 def test_an_editor_retries_failed_from_the_panel(client, running, editor, settings, monkeypatch):
     settings.EMAIL_BACKEND = "campaigns.tests.delivery_helpers.RefusingBackend"
     RefusingBackend.replies = {"person1@example.se": (550, b"5.1.1 No such user here")}
@@ -179,3 +202,55 @@ def test_a_finished_send_offers_neither_schedule_nor_cancel(client, running, edi
     for action in ("asset_send_schedule", "asset_send_now", "asset_send_cancel", "asset_send_pause"):
         assert _url(action, running) not in page, action
     assert _url("asset_send", running) in page  # the send page is linked wherever the send is shown
+
+
+@pytest.mark.parametrize("state", ["none", "scheduled", "running", "paused", "done", "cancelled"])
+def test_the_panel_offers_exactly_the_actions_that_succeed(client, email, owner, editor, state):
+    """Every button on the panel works in that state, and every action it hides is refused."""
+    if state != "none":
+        delivery.email_schedule(asset=email, by=owner)
+    if state in ("running", "paused", "done", "cancelled"):
+        delivery.email_start(send=EmailSend.objects.get(asset=email), now=timezone.now())
+    if state == "paused":
+        delivery.email_pause(asset=email, by=owner)
+    if state == "done":
+        EmailSend.objects.filter(asset=email).update(state=EmailSend.State.DONE)
+    if state == "cancelled":
+        delivery.email_cancel(asset=email, by=owner)
+    client.force_login(editor)
+    page = client.get(email.get_absolute_url()).content.decode()
+    names = {
+        "schedule": "asset_send_schedule",
+        "now": "asset_send_now",
+        "pause": "asset_send_pause",
+        "resume": "asset_send_resume",
+        "cancel": "asset_send_cancel",
+    }
+    offered = {action for action, name in names.items() if _url(name, email) in page}
+    expected = {
+        "none": {"schedule", "now"},
+        "scheduled": {"cancel"},
+        "running": {"pause", "cancel"},
+        "paused": {"resume", "cancel"},
+        "done": set(),
+        "cancelled": set(),
+    }[state]
+    assert offered == expected
+    for action in set(names) - offered:
+        before = list(EmailSend.objects.values_list("state", flat=True))
+        response = client.post(_url(names[action], email), follow=True)
+        assert response.status_code == 200
+        assert list(EmailSend.objects.values_list("state", flat=True)) == before, f"{action} must be refused"
+
+
+def test_the_panel_shows_the_expected_finish_at_the_send_rate(client, running, editor, settings):
+    client.force_login(editor)
+    assert "expected_finish" not in client.get(running.get_absolute_url()).content.decode()
+    assert client.get(_url("asset_send_status", running)).json()["expected_finish"] == ""
+
+    settings.DELIVERY_MAX_PER_MINUTE = 2  # three remaining: a minute and a half from now
+    page = client.get(running.get_absolute_url()).content.decode()
+    status = client.get(_url("asset_send_status", running)).json()
+    finish = timezone.localtime(timezone.now() + datetime.timedelta(minutes=1.5)).strftime("%H:%M")
+    assert finish in status["expected_finish"] and " 2 " in status["expected_finish"]
+    assert 'data-send-field="expected_finish"' in page and finish in page

@@ -5,11 +5,10 @@ an SMTP server answering 451 for a while, two dispatchers at once, a rolled-back
 """
 
 import datetime
-import logging
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -17,51 +16,11 @@ from audiences.models import Audience, AudienceMember, Employee
 from campaigns.delivery import services as delivery
 from campaigns.models import Asset, Delivery, EmailSend
 from campaigns.tests.delivery_helpers import approved_email
-from campaigns.tests.worker_harness import RedisServer, SmtpSink, Worker, dispatch, run_dispatch, wait_for, worker_env
-from conftest import require_service
+from campaigns.tests.worker_harness import dispatch, run_dispatch, wait_for, worker_env
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 BATCH = 100
-
-
-@pytest.fixture
-def services():
-    require_service(
-        "PostgreSQL",
-        connection.vendor == "postgresql",
-        "set DATABASE_URL=postgres://postgres@127.0.0.1:5432/deliv (the workers share the test database)",
-    )
-    require_service("redis-server", RedisServer.available(), "apt-get install redis-server")
-
-
-@pytest.fixture
-def redis(services):
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def sink():
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    with SmtpSink() as running:
-        yield running
-
-
-@pytest.fixture
-def workers(tmp_path):
-    started: list[Worker] = []
-
-    def start(env, name="worker"):
-        worker = Worker(env, tmp_path / f"{name}-{len(started)}.log").start()
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def _audience(project, n: int) -> Audience:
@@ -141,7 +100,13 @@ def test_a_worker_killed_mid_send_loses_nothing_and_records_its_duplicates(proje
     n = 2000
     asset = _due_email(project, owner, n)
     env = worker_env(
-        redis, sink, DELIVERY_BATCH_SIZE=BATCH, DELIVERY_STUCK_AFTER_SECONDS=8, DELIVERY_REQUEUE_AFTER_SECONDS=30
+        redis,
+        sink,
+        DELIVERY_BATCH_SIZE=BATCH,
+        DELIVERY_STUCK_AFTER_SECONDS=8,
+        DELIVERY_REQUEUE_AFTER_SECONDS=30,
+        CELERY_TASK_SOFT_TIME_LIMIT=6,  # the stuck-after time must exceed the hard limit (a start-up check)
+        CELERY_TASK_TIME_LIMIT=7,
     )
     first = workers(env)
     dispatch(env)

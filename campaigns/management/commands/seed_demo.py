@@ -459,7 +459,8 @@ class Command(BaseCommand):
 
     def _sends(self, project: ChangeProject, by) -> None:
         """The teaser goes out when the demo starts: the beat and worker of `make run` send it into
-        var/outbox within a minute, and its progress bar fills. The go-live email waits for go-live."""
+        var/outbox within a minute, and its progress bar fills. The go-live email waits for go-live,
+        at its time of day in each recipient's own time zone (Helsinki first, London last)."""
         from campaigns.delivery import services as delivery
         from campaigns.models import Asset, EmailSend
         from campaigns.plan import services as plan
@@ -473,7 +474,7 @@ class Command(BaseCommand):
             for status in (Asset.Status.READY, Asset.Status.APPROVED):
                 if status in plan.TRANSITIONS[asset.status]:
                     asset = plan.asset_set_status(asset=asset, status=status, by=by)
-            delivery.email_schedule(asset=asset, by=by)
+            delivery.email_schedule(asset=asset, by=by, local_time=title.startswith("Driftstart"))
 
     def _landing(self, project: ChangeProject, by) -> None:
         """Questions answered on the landing page's FAQ, and pulse answers from a sample of employees."""
