@@ -22,6 +22,25 @@ from campaigns.projects.permissions import get_project_for_user
 from lib.translations import language_label
 
 
+def _form_page(request, project, membership, form, language: str, *, heading, back_url: str, active: str):
+    """One language's version beside the primary text: the page every translation form shares."""
+    return render(
+        request,
+        "campaigns/translation_form.html",
+        {
+            "project": project,
+            "membership": membership,
+            "form": form,
+            "heading": heading,
+            "back_url": back_url,
+            "language": language,
+            "language_name": language_label(language, in_sentence=True),
+            "primary_name": language_label(project.language, in_sentence=True),
+            "active": active,
+        },
+    )
+
+
 def _language_of(project, language: str) -> str:
     if language not in project.other_languages:
         raise Http404  # a language the project does not have: nothing to write
@@ -58,20 +77,15 @@ def asset_translate(request, slug, pk, language):
             else:
                 messages.success(request, _("Saved."))
             return redirect(asset)
-    return render(
+    return _form_page(
         request,
-        "campaigns/translation_form.html",
-        {
-            "project": project,
-            "membership": membership,
-            "form": form,
-            "heading": asset.title,
-            "back_url": asset.get_absolute_url(),
-            "language": language,
-            "language_name": language_label(language, in_sentence=True),
-            "primary_name": language_label(project.language, in_sentence=True),
-            "active": "plan",
-        },
+        project,
+        membership,
+        form,
+        language,
+        heading=asset.title,
+        back_url=asset.get_absolute_url(),
+        active="plan",
     )
 
 
@@ -88,20 +102,15 @@ def story_translate(request, slug, language):
         else:
             messages.success(request, _("Saved."))
             return redirect(project)
-    return render(
+    return _form_page(
         request,
-        "campaigns/translation_form.html",
-        {
-            "project": project,
-            "membership": membership,
-            "form": form,
-            "heading": _("The story"),
-            "back_url": project.get_absolute_url(),
-            "language": language,
-            "language_name": language_label(language, in_sentence=True),
-            "primary_name": language_label(project.language, in_sentence=True),
-            "active": "overview",
-        },
+        project,
+        membership,
+        form,
+        language,
+        heading=_("The story"),
+        back_url=project.get_absolute_url(),
+        active="overview",
     )
 
 
@@ -121,20 +130,15 @@ def question_translate(request, slug, language):
         else:
             messages.success(request, _("Saved."))
             return redirect("campaigns:comprehension", slug=project.slug)
-    return render(
+    return _form_page(
         request,
-        "campaigns/translation_form.html",
-        {
-            "project": project,
-            "membership": membership,
-            "form": form,
-            "heading": _("Comprehension question"),
-            "back_url": reverse("campaigns:comprehension", args=[project.slug]),
-            "language": language,
-            "language_name": language_label(language, in_sentence=True),
-            "primary_name": language_label(project.language, in_sentence=True),
-            "active": "dashboard",
-        },
+        project,
+        membership,
+        form,
+        language,
+        heading=_("Comprehension question"),
+        back_url=reverse("campaigns:comprehension", args=[project.slug]),
+        active="dashboard",
     )
 
 
