@@ -2,6 +2,8 @@
 
 import importlib
 import io
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,42 @@ def browser_type_launch_args(chromium_path):
 def browser_context_args(browser_context_args):
     # English UI so the tests can find buttons by their label; the language switch has its own test.
     return {**browser_context_args, "viewport": VIEWPORT, "locale": "en-GB"}
+
+
+class _InFlight:
+    """Requests the live server is handling now (Django's request_started / request_finished)."""
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def started(self, **kwargs):
+        with self.lock:
+            self.count += 1
+
+    def finished(self, **kwargs):
+        with self.lock:
+            self.count -= 1
+
+
+_in_flight = _InFlight()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_quiet_before_the_flush():
+    """A landing page sends its read-depth beacon as it closes, so the live server may still be writing
+    while pytest-django empties the database after the test: PostgreSQL then finds the TRUNCATE and the
+    request's writes in a deadlock. Set up before `page` (autouse), this is torn down after the page has
+    closed and before the database's flush: it waits for the last requests to finish."""
+    from django.core.signals import request_finished, request_started
+
+    request_started.connect(_in_flight.started, dispatch_uid="browser-in-flight-started")
+    request_finished.connect(_in_flight.finished, dispatch_uid="browser-in-flight-finished")
+    yield
+    time.sleep(0.2)  # a beacon sent as the page closed is on its way
+    deadline = time.monotonic() + 10
+    while _in_flight.count > 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 @pytest.fixture
