@@ -29,7 +29,18 @@ from bench.results import record
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/benchimp"
-COLUMNS = ["employee_number", "first_name", "last_name", "email", "department", "site", "title", "manager", "language"]
+COLUMNS = [
+    "employee_number",
+    "first_name",
+    "last_name",
+    "email",
+    "department",
+    "site",
+    "title",
+    "manager",
+    "language",
+    "time_zone",
+]
 
 
 def _django():

@@ -226,7 +226,7 @@ def _find_header(rows: list[list[str]]) -> tuple[int, int]:
     return best_index, best_count
 
 
-def _sniff_csv(f: IO[bytes], head: bytes, size: int) -> Detected:
+def _sniff_csv(f: IO[bytes], head: bytes, size: int, *, read_through: bool = True) -> Detected:
     encoding = _detect_encoding(f, head)
     lines = []
     for line in _text_lines(f, encoding, limit_bytes=SNIFF_BYTES):
@@ -270,8 +270,9 @@ def _sniff_csv(f: IO[bytes], head: bytes, size: int) -> Detected:
         size=size,
         samples=[[c.strip() for c in row] for _, row in records[index + 1 : index + 4]],
     )
-    for _row in iter_rows(f, detected):  # a text file is read once through now, so a hostile one is refused now
-        pass
+    if read_through:  # a text file is read once through now, so a hostile one is refused now
+        for _row in iter_rows(f, detected):
+            pass
     return detected
 
 
@@ -334,19 +335,21 @@ def _clean_headers(header: list[str]) -> list[str]:
     return headers
 
 
-def directory_import_detect(*, source: Source) -> Detected:
+def directory_import_detect(*, source: Source, read_through: bool = True) -> Detected:
     """Find out how to read an HR export: format, encoding, delimiter, sheet and header row.
 
-    Raises ImportRefused for an empty, binary, undecodable or oversized file.
+    Raises ImportRefused for an empty, binary, undecodable or oversized file. With `read_through`
+    off, a text file is sniffed from its head only: for a caller that reads every row next anyway,
+    within the same bounds, and refuses the file then.
     """
     try:
-        return _detect(source)
+        return _detect(source, read_through=read_through)
     except ImportRefused as refused:
         logger.warning("Directory import refused: %s: %s", source_name(source), refused.message)
         raise
 
 
-def _detect(source: Source) -> Detected:
+def _detect(source: Source, *, read_through: bool) -> Detected:
     with open_binary(source) as f:
         size = _size(f)
         if size > settings.IMPORT_MAX_BYTES:
@@ -364,7 +367,7 @@ def _detect(source: Source) -> Detected:
             return _sniff_xlsx(f, size)
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise ImportRefused(_("This is an old Excel file (.xls). Save it as .xlsx or CSV and upload it again."))
-        return _sniff_csv(f, head, size)
+        return _sniff_csv(f, head, size, read_through=read_through)
 
 
 # Reading rows ---------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from lib.tasks import task_queue_on_commit
 from .detection import Detected, Source, directory_import_detect, iter_rows, open_binary, source_name
 from .errors import ImportRefused
 from .managers import (
+    NO_MANAGER,
     ManagerPlan,
     link_managers,
     manager_token,
@@ -93,18 +94,23 @@ class ImportResult:
 
 
 class _Existing:
-    """Existing employees as compact tuples: (id, employee number, lower-case email, is_active, fingerprint).
+    """Existing employees in arrays by position (ordered by id): id, employee number, lower-case email,
+    is_active, a fingerprint of their imported fields and, with a manager column, their manager's id.
 
     The fingerprint hashes exactly the fields this file maps, so an unchanged row is
-    recognised without loading the employee.
+    recognised without loading the employee; a few bytes per person besides the two keys.
     """
 
     def __init__(self, columns: Columns):
-        self.rows: list[tuple[int, str | None, str, bool, int]] = []
+        self.ids = array("q")
+        self.numbers: list[str | None] = []
+        self.emails: list[str] = []
+        self.active = bytearray()
+        self.fingerprints = array("q")
         self.by_number: dict[str, int] = {}
         self.by_email: dict[str, int] = {}
-        # Per position, the stored manager's token (only when the file has a manager column).
-        self.managers: list[str] = []
+        # Per position, the stored manager's id, 0 for none (only when the file has a manager column).
+        self.manager_ids = array("q")
         extra_keys = [key for _, key in columns.extra]
         # The manager compares as their id (see managers.py), whatever the file's cell names them by.
         names = ["id", "is_active", *("manager_employee_id" if f == "manager" else f for f in columns.fields)]
@@ -116,33 +122,41 @@ class _Existing:
         end = 2 + len(columns.fields)
         at_number = names.index("employee_number")
         at_email = names.index("email")
-        # Plain rows from a server-side cursor: no model instances, no per-row ORM work.
-        sql, params = Employee.objects.filter(erased_at__isnull=True).values_list(*names).query.sql_with_params()
+        # Plain rows from a server-side cursor: no model instances, no per-row ORM work; by id, not by name
+        # (no collation sort), so that a position is found from an id by bisection.
+        query = Employee.objects.filter(erased_at__isnull=True).order_by("id").values_list(*names)
+        sql, params = query.query.sql_with_params()
         with connection.chunked_cursor() as cursor:
             cursor.execute(sql, params)
             while chunk := cursor.fetchmany(20_000):
                 for values in chunk:
                     compared = values[2:end]
                     if manager_at is not None:
-                        compared = list(compared)
-                        compared[manager_at - 2] = manager_token(values[manager_at])
-                        compared = tuple(compared)
-                        self.managers.append(compared[manager_at - 2])
+                        manager_id = values[manager_at] or NO_MANAGER
+                        self.manager_ids.append(manager_id)
+                        compared = (*compared[: manager_at - 2], manager_id, *compared[manager_at - 1 :])
                     if extra_keys:
                         extra = values[-1]
                         extra = (json.loads(extra) if isinstance(extra, str) else extra) or {}
                         compared = (*compared, *(extra.get(k) for k in extra_keys))
-                    position = len(self.rows)
+                    position = len(self.ids)
                     number, email = values[at_number], values[at_email].lower()
-                    self.rows.append((values[0], number, email, bool(values[1]), hash(compared)))
+                    self.ids.append(values[0])
+                    self.numbers.append(number)
+                    self.emails.append(email)
+                    self.active.append(bool(values[1]))
+                    self.fingerprints.append(hash(compared))
                     if number:
                         self.by_number[number] = position
                     self.by_email[email] = position
 
+    def __len__(self) -> int:
+        return len(self.ids)
 
-def existing_token(existing: _Existing, position: int, manager_at: int | None) -> str | None:
+
+def existing_token(existing: _Existing, position: int, manager_at: int | None) -> int | None:
     """The stored manager token of an existing person, or None when it was not loaded (no manager column)."""
-    return existing.managers[position] if manager_at is not None else None
+    return existing.manager_ids[position] if manager_at is not None else None
 
 
 def _record_rejection(result: ImportResult, row: int, email: str, number: str, reason: str) -> None:
@@ -226,7 +240,7 @@ class _Engine:
         self.result = ImportResult()
         self.existing = _Existing(columns)
         # Per existing employee: the row that named them (negative when that row was rejected), 0 if none.
-        self.seen_at = array("l", [0]) * len(self.existing.rows)
+        self.seen_at = array("l", [0]) * len(self.existing)
         # Employee IDs and emails this file brings that no existing employee holds yet.
         self.new_numbers: dict[str, int] = {}
         self.new_emails: dict[str, int] = {}
@@ -238,9 +252,9 @@ class _Engine:
         self.manager_at = columns.fields.index("manager") if "manager" in columns.fields else None
         self.links: list[tuple[int, str, int | None, str | None, str]] = []
         # PostgreSQL: ids reserved for the new people, by row; the managers new people were written with.
-        self.reserved: dict[int, int] = {}
+        self.reserved = array("q")  # by place in the file, 0 for none
         self.written_managers: set[int] = set()
-        self.written_with_manager: list[int] = []
+        self.written_with_manager = array("q")
 
     def plan_managers(self, rows: Iterator[tuple[int, list[str]]]) -> None:
         """Read the file's manager column before anything is written (see managers.py)."""
@@ -248,8 +262,10 @@ class _Engine:
         at = {name: i for name, i in self.field_indexes if name in names}
         self.managers = plan_managers(rows, at=at, existing=self.existing)
         if self.write and connection.vendor == "postgresql":
-            new_rows = self.managers.new_rows
-            self.reserved = dict(zip(new_rows, reserve_ids(len(new_rows)), strict=True))
+            new_places = self.managers.new_places
+            self.reserved = array("q", bytes(8 * len(self.managers.row_numbers)))
+            for place, employee_id in zip(new_places, reserve_ids(len(new_places)), strict=True):
+                self.reserved[place] = employee_id
 
     def run(self, rows: Iterator[tuple[int, list[str]]]) -> ImportResult:
         result = self.result
@@ -283,9 +299,8 @@ class _Engine:
         if self.managers is not None:
             if row in self.managers.rejections:
                 return self._check_row(row, cells)
-            compared = list(compared)
-            compared[self.manager_at] = self.managers.tokens.get(row, "")
-            compared = tuple(compared)
+            at = self.manager_at
+            compared = (*compared[:at], self.managers.token(row), *compared[at + 1 :])
         # The fast path of a re-import: a known, active person whose values hash to the stored ones is unchanged.
         # Equal values mean the same email and ID as stored, so no other check can fail for this row.
         number = compared[self.number_at] if self.number_at is not None else ""
@@ -293,8 +308,11 @@ class _Engine:
         existing = self.existing
         position = existing.by_number.get(number) if number else existing.by_email.get(key)
         if position is not None and not self.seen_at[position]:
-            _id, _number, stored_email, is_active, fingerprint = existing.rows[position]
-            if is_active and stored_email == key and hash(compared) == fingerprint:
+            if (
+                existing.active[position]
+                and existing.emails[position] == key
+                and hash(compared) == existing.fingerprints[position]
+            ):
                 self.seen_at[position] = row
                 self.result.unchanged += 1
                 return None
@@ -310,12 +328,12 @@ class _Engine:
         if managers is not None:
             if row in managers.rejections:
                 return self._reject(row, values, managers.rejections[row])
-            values["manager"] = managers.tokens.get(row, "")  # compared as the fingerprint has it
+            values["manager"] = managers.token(row)  # compared as the fingerprint has it
 
         position = existing.by_number.get(number) if number else None
         email_owner = existing.by_email.get(key) if email else None
         if position is None and email_owner is not None:
-            owner_number = existing.rows[email_owner][1]
+            owner_number = existing.numbers[email_owner]
             if number and owner_number and owner_number != number:
                 reason = _("%(email)s already belongs to employee ID %(number)s.")
                 return self._reject(row, values, reason % {"email": email, "number": owner_number})
@@ -323,7 +341,7 @@ class _Engine:
         elif position is not None and email_owner is not None and email_owner != position:
             reason = _("%(email)s already belongs to another employee (%(number)s).")
             return self._reject(
-                row, values, reason % {"email": email, "number": existing.rows[email_owner][1] or "-"}, position
+                row, values, reason % {"email": email, "number": existing.numbers[email_owner] or "-"}, position
             )
         if position is not None and self.seen_at[position] > 0:
             reason = _("The same person appears twice in the file (also on row %(row)s).")
@@ -344,10 +362,17 @@ class _Engine:
             values["time_zone"] = zone
         extra = {key_: cells[i] for i, key_ in columns.extra}
         if position is not None:
-            employee_id, old_number, old_email, is_active, fingerprint = existing.rows[position]
+            employee_id, old_number, old_email = (
+                existing.ids[position],
+                existing.numbers[position],
+                existing.emails[position],
+            )
             if "employee_number" in values and not number:
                 values["employee_number"] = old_number  # a blank cell never erases a known ID
-            if is_active and hash((*values.values(), *extra.values())) == fingerprint:
+            if (
+                existing.active[position]
+                and hash((*values.values(), *extra.values())) == existing.fingerprints[position]
+            ):
                 # Unchanged: the values are the stored ones, valid already. The fast path of a re-import.
                 self.seen_at[position] = row
                 self.result.unchanged += 1
@@ -358,18 +383,20 @@ class _Engine:
 
         if managers is not None:
             token = values["manager"]
-            values["manager"] = managers.names.get(row, "")
+            values["manager"] = managers.name(row)
             values["_manager_token"] = token
-            manager_id, manager_email = managers.targets.get(row, (None, None))
-            if position is None and row in self.reserved:
+            manager_id, manager_email = managers.target(row)
+            reserved_id = self.reserved[managers.place(row)] if self.reserved and position is None else 0
+            if reserved_id:
                 # Written with its id and its manager's in the COPY: no update afterwards.
                 if manager_email is not None:
-                    manager_id = self.reserved.get(managers.manager_rows.get(row, 0))
+                    manager_row = managers.manager_row(row)
+                    manager_id = self.reserved[managers.place(manager_row)] or None if manager_row else None
                 if manager_id is not None or manager_email is None:
-                    values["_id"], values["_manager_id"] = self.reserved[row], manager_id
+                    values["_id"], values["_manager_id"] = reserved_id, manager_id
                     if manager_id is not None:
                         self.written_managers.add(manager_id)
-                        self.written_with_manager.append(self.reserved[row])
+                        self.written_with_manager.append(reserved_id)
             if "_id" not in values and (
                 position is None or token != existing_token(existing, position, self.manager_at)
             ):
@@ -449,7 +476,8 @@ class _Engine:
 
     def _deactivate_missing(self) -> None:
         seen_at = self.seen_at
-        ids = [row[0] for position, row in enumerate(self.existing.rows) if row[3] and not seen_at[position]]
+        existing = self.existing
+        ids = [existing.ids[p] for p in range(len(existing)) if existing.active[p] and not seen_at[p]]
         self.result.deactivated = len(ids)
         sample = Employee.objects.filter(id__in=ids[:SAMPLE_LIMIT]).values(
             "email", "first_name", "last_name", "employee_number", "department"
@@ -570,7 +598,8 @@ def directory_import_run(
     deactivate_missing: bool = False,
 ) -> ImportResult:
     """Import `source` in one transaction without recording a DirectoryImport (scripts, the demo seed)."""
-    detected = directory_import_detect(source=source)
+    # The import reads every row right after, within the same bounds: a hostile file is refused then, unwritten.
+    detected = directory_import_detect(source=source, read_through=False)
     mapping = mapping if mapping is not None else guess_mapping(detected.headers)
     with transaction.atomic():
         return _execute(

@@ -155,9 +155,9 @@ def test_a_file_whose_managers_vanish_after_all_is_refused_whole(monkeypatch):
 
     def plan_pointing_at_a_stranger(*args, **kwargs):
         plan = real(*args, **kwargs)
-        plan.targets[3] = (None, "stranger@norrstrom.se")
-        plan.tokens[3] = "new"
-        plan.manager_rows.pop(3, None)
+        plan.target = lambda row: (None, "stranger@norrstrom.se") if row == 3 else type(plan).target(plan, row)
+        plan.token = lambda row: managers.NEW_MANAGER if row == 3 else type(plan).token(plan, row)
+        plan.manager_row = lambda row: 0 if row == 3 else type(plan).manager_row(plan, row)
         return plan
 
     monkeypatch.setattr("audiences.imports.services.plan_managers", plan_pointing_at_a_stranger)
