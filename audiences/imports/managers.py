@@ -64,7 +64,8 @@ class ManagerPlan:
     new_places: array = field(default_factory=lambda: array("q"))
     existing_count: int = 0
     ids: array = field(default_factory=lambda: array("q"))
-    emails: list[str] = field(default_factory=list)
+    # The lower-case email of each manager new with this file, by their place in the file.
+    manager_emails: dict[int, str] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # of the managers, by node
 
     @property
@@ -75,35 +76,34 @@ class ManagerPlan:
         """The place in the file of `row` (a row the plan read)."""
         return bisect_left(self.row_numbers, row)
 
-    def token(self, row: int) -> int:
-        node = self.manager_nodes[self.place(row)]
+    def token(self, place: int) -> int:
+        """What the manager of the row at `place` compares as."""
+        node = self.manager_nodes[place]
         if node < 0:
             return NO_MANAGER
         return self.ids[node] if node < self.existing_count else NEW_MANAGER
 
-    def target(self, row: int) -> tuple[int | None, str | None]:
+    def target(self, place: int) -> tuple[int | None, str | None]:
         """The manager as (id, None) when in the directory already, (None, email in lower case) when new with
         this file, or (None, None) for no manager."""
-        node = self.manager_nodes[self.place(row)]
+        node = self.manager_nodes[place]
         if node < 0:
             return None, None
         if node < self.existing_count:
             return self.ids[node], None
-        return None, self.emails[node - self.existing_count]
+        return None, self.manager_emails[node - self.existing_count]
 
-    def name(self, row: int) -> str:
+    def name(self, place: int) -> str:
         """The manager's name as the file (or else the directory) has it."""
-        place = self.place(row)
         manager_place = self.manager_places[place]
         if manager_place >= 0:
             return self.names.get(self.existing_count + manager_place, "")
         node = self.manager_nodes[place]
         return self.names.get(node, "") if node >= 0 else ""
 
-    def manager_row(self, row: int) -> int:
-        """The row of the manager when they are in the file too, 0 if not."""
-        manager_place = self.manager_places[self.place(row)]
-        return self.row_numbers[manager_place] if manager_place >= 0 else 0
+    def manager_place(self, place: int) -> int:
+        """The place in the file of the manager when they are in the file too, -1 if not."""
+        return self.manager_places[place]
 
 
 def manager_token(manager_employee_id: int | None) -> int:
@@ -125,7 +125,7 @@ def plan_managers(
     plan = ManagerPlan(existing_count=len(existing.ids), ids=existing.ids)
     count = plan.existing_count
     row_numbers, emails, numbers, refs, firsts, lasts = _read(rows, at)
-    plan.row_numbers, plan.emails = row_numbers, emails
+    plan.row_numbers = row_numbers
     size = len(row_numbers)
     file_by_email: dict[str, int] = {}
     file_by_number: dict[str, int] = {}
@@ -189,7 +189,7 @@ def plan_managers(
 
     plan.new_places = array("q", (p for p in range(size) if not refused[p] and nodes[p] >= count))
     stored = _stored_managers(existing)
-    graph = _Graph(plan, nodes, named, refused, stored, numbers, existing)
+    graph = _Graph(plan, nodes, named, refused, stored, numbers, emails, existing)
     for _round in range(8):  # a rejected row falls back to its stored manager, which can close another circle
         changed = graph.reject_circles()
         changed |= _reject_missing_managers(plan, named, refused)
@@ -206,6 +206,8 @@ def plan_managers(
         if manager_place >= 0:
             name = f"{firsts[manager_place]} {lasts[manager_place]}".strip()
             node = count + manager_place
+            if nodes[manager_place] >= count:
+                plan.manager_emails[manager_place] = emails[manager_place]
             if name or nodes[manager_place] >= count:
                 plan.names[node] = name or emails[manager_place]
             else:
@@ -222,27 +224,29 @@ def plan_managers(
 def _read(
     rows: Iterable[tuple[int, list[str]]], at: dict[str, int]
 ) -> tuple[array, list[str], list[str], list[str], list[str], list[str]]:
+    """The row numbers, then per row its lower-case email, employee ID, manager cell, first and last name."""
     width = 1 + max(at.values())
     row_numbers = array("q")
-    columns: dict[str, list[str]] = {
-        name: [] for name in ("email", "employee_number", "manager", "first_name", "last_name")
-    }
-    indexes = [(at[name], columns[name].append) for name in columns if name in at]
-    blanks = [columns[name].append for name in columns if name not in at]
-    intern = sys.intern  # names repeat (managers' and first names): one string each
+    emails: list[str] = []
+    numbers: list[str] = []
+    refs: list[str] = []
+    firsts: list[str] = []
+    lasts: list[str] = []
+    # A missing column reads as the empty cell after the row's last (every row is padded to `width` + 1).
+    blank = width
+    at_email, at_number, at_ref = at["email"], at.get("employee_number", blank), at["manager"]
+    at_first, at_last = at.get("first_name", blank), at.get("last_name", blank)
+    intern = sys.intern  # managers' IDs and first and last names repeat: one string each
     for row, cells in rows:
-        if len(cells) < width:
-            cells = cells + [""] * (width - len(cells))
+        if len(cells) <= width:
+            cells = cells + [""] * (width + 1 - len(cells))
         row_numbers.append(row)
-        for index, append in indexes:
-            append(cells[index])
-        for append in blanks:
-            append("")
-    emails = [email.lower() for email in columns["email"]]
-    refs = [intern(ref) for ref in columns["manager"]]
-    firsts = [intern(name) for name in columns["first_name"]]
-    lasts = [intern(name) for name in columns["last_name"]]
-    return row_numbers, emails, columns["employee_number"], refs, firsts, lasts
+        emails.append(cells[at_email].lower())
+        numbers.append(cells[at_number])
+        refs.append(intern(cells[at_ref]))
+        firsts.append(intern(cells[at_first]))
+        lasts.append(intern(cells[at_last]))
+    return row_numbers, emails, numbers, refs, firsts, lasts
 
 
 def _stored_managers(existing: ExistingPeople) -> array:
@@ -274,9 +278,9 @@ class _Graph:
     """The graph after the import: the directory's links, overlaid by the file's accepted rows, as arrays of
     nodes (a node is a position in the directory, or the existing count + a place in the file)."""
 
-    def __init__(self, plan: ManagerPlan, nodes, named, refused, stored, numbers, existing: ExistingPeople):
+    def __init__(self, plan: ManagerPlan, nodes, named, refused, stored, numbers, emails, existing: ExistingPeople):
         self.plan, self.nodes, self.named, self.refused = plan, nodes, named, refused
-        self.stored, self.numbers, self.existing = stored, numbers, existing
+        self.stored, self.numbers, self.emails, self.existing = stored, numbers, emails, existing
 
     def reject_circles(self) -> bool:
         """Reject the rows whose manager chain comes back to them; True when any was rejected."""
@@ -320,7 +324,7 @@ class _Graph:
         if place < 0 and node >= self.plan.existing_count:
             place = node - self.plan.existing_count
         if place >= 0:
-            return self.numbers[place] or self.plan.emails[place]
+            return self.numbers[place] or self.emails[place]
         return self.existing.numbers[node] or self.existing.emails[node]
 
 

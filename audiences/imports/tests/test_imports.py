@@ -553,3 +553,13 @@ def test_a_dry_run_writes_no_history():
 
     directory_import_plan(source=excel_cp1252(SWEDES))
     assert not EmployeeChange.objects.exists()
+
+
+def test_the_garbage_collector_is_on_again_after_an_import_that_succeeds_or_is_refused():
+    import gc
+
+    directory_import_run(source=csv_bytes([person("NE1")]))
+    assert gc.isenabled()
+    with pytest.raises(ImportRefused):
+        directory_import_run(source=csv_bytes([person("NE1")]) + b"x" * (1024 * 1024) + b"\r\n")
+    assert gc.isenabled()

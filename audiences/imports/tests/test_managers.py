@@ -155,9 +155,10 @@ def test_a_file_whose_managers_vanish_after_all_is_refused_whole(monkeypatch):
 
     def plan_pointing_at_a_stranger(*args, **kwargs):
         plan = real(*args, **kwargs)
-        plan.target = lambda row: (None, "stranger@norrstrom.se") if row == 3 else type(plan).target(plan, row)
-        plan.token = lambda row: managers.NEW_MANAGER if row == 3 else type(plan).token(plan, row)
-        plan.manager_row = lambda row: 0 if row == 3 else type(plan).manager_row(plan, row)
+        ne2 = plan.place(3)
+        plan.target = lambda place: (None, "stranger@norrstrom.se") if place == ne2 else type(plan).target(plan, place)
+        plan.token = lambda place: managers.NEW_MANAGER if place == ne2 else type(plan).token(plan, place)
+        plan.manager_place = lambda place: -1 if place == ne2 else type(plan).manager_place(plan, place)
         return plan
 
     monkeypatch.setattr("audiences.imports.services.plan_managers", plan_pointing_at_a_stranger)
