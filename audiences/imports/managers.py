@@ -60,17 +60,14 @@ class ManagerPlan:
     manager_nodes: array = field(default_factory=lambda: array("q"))
     # The place in the file of a manager who is in the file too, -1 if not.
     manager_places: array = field(default_factory=lambda: array("q"))
-    # Places in the file of the people new to the directory that may be created (ids can be reserved for them).
-    new_places: array = field(default_factory=lambda: array("q"))
+    # Places in the file of the people new to the directory whom other rows name as their manager: their ids are
+    # reserved before writing, so that their reports are written with them.
+    new_manager_places: array = field(default_factory=lambda: array("q"))
     existing_count: int = 0
     ids: array = field(default_factory=lambda: array("q"))
     # The lower-case email of each manager new with this file, by their place in the file.
     manager_emails: dict[int, str] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # of the managers, by node
-
-    @property
-    def new_rows(self) -> list[int]:
-        return [self.row_numbers[place] for place in self.new_places]
 
     def place(self, row: int) -> int:
         """The place in the file of `row` (a row the plan read)."""
@@ -187,7 +184,6 @@ def plan_managers(
             continue
         named[place] = target
 
-    plan.new_places = array("q", (p for p in range(size) if not refused[p] and nodes[p] >= count))
     stored = _stored_managers(existing)
     graph = _Graph(plan, nodes, named, refused, stored, numbers, emails, existing)
     for _round in range(8):  # a rejected row falls back to its stored manager, which can close another circle
@@ -216,6 +212,7 @@ def plan_managers(
         elif named[place] >= 0:
             in_directory.add(named[place])
     plan.names.update(_stored_names(in_directory, existing.ids))
+    plan.new_manager_places = array("q", sorted(plan.manager_emails))
     plan.manager_nodes = named
     plan.manager_places = manager_places
     return plan

@@ -175,7 +175,7 @@ def _person(values: dict[str, Any]) -> dict[str, str]:
     }
 
 
-_COPY_COLUMNS = (*FIELDS, "extra", "is_active", "created_at", "updated_at")
+_COPY_COLUMNS = (*FIELDS, "extra", "is_active", "created_at", "updated_at", "manager_employee_id")
 _COPY_DEFAULTS = tuple({"employee_number": None, "language": DEFAULT_LANGUAGE}.get(name, "") for name in FIELDS)
 
 
@@ -184,7 +184,7 @@ def _insert_employees(rows: list[dict[str, Any]], now: dt.datetime) -> None:
     if connection.vendor == "postgresql":
         with_ids = [values for values in rows if "_id" in values]
         others = [values for values in rows if "_id" not in values]
-        for chunk, columns in ((others, _COPY_COLUMNS), (with_ids, (*_COPY_COLUMNS, "id", "manager_employee_id"))):
+        for chunk, columns in ((others, _COPY_COLUMNS), (with_ids, (*_COPY_COLUMNS, "id"))):
             if not chunk:
                 continue
             with (
@@ -200,7 +200,8 @@ def _insert_employees(rows: list[dict[str, Any]], now: dt.datetime) -> None:
                         now,
                         now,
                     )
-                    copy.write_row((*row, values["_id"], values["_manager_id"]) if "_id" in values else row)
+                    manager_id = values.get("_manager_id")  # or linked afterwards (link_managers)
+                    copy.write_row((*row, manager_id, values["_id"]) if "_id" in values else (*row, manager_id))
         return
     Employee.objects.bulk_create(
         [
@@ -252,18 +253,21 @@ class _Engine:
         self.managers: ManagerPlan | None = None
         self.manager_at = columns.fields.index("manager") if "manager" in columns.fields else None
         self.links: list[tuple[int, str, int | None, str | None, str]] = []
-        # PostgreSQL: ids reserved for the new people, by row; the managers new people were written with.
-        self.reserved = array("q")  # by place in the file, 0 for none
+        # PostgreSQL: new people are written with their manager's id in the COPY; the ids of the new managers
+        # are reserved for that before writing (by place in the file, 0 for none).
+        self.manager_in_copy = write and connection.vendor == "postgresql"
+        self.reserved = array("q")
+        # The managers new people were written with, and the new managers written (where a circle could start).
         self.written_managers: set[int] = set()
-        self.written_with_manager = array("q")
+        self.written_new_managers = array("q")
 
     def plan_managers(self, rows: Iterator[tuple[int, list[str]]]) -> None:
         """Read the file's manager column before anything is written (see managers.py)."""
         names = ("email", "manager", "employee_number", "first_name", "last_name")
         at = {name: i for name, i in self.field_indexes if name in names}
         self.managers = plan_managers(rows, at=at, existing=self.existing)
-        if self.write and connection.vendor == "postgresql":
-            new_places = self.managers.new_places
+        if self.manager_in_copy:
+            new_places = self.managers.new_manager_places
             self.reserved = array("q", bytes(8 * len(self.managers.row_numbers)))
             for place, employee_id in zip(new_places, reserve_ids(len(new_places)), strict=True):
                 self.reserved[place] = employee_id
@@ -284,7 +288,9 @@ class _Engine:
             link_managers(self.links)
         if self.write and self.written_managers:
             refuse_missing(self.written_managers)
-            refuse_circles(self.written_with_manager)
+            # A circle through a link written in the COPY goes through a new person whom another row names as
+            # manager: a new manager, whose id was reserved (links to existing people are checked when linked).
+            refuse_circles(self.written_new_managers)
         if self.write and result.created:
             self._history_of_created()
         if self.deactivate_missing:
@@ -388,18 +394,19 @@ class _Engine:
             values["manager"] = managers.name(place)
             values["_manager_token"] = token
             manager_id, manager_email = managers.target(place)
-            reserved_id = self.reserved[place] if self.reserved and position is None else 0
-            if reserved_id:
-                # Written with its id and its manager's in the COPY: no update afterwards.
+            if position is None and self.manager_in_copy:
+                # Written with its manager's id in the COPY (and its own, reserved, when it manages others).
                 if manager_email is not None:
                     manager_place = managers.manager_place(place)
                     manager_id = self.reserved[manager_place] or None if manager_place >= 0 else None
                 if manager_id is not None or manager_email is None:
-                    values["_id"], values["_manager_id"] = reserved_id, manager_id
+                    values["_manager_id"] = manager_id
                     if manager_id is not None:
                         self.written_managers.add(manager_id)
-                        self.written_with_manager.append(reserved_id)
-            if "_id" not in values and (
+                    if reserved_id := self.reserved[place]:
+                        values["_id"] = reserved_id
+                        self.written_new_managers.append(reserved_id)
+            if "_manager_id" not in values and (
                 position is None or token != existing_token(existing, position, self.manager_at)
             ):
                 self.links.append((row, key, manager_id, manager_email, values["manager"]))
