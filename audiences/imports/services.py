@@ -179,37 +179,81 @@ _COPY_COLUMNS = (*FIELDS, "extra", "is_active", "created_at", "updated_at", "man
 _COPY_DEFAULTS = tuple({"employee_number": None, "language": DEFAULT_LANGUAGE}.get(name, "") for name in FIELDS)
 
 
-def _insert_employees(rows: list[dict[str, Any]], now: dt.datetime) -> None:
-    """Insert new employees: COPY on PostgreSQL (several times faster than INSERT), bulk_create elsewhere."""
-    if connection.vendor == "postgresql":
-        with_ids = [values for values in rows if "_id" in values]
-        others = [values for values in rows if "_id" not in values]
-        for chunk, columns in ((others, _COPY_COLUMNS), (with_ids, (*_COPY_COLUMNS, "id"))):
-            if not chunk:
-                continue
-            with (
-                connection.cursor() as cursor,
-                cursor.cursor.copy(f"COPY {Employee._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy,
-            ):
-                for values in chunk:
-                    extra = values["extra"]
-                    row = (
-                        *map(values.get, FIELDS, _COPY_DEFAULTS),
-                        json.dumps(extra) if extra else "{}",
-                        True,
-                        now,
-                        now,
-                    )
-                    manager_id = values.get("_manager_id")  # or linked afterwards (link_managers)
-                    copy.write_row((*row, manager_id, values["_id"]) if "_id" in values else (*row, manager_id))
-        return
-    Employee.objects.bulk_create(
-        [
-            Employee(**{k: v for k, v in values.items() if not k.startswith("_")}, created_at=now, updated_at=now)
-            for values in rows
-        ],
-        batch_size=1000,
+def _copy_row(values: dict[str, Any], now: dt.datetime) -> tuple:
+    extra = values["extra"]
+    return (
+        *map(values.get, FIELDS, _COPY_DEFAULTS),
+        json.dumps(extra) if extra else "{}",
+        True,
+        now,
+        now,
+        values.get("_manager_id"),  # or linked afterwards (link_managers)
     )
+
+
+class _NewPeople:
+    """Writes new employees. On PostgreSQL through one COPY kept open from chunk to chunk, so that the server
+    stores the rows sent while the next ones are read and checked (a COPY finished per chunk leaves the server
+    idle meanwhile); `pause` finishes it before any other statement. The new managers, written with their
+    reserved ids, are kept for a COPY of their own at the end (the foreign keys are checked at commit)."""
+
+    def __init__(self, now: dt.datetime):
+        self.now = now
+        self.postgresql = connection.vendor == "postgresql"
+        self.stack = contextlib.ExitStack()
+        self.copy: Any = None
+        self.with_ids: list[dict[str, Any]] = []
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        if not self.postgresql:
+            Employee.objects.bulk_create(
+                [
+                    Employee(
+                        **{k: v for k, v in values.items() if not k.startswith("_")},
+                        created_at=self.now,
+                        updated_at=self.now,
+                    )
+                    for values in rows
+                ],
+                batch_size=1000,
+            )
+            return
+        now = self.now
+        write_row = None
+        for values in rows:
+            if "_id" in values:
+                self.with_ids.append(values)
+                continue
+            if write_row is None:
+                write_row = self._copy(_COPY_COLUMNS).write_row
+            write_row(_copy_row(values, now))
+
+    def _copy(self, columns: tuple[str, ...]) -> Any:
+        if self.copy is None:
+            cursor = self.stack.enter_context(connection.cursor())
+            sql = f"COPY {Employee._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+            self.copy = self.stack.enter_context(cursor.cursor.copy(sql))
+        return self.copy
+
+    def pause(self) -> None:
+        """Finish the open COPY, if any (the connection is then free for other statements)."""
+        self.copy = None
+        self.stack.close()
+
+    def close(self) -> None:
+        """Write what is left: the new managers, with their ids."""
+        self.pause()
+        if self.with_ids:
+            copy = self._copy((*_COPY_COLUMNS, "id"))
+            for values in self.with_ids:
+                copy.write_row((*_copy_row(values, self.now), values["_id"]))
+            self.with_ids = []
+            self.pause()
+
+    def abort(self, error: BaseException) -> None:
+        """End an open COPY after a failure, so that the transaction can roll back."""
+        self.copy = None
+        self.stack.__exit__(type(error), error, error.__traceback__)
 
 
 class _Engine:
@@ -249,6 +293,10 @@ class _Engine:
         self.to_create: list[dict[str, Any]] = []
         self.to_update: list[tuple[int, dict[str, Any]]] = []
         self.now = timezone.now()
+        self.new_people = _NewPeople(self.now)
+        # What each spelling in the language and time zone columns means (a column holds a handful of them).
+        self.languages: dict[str, str] = {}
+        self.time_zones: dict[str, str | None] = {}
         # Set by `plan_managers` when the file has a manager column: each row's manager, or why it is rejected.
         self.managers: ManagerPlan | None = None
         self.manager_at = columns.fields.index("manager") if "manager" in columns.fields else None
@@ -274,14 +322,19 @@ class _Engine:
 
     def run(self, rows: Iterator[tuple[int, list[str]]]) -> ImportResult:
         result = self.result
-        for number, cells in rows:
-            result.total_rows += 1
-            self._row(number, cells)
-            if len(self.to_create) + len(self.to_update) >= CHUNK_ROWS:
-                self._flush()
-            if self.progress and result.total_rows % PROGRESS_EVERY_ROWS == 0:
-                self.progress(result.total_rows)
-        self._flush()
+        try:
+            for number, cells in rows:
+                result.total_rows += 1
+                self._row(number, cells)
+                if len(self.to_create) + len(self.to_update) >= CHUNK_ROWS:
+                    self._flush()
+                if self.progress and result.total_rows % PROGRESS_EVERY_ROWS == 0:
+                    self.progress(result.total_rows)
+            self._flush()
+            self.new_people.close()
+        except BaseException as error:
+            self.new_people.abort(error)
+            raise
         if result.total_rows == 0:
             raise ImportRefused(_("The file has no rows below the header."))
         if self.write and self.links:
@@ -362,9 +415,14 @@ class _Engine:
             return self._reject(row, values, reason % {"email": email, "row": self.new_emails[key]}, position)
 
         if "language" in values:
-            values["language"] = normalise_language(values["language"])
+            text = values["language"]
+            if (language := self.languages.get(text)) is None:
+                language = self.languages[text] = normalise_language(text)
+            values["language"] = language
         if "time_zone" in values:
-            zone = normalise_time_zone(values["time_zone"])
+            text = values["time_zone"]
+            if (zone := self.time_zones.get(text, False)) is False:
+                zone = self.time_zones[text] = normalise_time_zone(text)
             if zone is None:
                 return self._reject(row, values, time_zone_problem(values["time_zone"]), position)
             values["time_zone"] = zone
@@ -414,10 +472,12 @@ class _Engine:
         if position is None:
             if "employee_number" in values and not number:
                 values["employee_number"] = None
-            self.to_create.append({**values, "extra": extra, "_row": row})
+            values["extra"], values["_row"] = extra, row
+            self.to_create.append(values)
         else:
             self.seen_at[position] = row
-            self.to_update.append((employee_id, {**values, "extra": extra, "_row": row}))
+            values["extra"], values["_row"] = extra, row
+            self.to_update.append((employee_id, values))
         if number and (position is None or number != old_number):
             self.new_numbers[number] = row
         if position is None or key != old_email:
@@ -438,9 +498,10 @@ class _Engine:
             for values in self.to_create[: max(0, SAMPLE_LIMIT - len(result.new))]:
                 result.new.append({**_person(values), "row": values["_row"]})
             if self.write:
-                _insert_employees(self.to_create, self.now)
+                self.new_people.write(self.to_create)
             self.to_create = []
         if self.to_update:
+            self.new_people.pause()
             updates = dict(self.to_update)
             employees = Employee.objects.filter(id__in=updates.keys())
             changed_fields: set[str] = set()
