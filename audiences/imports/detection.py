@@ -373,14 +373,17 @@ def _detect(source: Source, *, read_through: bool) -> Detected:
 # Reading rows ---------------------------------------------------------------------------
 
 
-def iter_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str]]]:
+def iter_rows(f: IO[bytes], detected: Detected, *, strip: bool = True) -> Iterator[tuple[int, list[str]]]:
     """Yield (row number, cells) for every non-blank row below the header.
+
+    With `strip` off, a text file's cells come as they are written, spaces around them included (for a
+    reader that strips the few cells it looks at); the same rows are yielded.
 
     Raises ImportRefused past IMPORT_MAX_ROWS rows or IMPORT_MAX_COLUMNS columns, or on a line longer than
     IMPORT_MAX_LINE_BYTES.
     """
     max_rows, max_columns = limit("IMPORT_MAX_ROWS"), limit("IMPORT_MAX_COLUMNS")
-    rows = _xlsx_rows(f, detected) if detected.format == "xlsx" else _csv_rows(f, detected)
+    rows = _xlsx_rows(f, detected) if detected.format == "xlsx" else _csv_rows(f, detected, strip=strip)
     with contextlib.closing(rows):
         for count, (number, cells) in enumerate(rows, start=1):
             if count > max_rows:
@@ -404,7 +407,7 @@ def _xlsx_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str
                 yield number, cells
 
 
-def _csv_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(f: IO[bytes], detected: Detected, *, strip: bool = True) -> Iterator[tuple[int, list[str]]]:
     inner = getattr(f, "file", f)
     text = None
     if isinstance(inner, io.IOBase):
@@ -417,9 +420,12 @@ def _csv_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str]
     try:
         for row in reader:
             if start > detected.header_row:
-                cells = [c.strip() for c in row]
-                if any(cells):
-                    yield start, cells
+                if strip:
+                    cells = [c.strip() for c in row]
+                    if any(cells):
+                        yield start, cells
+                elif "".join(row).strip():  # blank exactly when every stripped cell is empty
+                    yield start, row
             start = reader.line_num + 1
     except csv.Error as exc:
         raise ImportRefused(

@@ -221,7 +221,9 @@ def plan_managers(
 def _read(
     rows: Iterable[tuple[int, list[str]]], at: dict[str, int]
 ) -> tuple[array, list[str], list[str], list[str], list[str], list[str]]:
-    """The row numbers, then per row its lower-case email, employee ID, manager cell, first and last name."""
+    """The row numbers, then per row its lower-case email, employee ID, manager cell, first and last name.
+
+    The rows may come unstripped (iter_rows with `strip` off): only these cells are stripped."""
     width = 1 + max(at.values())
     row_numbers = array("q")
     emails: list[str] = []
@@ -229,20 +231,18 @@ def _read(
     refs: list[str] = []
     firsts: list[str] = []
     lasts: list[str] = []
-    # A missing column reads as the empty cell after the row's last (every row is padded to `width` + 1).
-    blank = width
-    at_email, at_number, at_ref = at["email"], at.get("employee_number", blank), at["manager"]
-    at_first, at_last = at.get("first_name", blank), at.get("last_name", blank)
+    at_email, at_ref = at["email"], at["manager"]
+    at_number, at_first, at_last = at.get("employee_number"), at.get("first_name"), at.get("last_name")
     intern = sys.intern  # managers' IDs and first and last names repeat: one string each
     for row, cells in rows:
-        if len(cells) <= width:
-            cells = cells + [""] * (width + 1 - len(cells))
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
         row_numbers.append(row)
-        emails.append(cells[at_email].lower())
-        numbers.append(cells[at_number])
-        refs.append(intern(cells[at_ref]))
-        firsts.append(intern(cells[at_first]))
-        lasts.append(intern(cells[at_last]))
+        emails.append(cells[at_email].strip().lower())
+        numbers.append(cells[at_number].strip() if at_number is not None else "")
+        refs.append(intern(cells[at_ref].strip()))
+        firsts.append(intern(cells[at_first].strip()) if at_first is not None else "")
+        lasts.append(intern(cells[at_last].strip()) if at_last is not None else "")
     return row_numbers, emails, numbers, refs, firsts, lasts
 
 
@@ -403,18 +403,16 @@ def _link_with_the_orm(chunk: list[Link]) -> tuple[list[int], list[int]]:
     return missing, [p.id for p in people]
 
 
-def _refuse_circles(ids: list[int]) -> None:
+def _refuse_circles(ids: Iterable[int]) -> None:
     """The safety net: after linking, no chain above a linked person may come back to them.
 
-    One query for the directory's links, then a walk in memory that visits each person once.
+    One query for the links above them (on PostgreSQL the chains above `ids` only, in one recursive
+    statement; elsewhere the directory's links), then a walk in memory that visits each person once.
     """
+    ids = list(ids)
     if not ids:
         return
-    up = dict(
-        Employee.objects.filter(manager_employee__isnull=False)
-        .values_list("id", "manager_employee_id")
-        .iterator(chunk_size=20_000)
-    )
+    up = dict(_links_above(ids))
     state: dict[int, int] = {}  # 1: on the current walk, 2: known to end
     for start in ids:
         walk = []
@@ -427,6 +425,27 @@ def _refuse_circles(ids: list[int]) -> None:
             raise ImportRefused(_("The managers in the file would go round in a circle; nothing was changed."))
         for member in walk:
             state[member] = 2
+
+
+def _links_above(ids: list[int]) -> Iterator[tuple[int, int]]:
+    """(id, manager id) of `ids` and of everyone above them (UNION, not UNION ALL: a circle ends the recursion)."""
+    if connection.vendor != "postgresql":
+        yield from (
+            Employee.objects.filter(manager_employee__isnull=False)
+            .values_list("id", "manager_employee_id")
+            .iterator(chunk_size=20_000)
+        )
+        return
+    table = Employee._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE up(id, manager_id) AS ("  # noqa: S608 - the table name from the model
+            f" SELECT id, manager_employee_id FROM {table} WHERE id = ANY(%s)"
+            f" UNION SELECT e.id, e.manager_employee_id FROM {table} AS e JOIN up ON e.id = up.manager_id"
+            f") SELECT id, manager_id FROM up WHERE manager_id IS NOT NULL",
+            [ids],
+        )
+        yield from cursor.fetchall()
 
 
 def reserve_ids(count: int) -> list[int]:

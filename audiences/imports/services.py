@@ -653,7 +653,7 @@ def _execute(
             )
             if "manager" in columns.fields:  # a first pass: every manager is known before a row is written
                 with open_binary(source) as f:
-                    engine.plan_managers(iter_rows(f, detected))
+                    engine.plan_managers(iter_rows(f, detected, strip=False))
             with open_binary(source) as f:
                 return engine.run(iter_rows(f, detected))
     except ImportRefused as refused:

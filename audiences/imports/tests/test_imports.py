@@ -350,8 +350,8 @@ def test_a_failure_halfway_rolls_back_every_row(monkeypatch):
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
     read_rows = services.iter_rows
 
-    def rows_that_break_after_eight(f, detected):
-        for count, row in enumerate(read_rows(f, detected), start=1):
+    def rows_that_break_after_eight(f, detected, **options):
+        for count, row in enumerate(read_rows(f, detected, **options), start=1):
             if count > 8:  # four chunks of two are written by now
                 raise ImportRefused("The file changed under us.")
             yield row

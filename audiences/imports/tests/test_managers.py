@@ -216,3 +216,35 @@ def test_a_new_manager_whose_row_is_rejected_while_writing_refuses_the_import_wh
     with pytest.raises(ImportRefused, match="could not be imported"):
         directory_import_run(source=excel_cp1252(rows))
     assert not Employee.objects.exists()
+
+
+def test_a_circle_through_people_already_in_the_directory_that_the_pre_read_missed_is_refused_whole(monkeypatch):
+    from audiences.imports import managers
+
+    directory_import_run(source=excel_cp1252([person("NE1"), person("NE2", manager="NE1"), person("NE3")]))
+    monkeypatch.setattr(managers._Graph, "reject_circles", lambda self: False)
+
+    with pytest.raises(ImportRefused, match="circle"):
+        directory_import_run(source=excel_cp1252([person("NE1", manager="NE2"), person("NE2", manager="NE1")]))
+    assert Employee.objects.get(employee_number="NE1").manager_employee is None
+    assert Employee.objects.get(employee_number="NE2").manager_employee.employee_number == "NE1"
+
+
+def test_spaces_around_cells_and_rows_of_spaces_read_the_same_in_both_passes():
+    data = (
+        "Anställningsnummer;E-post;Förnamn;Efternamn;Chef\r\n"
+        " NE2 ; ne2@norrstrom.se ;Renée;Åström;  NE1 \r\n"
+        "   ;  ;\t; ;  \r\n"
+        "NE1;ne1@norrstrom.se; Göran ; Ström ;\r\n"
+        "NE3;NE3@norrstrom.se;Björn;Sjöberg; ne1@NORRSTROM.se \r\n"
+    ).encode()
+
+    result = directory_import_run(source=data)
+
+    assert result.summary_line() == "created=3 updated=0 unchanged=0 deactivated=0 rejected=0", result.row_errors
+    goran = Employee.objects.get(employee_number="NE1")
+    assert {(e.employee_number, e.manager) for e in goran.direct_reports.all()} == {
+        ("NE2", "Göran Ström"),
+        ("NE3", "Göran Ström"),
+    }
+    assert directory_import_run(source=data).unchanged == 3
