@@ -355,6 +355,8 @@ class _Engine:
     def _row(self, row: int, cells: list[str]) -> None:
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
+        if not self.existing.ids:  # nobody to be unchanged: a first import
+            return self._check_row(row, cells)
         compared = self.getter(cells)  # the mapped fields, then the extra columns, as the fingerprint has them
         if self.managers is not None:
             if row in self.managers.rejections:
