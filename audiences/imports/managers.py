@@ -146,13 +146,15 @@ def plan_managers(
 
     # Each row's own node: their position in the directory, or `count` + their place in the file.
     by_number, by_email = existing.by_number, existing.by_email
-    nodes = array("q", bytes(8 * size))
-    for place in range(size):
-        number = numbers[place]
-        position = by_number.get(number) if number else None
-        if position is None:
-            position = by_email.get(emails[place])
-        nodes[place] = position if position is not None else count + place
+    nodes = array("q", range(count, count + size))
+    if count:
+        for place in range(size):
+            number = numbers[place]
+            position = by_number.get(number) if number else None
+            if position is None:
+                position = by_email.get(emails[place])
+            if position is not None:
+                nodes[place] = position
 
     named = array("q", [-1]) * size  # the manager each accepted row names, as a node, or -1
     manager_places = array("q", [-1]) * size
