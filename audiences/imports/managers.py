@@ -55,6 +55,8 @@ class ManagerPlan:
     rejections: dict[int, str] = field(default_factory=dict)
     # The file's row numbers, ascending; every other array is by place in this one.
     row_numbers: array = field(default_factory=lambda: array("q"))
+    # 1 where the row's email was found valid (the row's own check need not look at it again).
+    valid_emails: bytearray = field(default_factory=bytearray)
     # The manager as a node: a position in the existing people (< `existing_count`), `existing_count` + the
     # manager's place in the file when new with this file, -1 for no manager.
     manager_nodes: array = field(default_factory=lambda: array("q"))
@@ -121,8 +123,8 @@ def plan_managers(
     """
     plan = ManagerPlan(existing_count=len(existing.ids), ids=existing.ids)
     count = plan.existing_count
-    row_numbers, emails, numbers, refs, firsts, lasts = _read(rows, at)
-    plan.row_numbers = row_numbers
+    row_numbers, emails, valid, numbers, refs, firsts, lasts = _read(rows, at)
+    plan.row_numbers, plan.valid_emails = row_numbers, valid
     size = len(row_numbers)
     file_by_email: dict[str, int] = {}
     file_by_number: dict[str, int] = {}
@@ -133,7 +135,7 @@ def plan_managers(
     for place in range(size):
         email, number = emails[place], numbers[place]
         duplicate = email in file_by_email or (number and number in file_by_number)
-        if not email or duplicate or not valid_email(email):
+        if not valid[place] or duplicate:
             refused[place] = 1
             if not duplicate:
                 for key in (email, number):
@@ -222,13 +224,15 @@ def plan_managers(
 
 def _read(
     rows: Iterable[tuple[int, list[str]]], at: dict[str, int]
-) -> tuple[array, list[str], list[str], list[str], list[str], list[str]]:
-    """The row numbers, then per row its lower-case email, employee ID, manager cell, first and last name.
+) -> tuple[array, list[str], bytearray, list[str], list[str], list[str], list[str]]:
+    """The row numbers, then per row its lower-case email, whether that email is valid, employee ID, manager
+    cell, first and last name.
 
     The rows may come unstripped (iter_rows with `strip` off): only these cells are stripped."""
     width = 1 + max(at.values())
     row_numbers = array("q")
     emails: list[str] = []
+    valid = bytearray()
     numbers: list[str] = []
     refs: list[str] = []
     firsts: list[str] = []
@@ -240,12 +244,14 @@ def _read(
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
         row_numbers.append(row)
-        emails.append(cells[at_email].strip().lower())
+        email = cells[at_email].strip()
+        emails.append(email.lower())
+        valid.append(bool(email) and valid_email(email))  # as the row's own check has it (same text)
         numbers.append(cells[at_number].strip() if at_number is not None else "")
         refs.append(intern(cells[at_ref].strip()))
         firsts.append(intern(cells[at_first].strip()) if at_first is not None else "")
         lasts.append(intern(cells[at_last].strip()) if at_last is not None else "")
-    return row_numbers, emails, numbers, refs, firsts, lasts
+    return row_numbers, emails, valid, numbers, refs, firsts, lasts
 
 
 def _stored_managers(existing: ExistingPeople) -> array:

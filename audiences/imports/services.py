@@ -446,7 +446,8 @@ class _Engine:
                 self.result.unchanged += 1
                 return None
 
-        if problem := row_problem(values, cells):
+        email_checked = managers is not None and bool(managers.valid_emails[place])
+        if problem := row_problem(values, cells, email_checked=email_checked):
             return self._reject(row, values, problem, position)
 
         if managers is not None:
