@@ -3,8 +3,10 @@
 The whole file is read once before anything is written, so every report can name a manager
 further down the file, and every row that names an unknown person, names itself, or closes a
 circle (A → B → A, also through people already in the directory) is rejected with its reason
-before the import writes anything. The links themselves are written after the people, in one
-statement per chunk, keyed by email (unique in the directory).
+before the import writes anything. That first read keeps a few strings per row and arrays of
+numbers, never the rows. On PostgreSQL a new person is written with their manager's id in the
+same COPY (the new managers' ids are reserved from the sequence first); other links are written
+after the people, in one statement per chunk, keyed by email (unique in the directory).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The directory import's writes: plan and apply an HR export, record it, run it inline or in the background.
 
-Existing employees are held as compact tuples with a fingerprint of their imported
-fields, so a 100 000-row export fits in little memory and an unchanged re-import writes
-nothing.
+Existing employees are held in arrays (a few bytes each besides their ID and email) with a
+fingerprint of their imported fields, so a 100 000-row export fits in little memory and an
+unchanged re-import writes nothing.
 
 Flow: `directory_import_create` (upload, detect) → `directory_import_preview` (mapping,
 dry run) → `directory_import_start` (inline, or the Celery task for big files) →
