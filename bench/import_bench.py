@@ -29,7 +29,18 @@ from bench.results import record
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/benchimp"
-COLUMNS = ["employee_number", "first_name", "last_name", "email", "department", "site", "title", "manager", "language"]
+COLUMNS = [
+    "employee_number",
+    "first_name",
+    "last_name",
+    "email",
+    "department",
+    "site",
+    "title",
+    "manager",
+    "language",
+    "time_zone",
+]
 
 
 def _django():
@@ -191,7 +202,7 @@ def main(rows: int, repeats: int = 3) -> None:
     lines = [
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} cores (shared with other work), "
         f"{platform.machine()}, Python {platform.python_version()}, database: {vendor}",
-        f"- command: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/benchimp python -m bench.import_bench {rows}`",
+        f"- command: `DATABASE_URL={os.environ['DATABASE_URL']} python -m bench.import_bench {rows}`",
         f"- file: {rows} rows, {size_mb:.1f} MB, UTF-8 with BOM, semicolons; best of {repeats} runs each",
         f"- raw insert, {baseline_name}: {baseline:.2f} s = {copy_rate:,.0f} rows/s (runs: {runs(copies)} s)"
         + (f"; raw bulk_create: {raw_bulk:.2f} s = {bulk_rate:,.0f} rows/s" if raw_copy else ""),
@@ -204,7 +215,7 @@ def main(rows: int, repeats: int = 3) -> None:
         f"**{first['seconds'] / again['seconds']:.1f}× faster** than the first import (target ≥ 2×)",
         f"- peak RSS of the import process: **{max(r['peak_rss_mb'] for r in firsts):.0f} MB** "
         f"(of which {first['rss_before_mb']:.0f} MB is Python + Django before the import); "
-        f"re-import, with 100 % of the directory loaded as tuples: **{max(r['peak_rss_mb'] for r in agains):.0f} MB** "
+        f"re-import, with 100 % of the directory loaded (in arrays): **{max(r['peak_rss_mb'] for r in agains):.0f} MB** "
         "(target < 200 MB)",
     ]
     report = "\n".join(lines)

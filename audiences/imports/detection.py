@@ -226,7 +226,7 @@ def _find_header(rows: list[list[str]]) -> tuple[int, int]:
     return best_index, best_count
 
 
-def _sniff_csv(f: IO[bytes], head: bytes, size: int) -> Detected:
+def _sniff_csv(f: IO[bytes], head: bytes, size: int, *, read_through: bool = True) -> Detected:
     encoding = _detect_encoding(f, head)
     lines = []
     for line in _text_lines(f, encoding, limit_bytes=SNIFF_BYTES):
@@ -270,8 +270,9 @@ def _sniff_csv(f: IO[bytes], head: bytes, size: int) -> Detected:
         size=size,
         samples=[[c.strip() for c in row] for _, row in records[index + 1 : index + 4]],
     )
-    for _row in iter_rows(f, detected):  # a text file is read once through now, so a hostile one is refused now
-        pass
+    if read_through:  # a text file is read once through now, so a hostile one is refused now
+        for _row in iter_rows(f, detected):
+            pass
     return detected
 
 
@@ -334,19 +335,21 @@ def _clean_headers(header: list[str]) -> list[str]:
     return headers
 
 
-def directory_import_detect(*, source: Source) -> Detected:
+def directory_import_detect(*, source: Source, read_through: bool = True) -> Detected:
     """Find out how to read an HR export: format, encoding, delimiter, sheet and header row.
 
-    Raises ImportRefused for an empty, binary, undecodable or oversized file.
+    Raises ImportRefused for an empty, binary, undecodable or oversized file. With `read_through`
+    off, a text file is sniffed from its head only: for a caller that reads every row next anyway,
+    within the same bounds, and refuses the file then.
     """
     try:
-        return _detect(source)
+        return _detect(source, read_through=read_through)
     except ImportRefused as refused:
         logger.warning("Directory import refused: %s: %s", source_name(source), refused.message)
         raise
 
 
-def _detect(source: Source) -> Detected:
+def _detect(source: Source, *, read_through: bool) -> Detected:
     with open_binary(source) as f:
         size = _size(f)
         if size > settings.IMPORT_MAX_BYTES:
@@ -364,20 +367,23 @@ def _detect(source: Source) -> Detected:
             return _sniff_xlsx(f, size)
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise ImportRefused(_("This is an old Excel file (.xls). Save it as .xlsx or CSV and upload it again."))
-        return _sniff_csv(f, head, size)
+        return _sniff_csv(f, head, size, read_through=read_through)
 
 
 # Reading rows ---------------------------------------------------------------------------
 
 
-def iter_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str]]]:
+def iter_rows(f: IO[bytes], detected: Detected, *, strip: bool = True) -> Iterator[tuple[int, list[str]]]:
     """Yield (row number, cells) for every non-blank row below the header.
+
+    With `strip` off, a text file's cells come as they are written, spaces around them included (for a
+    reader that strips the few cells it looks at); the same rows are yielded.
 
     Raises ImportRefused past IMPORT_MAX_ROWS rows or IMPORT_MAX_COLUMNS columns, or on a line longer than
     IMPORT_MAX_LINE_BYTES.
     """
     max_rows, max_columns = limit("IMPORT_MAX_ROWS"), limit("IMPORT_MAX_COLUMNS")
-    rows = _xlsx_rows(f, detected) if detected.format == "xlsx" else _csv_rows(f, detected)
+    rows = _xlsx_rows(f, detected) if detected.format == "xlsx" else _csv_rows(f, detected, strip=strip)
     with contextlib.closing(rows):
         for count, (number, cells) in enumerate(rows, start=1):
             if count > max_rows:
@@ -401,7 +407,7 @@ def _xlsx_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str
                 yield number, cells
 
 
-def _csv_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(f: IO[bytes], detected: Detected, *, strip: bool = True) -> Iterator[tuple[int, list[str]]]:
     inner = getattr(f, "file", f)
     text = None
     if isinstance(inner, io.IOBase):
@@ -414,9 +420,12 @@ def _csv_rows(f: IO[bytes], detected: Detected) -> Iterator[tuple[int, list[str]
     try:
         for row in reader:
             if start > detected.header_row:
-                cells = [c.strip() for c in row]
-                if any(cells):
-                    yield start, cells
+                if strip:
+                    cells = [c.strip() for c in row]
+                    if any(cells):
+                        yield start, cells
+                elif "".join(row).strip():  # blank exactly when every stripped cell is empty
+                    yield start, row
             start = reader.line_num + 1
     except csv.Error as exc:
         raise ImportRefused(

@@ -3,12 +3,17 @@
 The whole file is read once before anything is written, so every report can name a manager
 further down the file, and every row that names an unknown person, names itself, or closes a
 circle (A → B → A, also through people already in the directory) is rejected with its reason
-before the import writes anything. The links themselves are written after the people, in one
-statement per chunk, keyed by email (unique in the directory).
+before the import writes anything. That first read keeps a few strings per row and arrays of
+numbers, never the rows. On PostgreSQL a new person is written with their manager's id in the
+same COPY (the new managers' ids are reserved from the sequence first); other links are written
+after the people, in one statement per chunk, keyed by email (unique in the directory).
 """
 
 from __future__ import annotations
 
+import sys
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -24,13 +29,19 @@ from .validation import valid_email
 
 LINK_CHUNK = 5000
 ANALYZE_AFTER_LINKS = 5000
-NO_MANAGER = ""  # the token of a row whose manager cell is blank: the person has no manager
+NO_MANAGER = 0  # the token of a row whose manager cell is blank: the person has no manager
 
 
 class ExistingPeople(Protocol):
-    rows: list[tuple[int, str | None, str, bool, int]]
+    ids: array  # by position, ascending
+    numbers: list[str | None]
+    emails: list[str]  # lower case
+    manager_ids: array  # the stored manager's id by position, 0 for none
     by_number: dict[str, int]
     by_email: dict[str, int]
+
+
+NEW_MANAGER = -1  # the token of a manager who arrives with this file
 
 
 @dataclass
@@ -38,34 +49,67 @@ class ManagerPlan:
     """Per row of the file: why it is rejected, or what its manager resolves to.
 
     A token is what the import compares with the stored `manager_employee_id`: the manager's
-    id as text when they are in the directory already, "new" when they arrive with this file,
-    "" for no manager.
+    id when they are in the directory already, NEW_MANAGER when they arrive with this file,
+    NO_MANAGER for none. The plan is held in arrays by the row's place in the file (a few
+    bytes per row), not in objects per row.
     """
 
     rejections: dict[int, str] = field(default_factory=dict)
-    tokens: dict[int, str] = field(default_factory=dict)
-    names: dict[int, str] = field(default_factory=dict)
-    # The manager as (id, None) when in the directory already, (None, email in lower case) when new with this
-    # file, or (None, None) for no manager.
-    targets: dict[int, tuple[int | None, str | None]] = field(default_factory=dict)
-    # The row of a manager who arrives with this file, per report's row (their id is reserved before writing).
-    manager_rows: dict[int, int] = field(default_factory=dict)
-    # Rows of people new to the directory that may be created (ids can be reserved for them).
-    new_rows: list[int] = field(default_factory=list)
+    # The file's row numbers, ascending; every other array is by place in this one.
+    row_numbers: array = field(default_factory=lambda: array("q"))
+    # 1 where the row's email was found valid (the row's own check need not look at it again).
+    valid_emails: bytearray = field(default_factory=bytearray)
+    # The manager as a node: a position in the existing people (< `existing_count`), `existing_count` + the
+    # manager's place in the file when new with this file, -1 for no manager.
+    manager_nodes: array = field(default_factory=lambda: array("q"))
+    # The place in the file of a manager who is in the file too, -1 if not.
+    manager_places: array = field(default_factory=lambda: array("q"))
+    # Places in the file of the people new to the directory whom other rows name as their manager: their ids are
+    # reserved before writing, so that their reports are written with them.
+    new_manager_places: array = field(default_factory=lambda: array("q"))
+    existing_count: int = 0
+    ids: array = field(default_factory=lambda: array("q"))
+    # The lower-case email of each manager new with this file, by their place in the file.
+    manager_emails: dict[int, str] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)  # of the managers, by node
+
+    def place(self, row: int) -> int:
+        """The place in the file of `row` (a row the plan read)."""
+        return bisect_left(self.row_numbers, row)
+
+    def token(self, place: int) -> int:
+        """What the manager of the row at `place` compares as."""
+        node = self.manager_nodes[place]
+        if node < 0:
+            return NO_MANAGER
+        return self.ids[node] if node < self.existing_count else NEW_MANAGER
+
+    def target(self, place: int) -> tuple[int | None, str | None]:
+        """The manager as (id, None) when in the directory already, (None, email in lower case) when new with
+        this file, or (None, None) for no manager."""
+        node = self.manager_nodes[place]
+        if node < 0:
+            return None, None
+        if node < self.existing_count:
+            return self.ids[node], None
+        return None, self.manager_emails[node - self.existing_count]
+
+    def name(self, place: int) -> str:
+        """The manager's name as the file (or else the directory) has it."""
+        manager_place = self.manager_places[place]
+        if manager_place >= 0:
+            return self.names.get(self.existing_count + manager_place, "")
+        node = self.manager_nodes[place]
+        return self.names.get(node, "") if node >= 0 else ""
+
+    def manager_place(self, place: int) -> int:
+        """The place in the file of the manager when they are in the file too, -1 if not."""
+        return self.manager_places[place]
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    row: int
-    email: str  # lower case
-    number: str
-    ref: str
-    name: str
-
-
-def manager_token(manager_employee_id: int | None) -> str:
+def manager_token(manager_employee_id: int | None) -> int:
     """The token a stored manager compares as."""
-    return NO_MANAGER if manager_employee_id is None else str(manager_employee_id)
+    return NO_MANAGER if manager_employee_id is None else manager_employee_id
 
 
 def plan_managers(
@@ -77,129 +121,154 @@ def plan_managers(
     """Resolve every row's manager cell against the file and the directory, and reject what cannot stand.
 
     `at` gives the column index of "email", "manager" and, when mapped, "employee_number",
-    "first_name" and "last_name".
+    "first_name" and "last_name". Only a few strings per row are kept (and the names, interned).
     """
-    people = list(_read(rows, at))
-    plan = ManagerPlan()
-    file_by_email: dict[str, _Row] = {}
-    file_by_number: dict[str, _Row] = {}
+    plan = ManagerPlan(existing_count=len(existing.ids), ids=existing.ids)
+    count = plan.existing_count
+    row_numbers, emails, valid, numbers, refs, firsts, lasts = _read(rows, at)
+    plan.row_numbers, plan.valid_emails = row_numbers, valid
+    size = len(row_numbers)
+    file_by_email: dict[str, int] = {}
+    file_by_number: dict[str, int] = {}
     # Rows the import itself will refuse (no or a bad email, a second row for the same person): their
     # person is not created, so a report that names them has no manager to point at.
-    refused: set[int] = set()
+    refused = bytearray(size)
     refused_by_key: dict[str, int] = {}
-    for person in people:
-        duplicate = person.email in file_by_email or (person.number and person.number in file_by_number)
-        if not person.email or not valid_email(person.email) or duplicate:
-            refused.add(person.row)
+    for place in range(size):
+        email, number = emails[place], numbers[place]
+        duplicate = email in file_by_email or (number and number in file_by_number)
+        if not valid[place] or duplicate:
+            refused[place] = 1
             if not duplicate:
-                for key in (person.email, person.number):
+                for key in (email, number):
                     if key:
-                        refused_by_key.setdefault(key, person.row)
+                        refused_by_key.setdefault(key, row_numbers[place])
             continue
-        file_by_email[person.email] = person
-        if person.number:
-            file_by_number[person.number] = person
+        file_by_email[email] = place
+        if number:
+            file_by_number[number] = place
 
-    ids = [row[0] for row in existing.rows]
-    position_of_id = {employee_id: position for position, employee_id in enumerate(ids)}
+    # Each row's own node: their position in the directory, or `count` + their place in the file.
+    by_number, by_email = existing.by_number, existing.by_email
+    nodes = array("q", range(count, count + size))
+    if count:
+        for place in range(size):
+            number = numbers[place]
+            position = by_number.get(number) if number else None
+            if position is None:
+                position = by_email.get(emails[place])
+            if position is not None:
+                nodes[place] = position
 
-    def node_of(person: _Row) -> tuple[str, int]:
-        position = existing.by_number.get(person.number) if person.number else None
-        if position is None:
-            position = existing.by_email.get(person.email)
-        return ("db", position) if position is not None else ("file", person.row)
-
-    # The manager each accepted row names, as a node: ("db", position) or ("file", row), or None.
-    named: dict[int, tuple[str, int] | None] = {}
-    manager_rows: dict[int, _Row] = {}
-    for person in people:
-        if person.row in refused:
+    named = array("q", [-1]) * size  # the manager each accepted row names, as a node, or -1
+    manager_places = array("q", [-1]) * size
+    rejections = plan.rejections
+    for place in range(size):
+        ref = refs[place]
+        if refused[place] or not ref:
             continue
-        ref = person.ref
-        if not ref:
-            named[person.row] = None
-            continue
-        key = ref.lower() if "@" in ref else ref
-        in_file = file_by_email.get(key) if "@" in ref else file_by_number.get(key)
+        row = row_numbers[place]
+        by_email_ref = "@" in ref
+        key = ref.lower() if by_email_ref else ref
+        in_file = file_by_email.get(key) if by_email_ref else file_by_number.get(key)
         if in_file is not None:
-            target = node_of(in_file)
-            manager_rows[person.row] = in_file
+            target = nodes[in_file]
+            manager_places[place] = in_file
         else:
-            position = existing.by_email.get(key) if "@" in ref else existing.by_number.get(key)
+            position = by_email.get(key) if by_email_ref else by_number.get(key)
             if position is None and key in refused_by_key:
                 reason = _("The manager's own row (row %(row)s) was rejected.")
-                plan.rejections[person.row] = reason % {"row": refused_by_key[key]}
+                rejections[row] = reason % {"row": refused_by_key[key]}
                 continue
             if position is None:
                 reason = _("The manager %(manager)s is neither in the file nor in the directory.")
-                plan.rejections[person.row] = reason % {"manager": ref}
+                rejections[row] = reason % {"manager": ref}
                 continue
-            target = ("db", position)
-        if target == node_of(person):
-            plan.rejections[person.row] = _("A person cannot be their own manager.")
+            target = position
+        if target == nodes[place]:
+            rejections[row] = _("A person cannot be their own manager.")
             continue
-        named[person.row] = target
+        named[place] = target
 
-    plan.new_rows = [p.row for p in people if p.row not in refused and node_of(p)[0] == "file"]
-    stored = _stored_managers(position_of_id)
-    by_row = {person.row: person for person in people}
+    stored = _stored_managers(existing)
+    graph = _Graph(plan, nodes, named, refused, stored, numbers, emails, existing)
     for _round in range(8):  # a rejected row falls back to its stored manager, which can close another circle
-        changed = _reject_circles(named, by_row, node_of, stored, plan, existing)
-        changed |= _reject_missing_managers(named, manager_rows, plan)
+        changed = graph.reject_circles()
+        changed |= _reject_missing_managers(plan, named, refused)
         if not changed:
             break
 
-    names = _stored_names(
-        {target[1] for row, target in named.items() if target and target[0] == "db" and row not in plan.rejections},
-        ids,
-    )
-    for row, target in named.items():
-        if row in plan.rejections:
+    # Keep the names of the managers only: from the file when they are in it, else from the directory.
+    in_directory: set[int] = set()
+    for place in range(size):
+        if refused[place] or row_numbers[place] in rejections:
+            named[place] = -1
             continue
-        if target is None:
-            plan.tokens[row], plan.names[row], plan.targets[row] = NO_MANAGER, "", (None, None)
-        elif target[0] == "db":
-            position = target[1]
-            plan.tokens[row] = str(ids[position])
-            plan.names[row] = names.get(position, "")
-            plan.targets[row] = (ids[position], None)
-            if (manager := manager_rows.get(row)) is not None and manager.name:  # in the file too: its name wins
-                plan.names[row] = manager.name
-        else:
-            manager = by_row[target[1]]
-            plan.tokens[row], plan.names[row] = "new", manager.name or manager.email
-            plan.targets[row] = (None, manager.email)
-            plan.manager_rows[row] = manager.row
+        manager_place = manager_places[place]
+        if manager_place >= 0:
+            name = f"{firsts[manager_place]} {lasts[manager_place]}".strip()
+            node = count + manager_place
+            if nodes[manager_place] >= count:
+                plan.manager_emails[manager_place] = emails[manager_place]
+            if name or nodes[manager_place] >= count:
+                plan.names[node] = name or emails[manager_place]
+            else:
+                in_directory.add(nodes[manager_place])
+                manager_places[place] = -1  # nameless in the file: the directory's name stands
+        elif named[place] >= 0:
+            in_directory.add(named[place])
+    plan.names.update(_stored_names(in_directory, existing.ids))
+    plan.new_manager_places = array("q", sorted(plan.manager_emails))
+    plan.manager_nodes = named
+    plan.manager_places = manager_places
     return plan
 
 
-def _read(rows: Iterable[tuple[int, list[str]]], at: dict[str, int]) -> Iterator[_Row]:
+def _read(
+    rows: Iterable[tuple[int, list[str]]], at: dict[str, int]
+) -> tuple[array, list[str], bytearray, list[str], list[str], list[str], list[str]]:
+    """The row numbers, then per row its lower-case email, whether that email is valid, employee ID, manager
+    cell, first and last name.
+
+    The rows may come unstripped (iter_rows with `strip` off): only these cells are stripped."""
     width = 1 + max(at.values())
-
-    def cell(cells: list[str], name: str) -> str:
-        index = at.get(name)
-        return cells[index].strip() if index is not None else ""
-
+    row_numbers = array("q")
+    emails: list[str] = []
+    valid = bytearray()
+    numbers: list[str] = []
+    refs: list[str] = []
+    firsts: list[str] = []
+    lasts: list[str] = []
+    at_email, at_ref = at["email"], at["manager"]
+    at_number, at_first, at_last = at.get("employee_number"), at.get("first_name"), at.get("last_name")
+    intern = sys.intern  # managers' IDs and first and last names repeat: one string each
     for row, cells in rows:
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
-        name = f"{cell(cells, 'first_name')} {cell(cells, 'last_name')}".strip()
-        yield _Row(row, cell(cells, "email").lower(), cell(cells, "employee_number"), cell(cells, "manager"), name)
+        row_numbers.append(row)
+        email = cells[at_email].strip()
+        emails.append(email.lower())
+        valid.append(bool(email) and valid_email(email))  # as the row's own check has it (same text)
+        numbers.append(cells[at_number].strip() if at_number is not None else "")
+        refs.append(intern(cells[at_ref].strip()))
+        firsts.append(intern(cells[at_first].strip()) if at_first is not None else "")
+        lasts.append(intern(cells[at_last].strip()) if at_last is not None else "")
+    return row_numbers, emails, valid, numbers, refs, firsts, lasts
 
 
-def _stored_managers(position_of_id: dict[int, int]) -> dict[int, int]:
-    """Who manages whom in the directory now, by position in the existing rows (one query)."""
-    pairs = Employee.objects.filter(erased_at__isnull=True, manager_employee__isnull=False).values_list(
-        "id", "manager_employee_id"
-    )
-    return {
-        position_of_id[employee_id]: position_of_id[manager_id]
-        for employee_id, manager_id in pairs.iterator(chunk_size=20_000)
-        if employee_id in position_of_id and manager_id in position_of_id
-    }
+def _stored_managers(existing: ExistingPeople) -> array:
+    """Who manages whom in the directory now, as positions in the existing people (-1 for none)."""
+    ids = existing.ids
+    stored = array("q", [-1]) * len(ids)
+    for position, manager_id in enumerate(existing.manager_ids):
+        if manager_id:
+            manager = bisect_left(ids, manager_id)
+            if manager < len(ids) and ids[manager] == manager_id:
+                stored[position] = manager
+    return stored
 
 
-def _stored_names(positions: set[int], ids: list[int]) -> dict[int, str]:
+def _stored_names(positions: set[int], ids: array) -> dict[int, str]:
     if not positions:
         return {}
     position_of = {ids[p]: p for p in positions}
@@ -212,62 +281,73 @@ def _stored_names(positions: set[int], ids: list[int]) -> dict[int, str]:
     return names
 
 
-def _reject_circles(named, by_row, node_of, stored, plan: ManagerPlan, existing: ExistingPeople) -> bool:
-    """Reject the rows whose manager chain comes back to them; True when any was rejected."""
-    # The graph after the import: the directory's links, overlaid by the file's accepted rows.
-    up: dict[tuple[str, int], tuple[str, int] | None] = {("db", a): ("db", b) for a, b in stored.items()}
-    row_of: dict[tuple[str, int], int] = {}
-    for row, target in named.items():
-        if row in plan.rejections:
-            continue
-        node = node_of(by_row[row])
-        up[node] = target
-        row_of[node] = row
-    state: dict[tuple[str, int], int] = {}  # 1: on the current walk, 2: known to end
-    rejected = False
-    for start in list(row_of):
-        walk: list[tuple[str, int]] = []
-        node: tuple[str, int] | None = start
-        while node is not None and state.get(node) is None:
-            state[node] = 1
-            walk.append(node)
-            node = up.get(node)
-        if node is not None and state.get(node) == 1:  # the walk met itself: a circle from `node`
-            circle = walk[walk.index(node) :]
-            labels = " → ".join(_label(n, by_row, row_of, existing) for n in [*circle, node])
-            for member in circle:
-                if member in row_of and row_of[member] not in plan.rejections:
-                    reason = _("The managers go round in a circle: %(chain)s.")
-                    plan.rejections[row_of[member]] = reason % {"chain": labels}
-                    rejected = True
-        for member in walk:
-            state[member] = 2
-    return rejected
+class _Graph:
+    """The graph after the import: the directory's links, overlaid by the file's accepted rows, as arrays of
+    nodes (a node is a position in the directory, or the existing count + a place in the file)."""
+
+    def __init__(self, plan: ManagerPlan, nodes, named, refused, stored, numbers, emails, existing: ExistingPeople):
+        self.plan, self.nodes, self.named, self.refused = plan, nodes, named, refused
+        self.stored, self.numbers, self.emails, self.existing = stored, numbers, emails, existing
+
+    def reject_circles(self) -> bool:
+        """Reject the rows whose manager chain comes back to them; True when any was rejected."""
+        plan, nodes, named = self.plan, self.nodes, self.named
+        size = len(nodes)
+        up = self.stored + array("q", [-1]) * size
+        place_of = array("q", [-1]) * len(up)
+        rejections, row_numbers = plan.rejections, plan.row_numbers
+        starts = []
+        for place in range(size):
+            if self.refused[place] or row_numbers[place] in rejections:
+                continue
+            node = nodes[place]
+            up[node] = named[place]
+            place_of[node] = place
+            starts.append(node)
+        state = bytearray(len(up))  # 1: on the current walk, 2: known to end
+        rejected = False
+        for start in starts:
+            walk: list[int] = []
+            node = start
+            while node >= 0 and not state[node]:
+                state[node] = 1
+                walk.append(node)
+                node = up[node]
+            if node >= 0 and state[node] == 1:  # the walk met itself: a circle from `node`
+                circle = walk[walk.index(node) :]
+                labels = " → ".join(self._label(n, place_of) for n in [*circle, node])
+                for member in circle:
+                    place = place_of[member]
+                    if place >= 0 and row_numbers[place] not in rejections:
+                        reason = _("The managers go round in a circle: %(chain)s.")
+                        rejections[row_numbers[place]] = reason % {"chain": labels}
+                        rejected = True
+            for member in walk:
+                state[member] = 2
+        return rejected
+
+    def _label(self, node: int, place_of: array) -> str:
+        place = place_of[node]
+        if place < 0 and node >= self.plan.existing_count:
+            place = node - self.plan.existing_count
+        if place >= 0:
+            return self.numbers[place] or self.emails[place]
+        return self.existing.numbers[node] or self.existing.emails[node]
 
 
-def _reject_missing_managers(named, manager_rows: dict[int, _Row], plan: ManagerPlan) -> bool:
+def _reject_missing_managers(plan: ManagerPlan, named: array, refused: bytearray) -> bool:
     """Reject the rows whose manager is new with this file but whose own row was rejected."""
     rejected = False
-    for row, target in named.items():
-        if row in plan.rejections or target is None or target[0] != "file":
+    rejections, row_numbers, count = plan.rejections, plan.row_numbers, plan.existing_count
+    for place, target in enumerate(named):
+        if target < count or refused[place] or row_numbers[place] in rejections:
             continue
-        if target[1] in plan.rejections:
+        manager_row = row_numbers[target - count]
+        if manager_row in rejections:
             reason = _("The manager's own row (row %(row)s) was rejected.")
-            plan.rejections[row] = reason % {"row": target[1]}
+            rejections[row_numbers[place]] = reason % {"row": manager_row}
             rejected = True
     return rejected
-
-
-def _label(node, by_row, row_of, existing: ExistingPeople) -> str:
-    if node in row_of:
-        person = by_row[row_of[node]]
-        return person.number or person.email
-    kind, index = node
-    if kind == "file":
-        person = by_row[index]
-        return person.number or person.email
-    _id, number, email, _active, _fingerprint = existing.rows[index]
-    return number or email
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -333,18 +413,16 @@ def _link_with_the_orm(chunk: list[Link]) -> tuple[list[int], list[int]]:
     return missing, [p.id for p in people]
 
 
-def _refuse_circles(ids: list[int]) -> None:
+def _refuse_circles(ids: Iterable[int]) -> None:
     """The safety net: after linking, no chain above a linked person may come back to them.
 
-    One query for the directory's links, then a walk in memory that visits each person once.
+    One query for the links above them (on PostgreSQL the chains above `ids` only, in one recursive
+    statement; elsewhere the directory's links), then a walk in memory that visits each person once.
     """
+    ids = list(ids)
     if not ids:
         return
-    up = dict(
-        Employee.objects.filter(manager_employee__isnull=False)
-        .values_list("id", "manager_employee_id")
-        .iterator(chunk_size=20_000)
-    )
+    up = dict(_links_above(ids))
     state: dict[int, int] = {}  # 1: on the current walk, 2: known to end
     for start in ids:
         walk = []
@@ -357,6 +435,27 @@ def _refuse_circles(ids: list[int]) -> None:
             raise ImportRefused(_("The managers in the file would go round in a circle; nothing was changed."))
         for member in walk:
             state[member] = 2
+
+
+def _links_above(ids: list[int]) -> Iterator[tuple[int, int]]:
+    """(id, manager id) of `ids` and of everyone above them (UNION, not UNION ALL: a circle ends the recursion)."""
+    if connection.vendor != "postgresql":
+        yield from (
+            Employee.objects.filter(manager_employee__isnull=False)
+            .values_list("id", "manager_employee_id")
+            .iterator(chunk_size=20_000)
+        )
+        return
+    table = Employee._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE up(id, manager_id) AS ("  # noqa: S608 - the table name from the model
+            f" SELECT id, manager_employee_id FROM {table} WHERE id = ANY(%s)"
+            f" UNION SELECT e.id, e.manager_employee_id FROM {table} AS e JOIN up ON e.id = up.manager_id"
+            f") SELECT id, manager_id FROM up WHERE manager_id IS NOT NULL",
+            [ids],
+        )
+        yield from cursor.fetchall()
 
 
 def reserve_ids(count: int) -> list[int]:

@@ -77,13 +77,16 @@ def time_zone_problem(text: str) -> str:
     return _("%(value)s is not a time zone (for example Europe/Helsinki).") % {"value": text.strip()}
 
 
-def row_problem(values: dict[str, Any], cells: list[str]) -> str | None:
-    """Why a row's mapped values cannot be stored (no email, a bad email, a value too long), or None."""
+def row_problem(values: dict[str, Any], cells: list[str], *, email_checked: bool = False) -> str | None:
+    """Why a row's mapped values cannot be stored (no email, a bad email, a value too long), or None.
+
+    `email_checked`: the same email was found valid already (by the manager column's first pass)."""
     email = values["email"]
-    if not email:
-        return _("The email address is missing.")
-    if not valid_email(email):
-        return _("%(email)s is not a valid email address.") % {"email": email}
+    if not email_checked:
+        if not email:
+            return _("The email address is missing.")
+        if not valid_email(email):
+            return _("%(email)s is not a valid email address.") % {"email": email}
     if max(map(len, cells)) > _SHORTEST_LIMIT:  # rarely true: only then look at each field
         for name, value in values.items():
             if value and len(value) > _MAX_LENGTHS[name]:

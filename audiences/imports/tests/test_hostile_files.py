@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from audiences.imports.detection import directory_import_detect
 from audiences.imports.errors import ImportRefused
-from audiences.imports.services import directory_import_create, directory_import_plan
+from audiences.imports.services import directory_import_create, directory_import_plan, directory_import_run
 from audiences.imports.tests.import_files import csv_bytes, person
 from audiences.models import DirectoryImport, Employee
 
@@ -235,6 +235,25 @@ def test_a_csv_row_wider_than_the_limit_below_the_header_is_refused(settings):
     settings.IMPORT_MAX_COLUMNS = 12
     data = csv_bytes(PEOPLE) + b"NE9;" + b"x;" * 12 + b"x\r\n"
     assert "more than 12 columns" in refusal(data, "personal.csv")
+
+
+@pytest.mark.parametrize(
+    ("tail", "message"),
+    [
+        (b"x" * (10 * MB) + b"\r\n", "Line 3002 is longer than 64.0\xa0KB"),
+        (b"NE9;" + b"x;" * 300 + b"x\r\n", "more than 200 columns"),
+    ],
+    ids=["10mb-line", "wide-row"],
+)
+def test_an_import_run_refuses_a_hostile_text_file_read_once_and_writes_nothing(tail, message):
+    """The run sniffs the head only and reads the file once while importing: the tail is refused then."""
+    data = csv_bytes([person(f"NE{i}", manager="NE0" if i else "") for i in range(3000)]) + tail
+
+    with pytest.raises(ImportRefused) as refused:
+        directory_import_run(source=data)
+
+    assert message in refused.value.message
+    assert Employee.objects.count() == 0
 
 
 # Through the upload page ------------------------------------------------------------------

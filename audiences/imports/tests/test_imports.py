@@ -350,8 +350,8 @@ def test_a_failure_halfway_rolls_back_every_row(monkeypatch):
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
     read_rows = services.iter_rows
 
-    def rows_that_break_after_eight(f, detected):
-        for count, row in enumerate(read_rows(f, detected), start=1):
+    def rows_that_break_after_eight(f, detected, **options):
+        for count, row in enumerate(read_rows(f, detected, **options), start=1):
             if count > 8:  # four chunks of two are written by now
                 raise ImportRefused("The file changed under us.")
             yield row
@@ -553,3 +553,13 @@ def test_a_dry_run_writes_no_history():
 
     directory_import_plan(source=excel_cp1252(SWEDES))
     assert not EmployeeChange.objects.exists()
+
+
+def test_the_garbage_collector_is_on_again_after_an_import_that_succeeds_or_is_refused():
+    import gc
+
+    directory_import_run(source=csv_bytes([person("NE1")]))
+    assert gc.isenabled()
+    with pytest.raises(ImportRefused):
+        directory_import_run(source=csv_bytes([person("NE1")]) + b"x" * (1024 * 1024) + b"\r\n")
+    assert gc.isenabled()

@@ -155,9 +155,10 @@ def test_a_file_whose_managers_vanish_after_all_is_refused_whole(monkeypatch):
 
     def plan_pointing_at_a_stranger(*args, **kwargs):
         plan = real(*args, **kwargs)
-        plan.targets[3] = (None, "stranger@norrstrom.se")
-        plan.tokens[3] = "new"
-        plan.manager_rows.pop(3, None)
+        ne2 = plan.place(3)
+        plan.target = lambda place: (None, "stranger@norrstrom.se") if place == ne2 else type(plan).target(plan, place)
+        plan.token = lambda place: managers.NEW_MANAGER if place == ne2 else type(plan).token(plan, place)
+        plan.manager_place = lambda place: -1 if place == ne2 else type(plan).manager_place(plan, place)
         return plan
 
     monkeypatch.setattr("audiences.imports.services.plan_managers", plan_pointing_at_a_stranger)
@@ -177,3 +178,73 @@ def test_new_people_are_written_with_their_manager_in_one_pass_on_postgresql(dja
     assert boss.direct_reports.count() == 38
     if connection.vendor == "postgresql":  # ids reserved from the sequence: no update of the new rows
         assert not Employee.objects.filter(manager_employee=boss).exclude(updated_at=boss.updated_at).exists()
+
+
+def test_a_circle_among_new_people_that_the_pre_read_missed_is_refused_whole(monkeypatch):
+    """The safety net after writing: a circle through links written with the new people refuses the import."""
+    from audiences.imports import managers
+
+    rows = [person("NE1", manager="NE2"), person("NE2", manager="NE1"), person("NE3", manager="NE1")]
+    real = managers._Graph.reject_circles
+    monkeypatch.setattr(managers._Graph, "reject_circles", lambda self: False)  # the pre-read sees no circle
+
+    with pytest.raises(ImportRefused, match="circle"):
+        directory_import_run(source=excel_cp1252(rows))
+    assert not Employee.objects.exists()
+
+    monkeypatch.setattr(managers._Graph, "reject_circles", real)
+    result = directory_import_run(source=excel_cp1252(rows))
+    assert sorted(reasons(result)) == [2, 3, 4]  # NE1 and NE2 close the circle, NE3's manager is in it
+
+
+def test_a_chain_of_new_managers_is_written_in_one_pass_and_deep_chains_are_walked():
+    rows = [person(f"NE{i}", manager=f"NE{i + 1}" if i < 500 else "") for i in range(1, 501)]
+
+    result = directory_import_run(source=excel_cp1252(list(reversed(rows))))
+
+    assert result.summary_line() == "created=500 updated=0 unchanged=0 deactivated=0 rejected=0"
+    ne1 = Employee.objects.get(employee_number="NE1")
+    assert (ne1.manager_employee.employee_number, ne1.manager) == ("NE2", "Åsa Öberg")
+    assert Employee.objects.filter(manager_employee__isnull=False).count() == 499
+
+
+def test_a_new_manager_whose_row_is_rejected_while_writing_refuses_the_import_whole():
+    """The pre-read checks emails and duplicates; a manager's row refused later (its time zone here) leaves their
+    reports pointing at nobody, so the safety net refuses the whole file rather than write them partly."""
+    rows = [person("NE1", Tidszon="Mars/Olympus"), person("NE2", manager="NE1"), person("NE3")]
+
+    with pytest.raises(ImportRefused, match="could not be imported"):
+        directory_import_run(source=excel_cp1252(rows))
+    assert not Employee.objects.exists()
+
+
+def test_a_circle_through_people_already_in_the_directory_that_the_pre_read_missed_is_refused_whole(monkeypatch):
+    from audiences.imports import managers
+
+    directory_import_run(source=excel_cp1252([person("NE1"), person("NE2", manager="NE1"), person("NE3")]))
+    monkeypatch.setattr(managers._Graph, "reject_circles", lambda self: False)
+
+    with pytest.raises(ImportRefused, match="circle"):
+        directory_import_run(source=excel_cp1252([person("NE1", manager="NE2"), person("NE2", manager="NE1")]))
+    assert Employee.objects.get(employee_number="NE1").manager_employee is None
+    assert Employee.objects.get(employee_number="NE2").manager_employee.employee_number == "NE1"
+
+
+def test_spaces_around_cells_and_rows_of_spaces_read_the_same_in_both_passes():
+    data = (
+        "Anställningsnummer;E-post;Förnamn;Efternamn;Chef\r\n"
+        " NE2 ; ne2@norrstrom.se ;Renée;Åström;  NE1 \r\n"
+        "   ;  ;\t; ;  \r\n"
+        "NE1;ne1@norrstrom.se; Göran ; Ström ;\r\n"
+        "NE3;NE3@norrstrom.se;Björn;Sjöberg; ne1@NORRSTROM.se \r\n"
+    ).encode()
+
+    result = directory_import_run(source=data)
+
+    assert result.summary_line() == "created=3 updated=0 unchanged=0 deactivated=0 rejected=0", result.row_errors
+    goran = Employee.objects.get(employee_number="NE1")
+    assert {(e.employee_number, e.manager) for e in goran.direct_reports.all()} == {
+        ("NE2", "Göran Ström"),
+        ("NE3", "Göran Ström"),
+    }
+    assert directory_import_run(source=data).unchanged == 3
