@@ -12,7 +12,7 @@ claiming, rendering and sending over SMTP, until the sink has every recipient. T
 messages (rendered by the same code beforehand) over one connection to the same sink.
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/launchpad_email_bench;
-the database is dropped and created) and redis-server (its own, on port 6391). The sink is a
+the database is dropped and created) and redis-server (its own, on port 6391 or BENCH_REDIS_PORT). The sink is a
 minimal asyncio SMTP responder in its own process, much faster than aiosmtpd.
 """
 
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from bench.results import record
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-REDIS_PORT = 6391
+REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", "6391"))  # another port where two runs share a machine
 PREBUILT = 1000  # distinct pre-built messages for the raw baseline, sent round-robin
 
 
@@ -44,6 +44,8 @@ PREBUILT = 1000  # distinct pre-built messages for the raw baseline, sent round-
 
 
 class _SinkProtocol(asyncio.Protocol):
+    # Offered as real relays (Postfix, Exchange, Microsoft 365) do; smtplib, the baseline, never uses it.
+    pipelining = True
     stats: Counter = Counter()
     messages = 0
     unique = 0
@@ -80,7 +82,11 @@ class _SinkProtocol(asyncio.Protocol):
             line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
             verb = line[:4].upper()
             if verb == b"EHLO":
-                write(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                write(
+                    b"250-sink\r\n"
+                    + (b"250-PIPELINING\r\n" if self.pipelining else b"")
+                    + b"250-8BITMIME\r\n250 SMTPUTF8\r\n"
+                )
             elif verb == b"MAIL":
                 self.recipients = []
                 write(b"250 2.1.0 ok\r\n")
@@ -107,7 +113,9 @@ class _SinkProtocol(asyncio.Protocol):
                 write(b"250 ok\r\n")
 
 
-def _sink_main(port: int) -> None:
+def _sink_main(port: int, pipelining: bool = True) -> None:
+    _SinkProtocol.pipelining = pipelining
+
     async def serve():
         server = await asyncio.get_running_loop().create_server(_SinkProtocol, "127.0.0.1", port, backlog=64)
         async with server:
@@ -394,6 +402,7 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (one each, as on separate machines)")
     parser.add_argument("--limit", type=int, default=60000, help="DELIVERY_MAX_PER_MINUTE of the paced run (0: none)")
+    parser.add_argument("--no-pipelining", action="store_true", help="the sink does not offer SMTP PIPELINING")
     parser.add_argument("--limit-size", type=int, default=20000, help="recipients of the paced run")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -407,7 +416,9 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     port = free_port()
-    sink = multiprocessing.get_context("fork").Process(target=_sink_main, args=(port,), daemon=True)
+    sink = multiprocessing.get_context("fork").Process(
+        target=_sink_main, args=(port, not args.no_pipelining), daemon=True
+    )
     sink.start()
     try:
         _wait(lambda: _answers(port), 10, "the sink")
