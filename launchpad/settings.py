@@ -320,7 +320,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=300)
 
 # Email delivery (campaigns/delivery.py): recipients per task, and the recovery policy's clocks.
-DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=250)
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=1000)
 # A row claimed longer ago than this belongs to a dead worker: it must be longer than the task's hard
 # time limit (a system check stops start-up otherwise); recovery follows within one dispatcher interval.
 DELIVERY_STUCK_AFTER_SECONDS = env.int("DELIVERY_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT + 240)

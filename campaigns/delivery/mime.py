@@ -68,20 +68,38 @@ def _header(value: str) -> str:
     value = " ".join(value.split())
     if value.isascii():
         return value
-    words, chunk = [], b""
-    for char in value:
-        encoded = char.encode("utf-8")
-        if len(chunk) + len(encoded) > 39:  # 52 base64 characters: each line stays under 78
-            words.append(chunk)
-            chunk = b""
-        chunk += encoded
-    words.append(chunk)
+    encoded, words = value.encode("utf-8"), []
+    while len(encoded) > 39:  # 52 base64 characters: each line stays under 78
+        cut = 39
+        while encoded[cut] & 0xC0 == 0x80:  # never inside a character: back to where it starts
+            cut -= 1
+        words.append(encoded[:cut])
+        encoded = encoded[cut:]
+    words.append(encoded)
     return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
 
 
 def _qp(text: str) -> bytes:
     body = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     return binascii.b2a_qp(body, quotetabs=False, istext=True, header=False).replace(b"\n", b"\r\n")
+
+
+def quoted_printable(text: str) -> bytes:
+    """A body part as build_mime encodes it (quoted-printable UTF-8, CRLF line ends)."""
+    return _qp(text)
+
+
+def quoted_printable_line(line: str, *, last: bool) -> bytes:
+    """One line of a body part (no line break in it) as `quoted_printable` encodes it inside the whole.
+
+    Each line encodes on its own (soft breaks start again after every line break); only whitespace at
+    the very end of the text is treated differently, hence `last`. The lines joined with CRLF equal
+    the whole text's encoding; the composer checks that once per shape.
+    """
+    if last:
+        return binascii.b2a_qp(line.encode("utf-8"), quotetabs=False, istext=True, header=False).replace(b"\n", b"\r\n")
+    encoded = binascii.b2a_qp(line.encode("utf-8") + b"\n", quotetabs=False, istext=True, header=False)
+    return encoded[:-1].replace(b"\n", b"\r\n")
 
 
 _DATE = [0, ""]
@@ -102,9 +120,20 @@ def address_header(address: str) -> str:
 
 
 def build_mime(
-    *, from_header: str, to: str, subject: str, message_id: str, text: str, html: str, reply_to: str = ""
+    *,
+    from_header: str,
+    to: str,
+    subject: str,
+    message_id: str,
+    text: str,
+    html: str,
+    reply_to: str = "",
+    encoded: tuple[bytes, bytes] | None = None,
 ) -> bytes:
-    """multipart/alternative (text, then HTML), both quoted-printable UTF-8, CRLF line ends."""
+    """multipart/alternative (text, then HTML), both quoted-printable UTF-8, CRLF line ends.
+
+    `encoded`: the two parts already encoded exactly as `quoted_printable` would (the composer's shortcut).
+    """
     boundary = f"=_lp{secrets.token_hex(12)}"  # "=_" never occurs in quoted-printable text
     head = (
         f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'
@@ -125,11 +154,20 @@ def build_mime(
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
     ).encode("ascii")
     tail = f"\r\n--{boundary}--\r\n".encode("ascii")
-    return b"".join((head, _qp(text), middle, _qp(html), tail))
+    text_part, html_part = encoded or (_qp(text), _qp(html))
+    return b"".join((head, text_part, middle, html_part, tail))
 
 
 def campaign_message(
-    *, subject: str, text: str, html: str, from_email: str, reply_to: str, to: str, message_id: str
+    *,
+    subject: str,
+    text: str,
+    html: str,
+    from_email: str,
+    reply_to: str,
+    to: str,
+    message_id: str,
+    encoded: tuple[bytes, bytes] | None = None,
 ) -> PrebuiltEmail:
     """A campaign email ready to send: the same bytes for a recipient's copy and a test send."""
     from_header = address_header(from_email)
@@ -144,6 +182,7 @@ def campaign_message(
         text=text,
         html=html,
         reply_to=address_header(reply_to) if reply_to else "",
+        encoded=encoded,
     )
     message = PrebuiltEmail(
         raw=raw,

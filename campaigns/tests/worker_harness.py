@@ -95,6 +95,8 @@ class SinkHandler:
     n-th MAIL FROM with 421 and close the connection (nothing handed over). `drop_after_data_every`:
     take every n-th message, then close the connection without answering (the sender cannot know).
     `seconds_per_message`: a slow relay. `arrivals` keeps (monotonic time, address) of each message.
+    `pipelining`: offer PIPELINING as real relays do (aiosmtpd answers pipelined commands in order);
+    `refuse_mail_first`: answer the first n MAIL FROM with 550.
     """
 
     def __init__(self):
@@ -108,16 +110,25 @@ class SinkHandler:
         self.close_at_mail_every = 0
         self.drop_after_data_every = 0
         self.seconds_per_message = 0.0
+        self.pipelining = True
+        self.refuse_mail_first = 0
         self.mails = 0
         self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [responses[0], "250-PIPELINING", *responses[1:]] if self.pipelining else responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
             self.mails += 1
             closing = self.close_at_mail_every and self.mails % self.close_at_mail_every == 0
+            refusing = self.mails <= self.refuse_mail_first
         if closing:
             asyncio.get_running_loop().call_soon(server.transport.close)
             return "421 4.7.0 Too many messages on this connection, closing"
+        if refusing:
+            return "550 5.7.1 Sender not allowed"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"

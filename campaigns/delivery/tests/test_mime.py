@@ -142,3 +142,21 @@ def test_the_mailbox_choice_needs_a_mailbox(client, project, editor, english):
     response = client.post(_url("asset_create", project, channel="email"), _email_data(reply_to="mailbox"))
     assert response.status_code == 302
     assert project.assets.get().reply_to == ReplyTo.MAILBOX
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hej Åsa!\nRad två med = och ö\n",
+        "slutar med mellanslag \nslutar med tab\t\nsista raden slutar med mellanslag ",
+        "x" * 75 + " \n" + "å" * 40 + "\t\n" + "y" * 76 + "\n.\n\n",
+        "<p>" + "lång rad med ord och € " * 20 + "</p>\r\n<p>CRLF</p>\rCR",
+    ],
+)
+def test_lines_encoded_one_by_one_join_to_the_whole_parts_encoding(text):
+    from campaigns.delivery.mime import quoted_printable, quoted_printable_line
+
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    joined = b"\r\n".join(quoted_printable_line(line, last=at == len(lines) - 1) for at, line in enumerate(lines))
+
+    assert joined == quoted_printable(text)

@@ -711,3 +711,25 @@ def test_a_broker_that_is_down_at_start_leaves_the_rows_queued_and_the_start_don
     assert send.state == EmailSend.State.RUNNING
     assert asset.deliveries.filter(status=Delivery.Status.QUEUED).count() == 3
     assert "Error 111 connecting to the broker" in caplog.text
+
+
+def test_a_batch_costs_the_same_queries_for_three_people_as_for_forty(
+    project, owner, published, django_capture_on_commit_callbacks
+):
+    """No query per person: claim, people, landing links, marks and the finish are each one per batch."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for prefix, size in (("few", 3), ("many", 40)):
+        audience = make_audience(project, *employees(size, prefix=prefix), name=prefix)
+        _asset, send = scheduled_email(project, owner, audience)
+        _dispatch(send, django_capture_on_commit_callbacks)
+        (batch,) = published
+        published.clear()
+        with CaptureQueriesContext(connection) as queries:
+            result = delivery.send_batch(delivery_ids=batch)
+        assert result.sent == size
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
