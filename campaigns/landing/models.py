@@ -26,7 +26,10 @@ class LandingToken(models.Model):
     The token is random and looked up, never derived from the person.
     """
 
-    project = models.ForeignKey(ChangeProject, on_delete=models.CASCADE, related_name="landing_tokens")
+    # No index of its own: the unique (project, employee) constraint starts with the project and serves
+    # every lookup by project. A separate one misled the planner into reading all of a project's links
+    # for each send batch's "who has a link already" query.
+    project = models.ForeignKey(ChangeProject, on_delete=models.CASCADE, related_name="landing_tokens", db_index=False)
     employee = models.ForeignKey("audiences.Employee", on_delete=models.CASCADE, related_name="landing_tokens")
     # The audience the person was reached through, so visits and pulse answers count per audience.
     audience = models.ForeignKey(
