@@ -228,9 +228,23 @@ def _days_sheet(board: selectors.Dashboard) -> Sheet:
     return Sheet(_("Engagement per day"), headers, rows)
 
 
+def _cascade_sheet(board: selectors.Dashboard) -> Sheet:
+    """The manager cascade: team talks briefed, held and late, in all and per department and site."""
+    headers = [_("Group"), _("Name"), _("Managers briefed"), _("Talks held"), _("Talks held (%)"), _("Late")]
+
+    def line(kind: str, row: selectors.CascadeRow) -> list:
+        return [kind, row.name, row.briefed, row.held, row.pct_held, row.late]
+
+    rows = [line(_("Project"), board.cascade)]
+    rows += [line(_("Department"), row) for row in board.cascade_departments]
+    rows += [line(_("Site"), row) for row in board.cascade_sites]
+    return Sheet(_("Team talks"), headers, rows)
+
+
 def dashboard_sheets(board: selectors.Dashboard) -> list[Sheet]:
-    """Every table of the dashboard, as the tracking mode allows it (aggregate: no audience or site rows)."""
-    return [
+    """Every table of the dashboard, as the tracking mode allows it (aggregate: no audience or site rows);
+    the team talks' sheet when the project has a manager cascade."""
+    sheets = [
         _summary_sheet(board),
         _reach_sheet(board),
         _funnel_sheet(board),
@@ -239,6 +253,9 @@ def dashboard_sheets(board: selectors.Dashboard) -> list[Sheet]:
         _asset_sheet(board),
         _days_sheet(board),
     ]
+    if board.cascade:
+        sheets.insert(-1, _cascade_sheet(board))
+    return sheets
 
 
 # The one-page status report

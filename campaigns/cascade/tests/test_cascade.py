@@ -88,6 +88,34 @@ def test_the_dashboard_shows_cascade_completion_per_department_and_site(client, 
     assert "Manager cascade" in page and "1 of 4 briefed managers have held their team talk; 3 are late." in page
 
 
+def test_the_exports_carry_the_cascade_in_all_and_per_department_and_site(client, project, owner, viewer):
+    import io
+
+    from openpyxl import load_workbook
+
+    asset, bosses, reports = briefed(project, owner, managers=4, talk_by_days=-400)
+    confirm(TeamTalk.objects.get(manager=bosses[0]))
+    analytics.analytics_refresh(project=project)
+    client.force_login(viewer)
+
+    response = client.get(f"/projects/{project.slug}/dashboard/export.xlsx")
+
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames[-2:] == ["Team talks", "Engagement per day"]
+    rows = list(book["Team talks"].iter_rows(values_only=True))
+    assert rows[0] == ("Group", "Name", "Managers briefed", "Talks held", "Talks held (%)", "Late")
+    assert rows[1] == ("Project", "Everyone briefed", 4, 1, 25, 3)
+    assert ("Site", "Örebro", 2, 0, 0, 2) in rows and ("Department", "Avd0", 1, 1, 100, 0) in rows
+
+
+def test_without_a_cascade_the_exports_have_no_team_talks_sheet(client, project, viewer):
+    from campaigns.analytics.exports import dashboard_sheets
+
+    analytics.analytics_refresh(project=project)
+    assert "Team talks" not in [sheet.title for sheet in dashboard_sheets(selectors.dashboard(project=project))]
+
+
 @pytest.mark.parametrize("mode", ["individual", "anonymous", "aggregate"])
 def test_the_dashboard_keeps_its_query_count_with_a_cascade(client, project, owner, viewer, mode):
     ChangeProject.objects.filter(pk=project.pk).update(tracking_mode=mode)
