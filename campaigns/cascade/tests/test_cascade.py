@@ -109,6 +109,25 @@ def test_the_exports_carry_the_cascade_in_all_and_per_department_and_site(client
     assert ("Site", "Örebro", 2, 0, 0, 2) in rows and ("Department", "Avd0", 1, 1, 100, 0) in rows
 
 
+def test_a_hostile_department_name_reaches_the_team_talks_sheet_as_text(client, project, owner, viewer):
+    import io
+
+    from openpyxl import load_workbook
+
+    asset, bosses, reports = briefed(project, owner, managers=2)
+    bosses[1].department = '=HYPERLINK("https://evil.example","Open")'
+    bosses[1].save()
+    analytics.analytics_refresh(project=project)
+    client.force_login(viewer)
+
+    book = load_workbook(io.BytesIO(client.get(f"/projects/{project.slug}/dashboard/export.xlsx").content))
+    names = [row[1] for row in book["Team talks"].iter_rows(values_only=True)]
+    assert '\'=HYPERLINK("https://evil.example","Open")' in names
+    assert not any(str(name).startswith("=") for name in names)
+    csv = client.get(f"/projects/{project.slug}/dashboard/export.csv").content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv and not any(f"{c}=HYPERLINK" in csv for c in ";,\"")
+
+
 def test_without_a_cascade_the_exports_have_no_team_talks_sheet(client, project, viewer):
     from campaigns.analytics.exports import dashboard_sheets
 
