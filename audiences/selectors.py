@@ -209,20 +209,7 @@ def audience_readers(*, audiences: list[Audience], languages: list[str]) -> dict
     if not audiences or not languages:
         return {}
     flags = {f"in_{i}": _flag(_audience_q(a)) for i, a in enumerate(audiences)}
-    groups = (
-        reachable_employees()
-        .filter(language__in=languages)
-        .annotate(**flags)
-        .order_by()
-        .values("language", *flags)
-        .annotate(n=Count("pk"))
-    )
-    readers: dict[int, Counter[str]] = {}
-    for group in groups:
-        for i, audience in enumerate(audiences):
-            if group[f"in_{i}"]:
-                readers.setdefault(audience.pk, Counter())[group["language"]] += group["n"]
-    return {pk: dict(counts) for pk, counts in readers.items()}
+    return _readers_by_language(reachable_employees(), audiences, languages, flags)
 
 
 def audience_manager_readers(*, audiences: list[Audience], languages: list[str]) -> dict[int, dict[str, int]]:
@@ -234,9 +221,15 @@ def audience_manager_readers(*, audiences: list[Audience], languages: list[str])
         f"in_{i}": Exists(reachable_employees().filter(_audience_q(a), manager_employee_id=OuterRef("pk")))
         for i, a in enumerate(audiences)
     }
+    managers = reachable_employees().filter(Exists(reachable_employees().filter(manager_employee_id=OuterRef("pk"))))
+    return _readers_by_language(managers, audiences, languages, flags)
+
+
+def _readers_by_language(people, audiences: list[Audience], languages: list[str], flags: dict) -> dict:
+    """{audience id: {language: people}}: `people` who read one of `languages`, grouped by language and by
+    the `flags` (in_<i>: whether a person counts for audiences[i]), in one query."""
     groups = (
-        reachable_employees()
-        .filter(Exists(reachable_employees().filter(manager_employee_id=OuterRef("pk"))), language__in=languages)
+        people.filter(language__in=languages)
         .annotate(**flags)
         .order_by()
         .values("language", *flags)
